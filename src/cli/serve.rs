@@ -1,0 +1,130 @@
+//! `netdeck serve`: the TCP server on the command line.
+
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+
+use async_signal::{Signal, Signals};
+use futures_lite::{FutureExt, StreamExt};
+use smol::Executor;
+
+use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
+use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
+use crate::net::{EventSink, NetError};
+use crate::payload::{self, Encoding};
+use crate::report::{self, DataStyle};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Local address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 or :: (every
+    /// interface), or one of this machine's addresses.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Port to listen on; 0 picks a free one and prints it.
+    #[arg(long, value_name = "N", default_value = "1234")]
+    pub port: String,
+    /// Send every chunk received back to its sender.
+    #[arg(long, conflicts_with = "reply")]
+    pub echo: bool,
+    /// Answer every chunk received with TEXT (escapes: \r \n \t \0 \\ \xNN).
+    #[arg(long, value_name = "TEXT")]
+    pub reply: Option<String>,
+    /// Close clients over this many at once.
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<String>,
+    /// Print data as hex bytes instead of text.
+    #[arg(long)]
+    pub hex: bool,
+    /// Leave out the data lines (for bulk transfers); connections are still printed.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Serve exactly one client, and exit when it disconnects.
+    #[arg(long)]
+    pub once: bool,
+}
+
+impl ServeArgs {
+    /// Every option checked before anything starts.
+    fn config(&self) -> Result<ServerConfig, NetError> {
+        let mode = match (&self.reply, self.echo) {
+            (Some(reply), _) => {
+                ReplyMode::AutoReply(payload::parse_text(reply).map_err(|source| {
+                    NetError::Payload {
+                        field: "reply",
+                        source,
+                    }
+                })?)
+            }
+            (None, true) => ReplyMode::Echo,
+            (None, false) => ReplyMode::Manual,
+        };
+        let max_clients = match &self.max_clients {
+            Some(text) => parse_max_clients("max-clients", text)?,
+            None => None,
+        };
+        Ok(ServerConfig {
+            bind: parse_bind_ip("bind", &self.bind)?,
+            port: parse_port("port", &self.port)?,
+            mode,
+            max_clients: if self.once { Some(1) } else { max_clients },
+            report_data: !self.quiet,
+        })
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<(), NetError> {
+    let config = args.config()?;
+    let style = DataStyle {
+        encoding: if args.hex {
+            Encoding::Hex
+        } else {
+            Encoding::Text
+        },
+        max_chars: None,
+    };
+    let executor = Arc::new(Executor::new());
+    smol::block_on(executor.run(async {
+        let mut signals =
+            Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {
+                action: "cannot watch for Ctrl-C".into(),
+                source,
+            })?;
+        let (sender, events) = async_channel::bounded(1024);
+        let mut server = Some(Server::start(config, &executor, EventSink::new(sender)).await?);
+        let mut stopping = None;
+        let mut stop = |server: &mut Option<Server<ServerEvent>>| {
+            // The events that follow report every client's end, then `Stopped`.
+            if let Some(server) = server.take() {
+                stopping = Some(executor.spawn(server.stop()));
+            }
+        };
+        let mut out = BufWriter::new(io::stdout().lock());
+        loop {
+            let next = async { events.recv().await.ok() }
+                .or(async {
+                    signals.next().await;
+                    None
+                })
+                .await;
+            let Some(event) = next else {
+                stop(&mut server);
+                continue;
+            };
+            let ended_only_client = args.once && matches!(event, ServerEvent::Disconnected { .. });
+            if writeln!(out, "{}", report::server_line(&event, style)).is_err() {
+                // Nobody reads our output any more: nothing left to do.
+                break;
+            }
+            if events.is_empty() {
+                let _ = out.flush();
+            }
+            if event == ServerEvent::Stopped {
+                break;
+            }
+            if ended_only_client {
+                stop(&mut server);
+            }
+        }
+        let _ = out.flush();
+        Ok(())
+    }))
+}

@@ -1,0 +1,54 @@
+//! The engine: async networking on smol, with no UI types, testable on its own.
+
+pub mod error;
+pub mod server;
+
+use std::sync::Arc;
+
+pub use error::NetError;
+
+/// Where the engine's events go: a bounded channel, plus an optional callback run after
+/// each event so a sleeping consumer (the GUI) knows there is work.
+pub struct EventSink<E> {
+    sender: async_channel::Sender<E>,
+    notify: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl<E> Clone for EventSink<E> {
+    fn clone(&self) -> Self {
+        EventSink {
+            sender: self.sender.clone(),
+            notify: self.notify.clone(),
+        }
+    }
+}
+
+impl<E> EventSink<E> {
+    pub fn new(sender: async_channel::Sender<E>) -> Self {
+        EventSink {
+            sender,
+            notify: None,
+        }
+    }
+
+    pub fn with_notify(
+        sender: async_channel::Sender<E>,
+        notify: Arc<dyn Fn() + Send + Sync>,
+    ) -> Self {
+        EventSink {
+            sender,
+            notify: Some(notify),
+        }
+    }
+
+    /// Sends the event, waiting while the channel is full: a slow consumer slows the
+    /// producer instead of letting the queue grow. Events sent after the consumer has gone
+    /// are dropped.
+    pub async fn emit(&self, event: impl Into<E>) {
+        if self.sender.send(event.into()).await.is_ok()
+            && let Some(notify) = &self.notify
+        {
+            notify();
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The TCP server: bind, accept, one task per client, send / broadcast / kick, and the
+//! manual, echo and auto-reply modes.
+//!
+//! Each client task reports its own end (peer closed, reset, error). When the server ends a
+//! client (kick, stop), it removes the client from the table first and cancels the task, then
+//! reports the end itself; whoever removes the table entry reports, so every client's end is
+//! reported exactly once.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use async_net::{TcpListener, TcpStream};
+use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
+use smol::{Executor, Task, Timer};
+
+use super::{EventSink, NetError};
+
+/// Bytes read per system call while a client is sending; allocated only while data flows,
+/// so idle clients cost no buffer.
+const READ_BUFFER: usize = 64 * 1024;
+
+pub const DEFAULT_PORT: u16 = 1234;
+
+pub type ClientId = u64;
+
+/// What the server does with what it receives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Nothing: the user sends by hand.
+    #[default]
+    Manual,
+    /// Every received chunk goes back to its sender.
+    Echo,
+    /// These bytes go back for every received chunk.
+    AutoReply(Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    /// 0 picks a free port; `Listening` reports the one chosen.
+    pub port: u16,
+    pub mode: ReplyMode,
+    /// Clients over this many are closed at once.
+    pub max_clients: Option<usize>,
+    /// Whether `Received` and `Sent` events are sent at all. Off for bulk transfers, where only
+    /// the byte counts in `Disconnected` matter.
+    pub report_data: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            mode: ReplyMode::Manual,
+            max_clients: None,
+            report_data: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisconnectReason {
+    ClosedByPeer,
+    ResetByPeer,
+    Failed(String),
+    Kicked,
+    ServerStopped,
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::ClosedByPeer => f.write_str("closed by peer"),
+            DisconnectReason::ResetByPeer => f.write_str("reset by peer"),
+            DisconnectReason::Failed(error) => write!(f, "error: {error}"),
+            DisconnectReason::Kicked => f.write_str("kicked"),
+            DisconnectReason::ServerStopped => f.write_str("server stopped"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// The socket accepts connections.
+    Listening { addr: SocketAddr },
+    Connected {
+        id: ClientId,
+        peer: SocketAddr,
+        since: SystemTime,
+    },
+    Received {
+        id: ClientId,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    Sent {
+        id: ClientId,
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    Disconnected {
+        id: ClientId,
+        peer: SocketAddr,
+        reason: DisconnectReason,
+        bytes_in: u64,
+        bytes_out: u64,
+    },
+    /// A client over the limit, closed at once.
+    Refused {
+        peer: SocketAddr,
+        max_clients: usize,
+    },
+    /// Accepting failed, e.g. the process ran out of file descriptors; the server goes on.
+    AcceptFailed { error: String },
+    /// The listening socket is closed and every client is gone.
+    Stopped,
+}
+
+#[derive(Default)]
+struct Counters {
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+struct Client {
+    peer: SocketAddr,
+    outgoing: async_channel::Sender<Vec<u8>>,
+    counters: Arc<Counters>,
+    task: Task<()>,
+}
+
+struct Shared<E> {
+    clients: Mutex<HashMap<ClientId, Client>>,
+    mode: Mutex<ReplyMode>,
+    report_data: bool,
+    events: EventSink<E>,
+}
+
+impl<E> Shared<E> {
+    fn clients(&self) -> MutexGuard<'_, HashMap<ClientId, Client>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn mode(&self) -> ReplyMode {
+        self.mode
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    async fn report_end(
+        &self,
+        id: ClientId,
+        peer: SocketAddr,
+        counters: &Counters,
+        reason: DisconnectReason,
+    ) where
+        E: From<ServerEvent>,
+    {
+        self.events
+            .emit(ServerEvent::Disconnected {
+                id,
+                peer,
+                reason,
+                bytes_in: counters.bytes_in.load(Ordering::Relaxed),
+                bytes_out: counters.bytes_out.load(Ordering::Relaxed),
+            })
+            .await;
+    }
+}
+
+/// A running server. Dropping it closes the socket and every client without reporting;
+/// [`Server::stop`] reports each end.
+pub struct Server<E> {
+    shared: Arc<Shared<E>>,
+    accept_task: Option<Task<()>>,
+    local_addr: SocketAddr,
+}
+
+impl<E: From<ServerEvent> + Send + 'static> Server<E> {
+    /// Binds and starts accepting. Bind errors come back here, classified; once this returns
+    /// `Ok`, `Listening` has been sent and connections are accepted.
+    pub async fn start(
+        config: ServerConfig,
+        executor: &Arc<Executor<'static>>,
+        events: EventSink<E>,
+    ) -> Result<Self, NetError> {
+        let requested = SocketAddr::new(config.bind, config.port);
+        let listener = TcpListener::bind(requested)
+            .await
+            .map_err(|error| NetError::from_bind(requested, error))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|error| NetError::from_bind(requested, error))?;
+        let shared = Arc::new(Shared {
+            clients: Mutex::new(HashMap::new()),
+            mode: Mutex::new(config.mode),
+            report_data: config.report_data,
+            events,
+        });
+        shared
+            .events
+            .emit(ServerEvent::Listening { addr: local_addr })
+            .await;
+        let accept_task = executor.spawn(accept_loop(
+            listener,
+            shared.clone(),
+            executor.clone(),
+            config.max_clients,
+        ));
+        Ok(Server {
+            shared,
+            accept_task: Some(accept_task),
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn client_count(&self) -> usize {
+        self.shared.clients().len()
+    }
+
+    pub fn set_mode(&self, mode: ReplyMode) {
+        *self
+            .shared
+            .mode
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = mode;
+    }
+
+    /// Queues bytes for one client; false if it is not connected.
+    pub fn send(&self, id: ClientId, bytes: Vec<u8>) -> bool {
+        let outgoing = self.shared.clients().get(&id).map(|c| c.outgoing.clone());
+        outgoing.is_some_and(|outgoing| outgoing.try_send(bytes).is_ok())
+    }
+
+    /// Queues bytes for every client; returns how many.
+    pub fn broadcast(&self, bytes: &[u8]) -> usize {
+        let outgoing: Vec<_> = self
+            .shared
+            .clients()
+            .values()
+            .map(|c| c.outgoing.clone())
+            .collect();
+        outgoing
+            .iter()
+            .filter(|outgoing| outgoing.try_send(bytes.to_vec()).is_ok())
+            .count()
+    }
+
+    /// Closes one client; false if it is not connected.
+    pub async fn kick(&self, id: ClientId) -> bool {
+        let Some(client) = self.shared.clients().remove(&id) else {
+            return false;
+        };
+        end_client(&self.shared, id, client, DisconnectReason::Kicked).await;
+        true
+    }
+
+    /// Closes the listening socket and every client, then reports `Stopped`. When this
+    /// returns, the port is free.
+    pub async fn stop(mut self) {
+        if let Some(accept_task) = self.accept_task.take() {
+            accept_task.cancel().await;
+        }
+        let clients: Vec<_> = self.shared.clients().drain().collect();
+        for (id, client) in clients {
+            end_client(&self.shared, id, client, DisconnectReason::ServerStopped).await;
+        }
+        self.shared.events.emit(ServerEvent::Stopped).await;
+    }
+}
+
+impl<E> Drop for Server<E> {
+    fn drop(&mut self) {
+        // Client tasks hold the shared table that holds them: break the cycle so dropping the
+        // server really closes every socket.
+        let clients: Vec<_> = self
+            .shared
+            .clients
+            .lock()
+            .map(|mut clients| clients.drain().collect())
+            .unwrap_or_default();
+        drop(clients);
+    }
+}
+
+async fn end_client<E: From<ServerEvent>>(
+    shared: &Shared<E>,
+    id: ClientId,
+    client: Client,
+    reason: DisconnectReason,
+) {
+    let Client {
+        peer,
+        counters,
+        task,
+        ..
+    } = client;
+    task.cancel().await;
+    shared.report_end(id, peer, &counters, reason).await;
+}
+
+async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
+    listener: TcpListener,
+    shared: Arc<Shared<E>>,
+    executor: Arc<Executor<'static>>,
+    max_clients: Option<usize>,
+) {
+    let mut next_id: ClientId = 1;
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if let Some(max_clients) =
+                    admit(&shared, &executor, next_id, stream, peer, max_clients)
+                {
+                    shared
+                        .events
+                        .emit(ServerEvent::Refused { peer, max_clients })
+                        .await;
+                } else {
+                    next_id += 1;
+                }
+            }
+            Err(error) => {
+                let out_of_descriptors =
+                    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
+                shared
+                    .events
+                    .emit(ServerEvent::AcceptFailed {
+                        error: error.to_string(),
+                    })
+                    .await;
+                if out_of_descriptors {
+                    // The pending connection stays queued; retrying at once would spin.
+                    Timer::after(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Starts a task for the new client, or closes it at once if the server is full (and returns
+/// the limit).
+fn admit<E: From<ServerEvent> + Send + 'static>(
+    shared: &Arc<Shared<E>>,
+    executor: &Executor<'static>,
+    id: ClientId,
+    stream: TcpStream,
+    peer: SocketAddr,
+    max_clients: Option<usize>,
+) -> Option<usize> {
+    let mut clients = shared.clients();
+    if let Some(max_clients) = max_clients.filter(|&max| clients.len() >= max) {
+        return Some(max_clients);
+    }
+    let (outgoing, queue) = async_channel::unbounded();
+    let counters = Arc::new(Counters::default());
+    // The table stays locked until the task is in it, so a client that ends at once still
+    // finds its own entry.
+    let task = executor.spawn(serve_client(
+        shared.clone(),
+        id,
+        peer,
+        stream,
+        queue,
+        counters.clone(),
+    ));
+    clients.insert(
+        id,
+        Client {
+            peer,
+            outgoing,
+            counters,
+            task,
+        },
+    );
+    None
+}
+
+async fn serve_client<E: From<ServerEvent>>(
+    shared: Arc<Shared<E>>,
+    id: ClientId,
+    peer: SocketAddr,
+    stream: TcpStream,
+    queue: async_channel::Receiver<Vec<u8>>,
+    counters: Arc<Counters>,
+) {
+    shared
+        .events
+        .emit(ServerEvent::Connected {
+            id,
+            peer,
+            since: SystemTime::now(),
+        })
+        .await;
+    let reason = pump(&shared, id, peer, stream, &queue, &counters).await;
+    let entry = shared.clients().remove(&id);
+    if let Some(client) = entry {
+        // This is our own handle: dropping it would cancel us before the report is out.
+        client.task.detach();
+        shared.report_end(id, peer, &counters, reason).await;
+    }
+}
+
+enum Step {
+    Outgoing(Option<Vec<u8>>),
+    Read(io::Result<usize>),
+}
+
+/// Moves bytes both ways until the connection ends, and says why it ended.
+async fn pump<E: From<ServerEvent>>(
+    shared: &Shared<E>,
+    id: ClientId,
+    peer: SocketAddr,
+    stream: TcpStream,
+    queue: &async_channel::Receiver<Vec<u8>>,
+    counters: &Counters,
+) -> DisconnectReason {
+    let mut reader = stream.clone();
+    let mut writer = stream;
+    let mut buffer: Option<Box<[u8]>> = None;
+    loop {
+        let step = async { Step::Outgoing(queue.recv().await.ok()) }
+            .or(async {
+                let buffer = match &mut buffer {
+                    Some(buffer) => buffer,
+                    None => {
+                        // Wait for data before taking memory for it.
+                        if let Err(error) = reader.peek(&mut [0]).await {
+                            return Step::Read(Err(error));
+                        }
+                        buffer.insert(vec![0; READ_BUFFER].into_boxed_slice())
+                    }
+                };
+                Step::Read(reader.read(buffer).await)
+            })
+            .await;
+        let reply = match step {
+            Step::Outgoing(None) => return DisconnectReason::Kicked,
+            Step::Outgoing(Some(bytes)) => bytes,
+            Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
+            Step::Read(Err(error)) => return disconnect_reason(error),
+            Step::Read(Ok(n)) => {
+                counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
+                if shared.report_data {
+                    shared
+                        .events
+                        .emit(ServerEvent::Received {
+                            id,
+                            peer,
+                            bytes: received.to_vec(),
+                        })
+                        .await;
+                }
+                let reply = match shared.mode() {
+                    ReplyMode::Manual => Vec::new(),
+                    ReplyMode::Echo => received.to_vec(),
+                    ReplyMode::AutoReply(reply) => reply,
+                };
+                if n < READ_BUFFER {
+                    // The socket is drained: give the memory back until data flows again.
+                    buffer = None;
+                }
+                if reply.is_empty() {
+                    continue;
+                }
+                reply
+            }
+        };
+        if let Err(error) = writer.write_all(&reply).await {
+            return disconnect_reason(error);
+        }
+        counters
+            .bytes_out
+            .fetch_add(reply.len() as u64, Ordering::Relaxed);
+        if shared.report_data {
+            shared
+                .events
+                .emit(ServerEvent::Sent {
+                    id,
+                    peer,
+                    bytes: reply,
+                })
+                .await;
+        }
+    }
+}
+
+fn disconnect_reason(error: io::Error) -> DisconnectReason {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => DisconnectReason::ResetByPeer,
+        _ => DisconnectReason::Failed(error.to_string()),
+    }
+}

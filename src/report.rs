@@ -1,0 +1,55 @@
+//! One line of text per engine event: what `netdeck serve` prints and what the Log tab shows.
+
+use crate::net::server::{DisconnectReason, ServerEvent};
+use crate::payload::{self, Encoding, Lines};
+
+/// How received and sent bytes appear in a line.
+#[derive(Clone, Copy, Debug)]
+pub struct DataStyle {
+    pub encoding: Encoding,
+    /// Longer data is cut here and its full size given.
+    pub max_chars: Option<usize>,
+}
+
+pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
+    match event {
+        ServerEvent::Listening { addr } => format!("listening on {addr}"),
+        ServerEvent::Connected { peer, .. } => format!("+ {peer} connected"),
+        ServerEvent::Received { peer, bytes, .. } => format!("{peer} > {}", data(bytes, style)),
+        ServerEvent::Sent { peer, bytes, .. } => format!("{peer} < {}", data(bytes, style)),
+        ServerEvent::Disconnected {
+            peer,
+            reason,
+            bytes_in,
+            bytes_out,
+            ..
+        } => {
+            let why = match reason {
+                DisconnectReason::ClosedByPeer => String::new(),
+                other => format!(", {other}"),
+            };
+            format!("- {peer} disconnected{why} ({bytes_in} bytes in, {bytes_out} out)")
+        }
+        ServerEvent::Refused { peer, max_clients } => {
+            format!(
+                "! {peer} refused: {max_clients} clients already connected (max-clients {max_clients})"
+            )
+        }
+        ServerEvent::AcceptFailed { error } => format!("! cannot accept a connection: {error}"),
+        ServerEvent::Stopped => "stopped".into(),
+    }
+}
+
+fn data(bytes: &[u8], style: DataStyle) -> String {
+    let text = match style.encoding {
+        Encoding::Text => payload::display_text(bytes, Lines::Escape),
+        Encoding::Hex => payload::hex_line(bytes),
+    };
+    match style.max_chars {
+        Some(max) if text.chars().count() > max => {
+            let cut: String = text.chars().take(max).collect();
+            format!("{cut}… ({} bytes)", bytes.len())
+        }
+        _ => text,
+    }
+}

@@ -11,8 +11,9 @@ use smol::Executor;
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 
-/// How many events may wait for the GUI before the engine slows down to its pace.
-const EVENT_QUEUE: usize = 1024;
+/// How many events may wait for the GUI before the engine slows down to its pace. With data
+/// chunks of at most 16 KiB this also caps the bytes waiting at a few MiB.
+pub const EVENT_QUEUE: usize = 256;
 
 #[derive(Debug)]
 pub enum Command {

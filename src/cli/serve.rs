@@ -12,6 +12,7 @@ use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 use crate::payload::{self, Encoding};
 use crate::report::{self, DataStyle};
+use crate::runtime::EVENT_QUEUE;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -88,7 +89,7 @@ pub fn run(args: ServeArgs) -> Result<(), NetError> {
                 action: "cannot watch for Ctrl-C".into(),
                 source,
             })?;
-        let (sender, events) = async_channel::bounded(1024);
+        let (sender, events) = async_channel::bounded(EVENT_QUEUE);
         let mut server = Some(Server::start(config, &executor, EventSink::new(sender)).await?);
         let mut stopping = None;
         let mut stop = |server: &mut Option<Server<ServerEvent>>| {

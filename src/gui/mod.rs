@@ -14,7 +14,7 @@ use slint::{ComponentHandle, Timer, TimerMode};
 use crate::net::server::ServerEvent;
 use crate::runtime::{Engine, Event};
 
-pub use server::{ClientView, ServerView};
+pub use server::{ClientView, ServerView, TAIL_BYTES};
 
 /// The code generated from `ui/*.slint`.
 pub mod ui {

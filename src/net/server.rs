@@ -21,8 +21,10 @@ use smol::{Executor, Task, Timer};
 use super::{EventSink, NetError};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
-/// so idle clients cost no buffer.
-const READ_BUFFER: usize = 64 * 1024;
+/// so idle clients cost no buffer. Bulk transfers read big; when every chunk becomes an event,
+/// chunks are smaller so the bounded event queue also bounds the bytes waiting in it.
+const BULK_READ_BUFFER: usize = 64 * 1024;
+const REPORTED_READ_BUFFER: usize = 16 * 1024;
 
 pub const DEFAULT_PORT: u16 = 1234;
 
@@ -431,6 +433,11 @@ async fn pump<E: From<ServerEvent>>(
 ) -> DisconnectReason {
     let mut reader = stream.clone();
     let mut writer = stream;
+    let buffer_size = if shared.report_data {
+        REPORTED_READ_BUFFER
+    } else {
+        BULK_READ_BUFFER
+    };
     let mut buffer: Option<Box<[u8]>> = None;
     loop {
         let step = async { Step::Outgoing(queue.recv().await.ok()) }
@@ -442,7 +449,7 @@ async fn pump<E: From<ServerEvent>>(
                         if let Err(error) = reader.peek(&mut [0]).await {
                             return Step::Read(Err(error));
                         }
-                        buffer.insert(vec![0; READ_BUFFER].into_boxed_slice())
+                        buffer.insert(vec![0; buffer_size].into_boxed_slice())
                     }
                 };
                 Step::Read(reader.read(buffer).await)
@@ -471,7 +478,7 @@ async fn pump<E: From<ServerEvent>>(
                     ReplyMode::Echo => received.to_vec(),
                     ReplyMode::AutoReply(reply) => reply,
                 };
-                if n < READ_BUFFER {
+                if n < buffer_size {
                     // The socket is drained: give the memory back until data flows again.
                     buffer = None;
                 }

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Benchmarks `netdeck serve` against ncat on this machine:
+#   1. receive throughput: the same C sender pushes BYTES over loopback to each receiver;
+#   2. resident memory per idle client: CLIENTS connections held open by one process.
+# Prints a Markdown table and writes it to bench/results-serve.md.
+#
+# Usage (from the repository root): bash bench/serve.sh
+# Knobs: RUNS (throughput runs per receiver, default 3), BYTES (default 2 GiB),
+#        CLIENTS (idle clients, default 5000).
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+BYTES=${BYTES:-2147483648}
+CLIENTS=${CLIENTS:-5000}
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+NETDECK=target/release/netdeck
+RESULTS=bench/results-serve.md
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits for a background process and drops it from the cleanup list; returns its status.
+reap() {
+    local status=0 p keep=()
+    wait "$1" || status=$?
+    for p in "${pids[@]}"; do
+        [[ $p == "$1" ]] || keep+=("$p")
+    done
+    pids=("${keep[@]}")
+    return "$status"
+}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Polls a shell condition every 50 ms for up to $1 seconds.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until eval "$1"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+now_ns() { date +%s%N; }
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+is_listening() { [[ -n $(ss -Hltn "sport = :$1") ]]; }
+
+# Port from netdeck's "listening on 127.0.0.1:PORT" line, empty until it appears.
+netdeck_port() { sed -n 's/^listening on .*:\([0-9]\+\)$/\1/p' "$1"; }
+
+# --- Tools -------------------------------------------------------------------------------
+
+if [[ ! -x $NETDECK ]]; then
+    log "building $NETDECK"
+    cargo build --release --locked
+fi
+if ! command -v ncat >/dev/null; then
+    log "installing ncat"
+    apt-get install -y ncat || { apt-get update && apt-get install -y ncat; }
+fi
+for tool in gcc python3 ss; do
+    command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+# Both receivers need one descriptor per client, and so does the client process.
+hard=$(ulimit -Hn)
+if [[ $hard != unlimited ]] && ((hard < CLIENTS + 100)); then
+    die "the hard open-file limit ($hard) is below $((CLIENTS + 100))"
+fi
+ulimit -n "$([[ $hard == unlimited ]] && echo $((CLIENTS + 1000)) || echo "$hard")"
+
+# One sender for both receivers, in C so that it is never the bottleneck: writes BYTES from
+# a 1 MiB buffer, half-closes, and waits for the receiver to close so no data is cut short.
+cat >"$tmp/sender.c" <<'EOF'
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static char buf[1 << 20];
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: sender PORT BYTES\n");
+        return 2;
+    }
+    unsigned long long left = strtoull(argv[2], NULL, 10);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        perror("connect");
+        return 1;
+    }
+    memset(buf, 'x', sizeof buf);
+    while (left > 0) {
+        size_t chunk = left < sizeof buf ? left : sizeof buf;
+        ssize_t n = write(fd, buf, chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("write");
+            return 1;
+        }
+        left -= (unsigned long long)n;
+    }
+    shutdown(fd, SHUT_WR);
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    close(fd);
+    return 0;
+}
+EOF
+gcc -O2 -o "$tmp/sender" "$tmp/sender.c"
+
+# Opens CLIENTS connections, reports "held failed", then keeps them open until killed.
+cat >"$tmp/idle_clients.py" <<'EOF'
+import resource
+import signal
+import socket
+import sys
+
+count, port = int(sys.argv[1]), int(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = count + 100
+if soft < want:
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE,
+        (want if hard == resource.RLIM_INFINITY else min(want, hard), hard),
+    )
+held, failed = [], 0
+for _ in range(count):
+    try:
+        s = socket.socket()
+        s.settimeout(10)
+        s.connect(("127.0.0.1", port))
+        held.append(s)
+    except OSError:
+        failed += 1
+print(len(held), failed, flush=True)
+signal.pause()
+EOF
+
+# --- Throughput --------------------------------------------------------------------------
+
+# Each run sets mbps: 10^6 bytes per second from the sender's start to the receiver's exit.
+# They run in this shell, not in $(...), so that a failure stops the script and the cleanup
+# sees every background process.
+set_mbps() { mbps=$(awk -v b="$BYTES" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'); }
+
+run_netdeck_throughput() {
+    local out=$tmp/netdeck-tp.out port pid t0 t1 got status=0
+    "$NETDECK" serve --quiet --once --port 0 >"$out" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_for 10 '[[ -n $(netdeck_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
+    port=$(netdeck_port "$out")
+    t0=$(now_ns)
+    timeout 300 "$tmp/sender" "$port" "$BYTES" || die "the sender to netdeck failed"
+    reap "$pid" || status=$?
+    t1=$(now_ns)
+    ((status == 0)) || die "netdeck exited with status $status: $(cat "$out")"
+    got=$(sed -n 's/.* disconnected.*(\([0-9]\+\) bytes in,.*/\1/p' "$out")
+    [[ $got == "$BYTES" ]] || die "netdeck received ${got:-nothing}, not $BYTES bytes: $(cat "$out")"
+    set_mbps $((t1 - t0))
+}
+
+run_ncat_throughput() {
+    local err=$tmp/ncat-tp.err port pid t0 t1 status=0
+    port=$(free_port)
+    # --recv-only: like `netdeck serve`, ncat then only receives and leaves stdin alone.
+    ncat -l --recv-only 127.0.0.1 "$port" </dev/null >/dev/null 2>"$err" &
+    pid=$!
+    pids+=("$pid")
+    wait_for 10 "is_listening $port" || die "ncat did not start: $(cat "$err")"
+    t0=$(now_ns)
+    timeout 300 "$tmp/sender" "$port" "$BYTES" || die "the sender to ncat failed"
+    reap "$pid" || status=$?
+    t1=$(now_ns)
+    ((status == 0)) || die "ncat exited with status $status: $(cat "$err")"
+    set_mbps $((t1 - t0))
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+netdeck_runs=()
+ncat_runs=()
+for ((i = 1; i <= RUNS; i++)); do
+    # Alternating spreads the machine's background noise over both receivers.
+    run_netdeck_throughput
+    netdeck_runs+=("$mbps")
+    log "run $i/$RUNS: netdeck $mbps MB/s"
+    run_ncat_throughput
+    ncat_runs+=("$mbps")
+    log "run $i/$RUNS: ncat    $mbps MB/s"
+done
+netdeck_mbps=$(median "${netdeck_runs[@]}")
+ncat_mbps=$(median "${ncat_runs[@]}")
+tp_ratio=$(awk -v a="$netdeck_mbps" -v b="$ncat_mbps" 'BEGIN { printf "%.2f", a / b }')
+
+# --- Memory per idle client --------------------------------------------------------------
+
+# Sets rss_base, rss_loaded (KiB) and held (clients the receiver has accepted) for the
+# receiver $1 listening on port $2; $3 is a condition that holds once all clients are in.
+measure_idle() {
+    local pid=$1 port=$2 ready=$3 fds_base client
+    sleep 0.5
+    rss_base=$(rss_kib "$pid")
+    fds_base=$(fd_count "$pid")
+    python3 "$tmp/idle_clients.py" "$CLIENTS" "$port" >"$tmp/clients.out" &
+    client=$!
+    pids+=("$client")
+    wait_for 120 '[[ -s $tmp/clients.out ]]' || die "the idle clients did not finish connecting"
+    log "idle clients: $(cut -d' ' -f1 "$tmp/clients.out") connected, $(cut -d' ' -f2 "$tmp/clients.out") failed"
+    # The receiver may still be accepting; ncat may also stop short of CLIENTS.
+    wait_for 30 "$ready" || true
+    sleep 1
+    rss_loaded=$(rss_kib "$pid")
+    held=$(($(fd_count "$pid") - fds_base))
+    kill "$client"
+    reap "$client" || true
+}
+
+per_client() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n }'; }
+
+out=$tmp/netdeck-idle.out
+"$NETDECK" serve --quiet --port 0 >"$out" 2>&1 &
+netdeck_pid=$!
+pids+=("$netdeck_pid")
+wait_for 10 '[[ -n $(netdeck_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
+measure_idle "$netdeck_pid" "$(netdeck_port "$out")" \
+    '(( $(grep -c " connected$" "$out" || true) >= CLIENTS ))'
+connected=$(grep -c ' connected$' "$out" || true)
+((connected == CLIENTS)) || die "netdeck reported $connected of $CLIENTS clients: $(grep -v ' connected$' "$out" | head -5)"
+netdeck_base=$rss_base netdeck_loaded=$rss_loaded netdeck_held=$held
+netdeck_kib=$(per_client "$netdeck_base" "$netdeck_loaded" "$CLIENTS")
+log "netdeck: ${netdeck_base} KiB idle, ${netdeck_loaded} KiB with $netdeck_held clients"
+kill "$netdeck_pid"
+reap "$netdeck_pid" || true
+
+port=$(free_port)
+ncat -l -k --recv-only --max-conns $((CLIENTS + 1000)) 127.0.0.1 "$port" \
+    </dev/null >/dev/null 2>"$tmp/ncat-idle.err" &
+ncat_pid=$!
+pids+=("$ncat_pid")
+wait_for 10 "is_listening $port" || die "ncat did not start: $(cat "$tmp/ncat-idle.err")"
+measure_idle "$ncat_pid" "$port" '(( $(fd_count "$ncat_pid") >= CLIENTS ))'
+if kill -0 "$ncat_pid" 2>/dev/null && ((held >= CLIENTS)); then
+    ncat_kib=$(per_client "$rss_base" "$rss_loaded" "$CLIENTS")
+    ncat_note=""
+    log "ncat: ${rss_base} KiB idle, ${rss_loaded} KiB with $held clients"
+else
+    ncat_kib="n/a"
+    ncat_note=" (ncat held only ${held} of $CLIENTS clients: $(head -c 200 "$tmp/ncat-idle.err" | tr '\n' ' '))"
+    log "ncat: held only $held of $CLIENTS clients"
+fi
+ncat_base=$rss_base ncat_loaded=$rss_loaded
+kill "$ncat_pid" 2>/dev/null || true
+reap "$ncat_pid" || true
+
+if [[ $ncat_kib == n/a ]]; then
+    mem_ratio="n/a"
+    ncat_rss="${ncat_base} → ${ncat_loaded} (${held} held)"
+else
+    mem_ratio=$(awk -v a="$netdeck_kib" -v b="$ncat_kib" 'BEGIN { printf "%.2f", a / b }')
+    ncat_rss="${ncat_base} → ${ncat_loaded}"
+fi
+target=$(awk -v k="$netdeck_kib" 'BEGIN { print (k < 40) ? "met" : "missed" }')
+
+# --- Report ------------------------------------------------------------------------------
+
+table=$(
+    cat <<EOF
+| Measurement | netdeck | ncat | netdeck / ncat |
+|---|---:|---:|---:|
+| Receive throughput, $((BYTES / 1048576)) MiB over loopback, median of $RUNS (MB/s) | $netdeck_mbps | $ncat_mbps | $tp_ratio |
+| Throughput runs (MB/s) | ${netdeck_runs[*]} | ${ncat_runs[*]} | |
+| RSS idle → with $CLIENTS idle clients (KiB) | $netdeck_base → $netdeck_loaded | $ncat_rss | |
+| RSS per idle client (KiB; target < 40 for netdeck: $target) | $netdeck_kib | $ncat_kib | $mem_ratio |
+EOF
+)
+
+{
+    echo "# \`netdeck serve\` vs ncat"
+    echo
+    echo "Measured by \`bash bench/serve.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs," \
+        "Linux $(uname -r), $(ncat --version 2>&1 | sed -n 's/^Ncat: Version \([^ ]*\).*/ncat \1/p')."
+    echo "MB/s is 10^6 bytes per second, from the sender's start to the receiver's exit."
+    echo
+    echo "$table"
+    [[ -z ${ncat_note:-} ]] || { echo; echo "Note:${ncat_note}"; }
+} >"$RESULTS"
+
+echo
+echo "$table"
+[[ -z ${ncat_note:-} ]] || { echo; echo "Note:${ncat_note}"; }
+echo
+echo "Written to $RESULTS"

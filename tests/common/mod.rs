@@ -1,0 +1,263 @@
+//! Helpers shared by the integration tests: the engine with a blocking event reader, plain
+//! blocking clients, and the `netdeck` binary as a child process.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use netdeck::net::server::{ClientId, ServerConfig, ServerEvent};
+use netdeck::runtime::{Command as EngineCommand, Engine, Event, ServerCommand};
+
+/// How long any awaited event may take before the test fails. Generous: the machine is shared.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The engine thread, as the GUI uses it, with a blocking way to wait for events.
+pub struct Harness {
+    engine: Engine,
+    woken: mpsc::Receiver<()>,
+    backlog: VecDeque<Event>,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        let (wake, woken) = mpsc::channel();
+        let engine = Engine::start(move || {
+            let _ = wake.send(());
+        })
+        .expect("engine thread starts");
+        Harness {
+            engine,
+            woken,
+            backlog: VecDeque::new(),
+        }
+    }
+
+    pub fn server(&self, command: ServerCommand) {
+        self.engine.send(EngineCommand::Server(command));
+    }
+
+    /// The next event, waiting for it.
+    pub fn next(&mut self) -> Event {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                return event;
+            }
+            self.backlog.extend(self.engine.drain(64));
+            if self.backlog.is_empty() {
+                let left = deadline
+                    .checked_duration_since(Instant::now())
+                    .expect("timed out waiting for an engine event");
+                let _ = self.woken.recv_timeout(left);
+            }
+        }
+    }
+
+    /// Skips events until `pick` accepts one.
+    pub fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        loop {
+            let event = self.next();
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    }
+
+    /// Starts a server and returns where it listens.
+    pub fn start(&mut self, config: ServerConfig) -> SocketAddr {
+        self.server(ServerCommand::Start(config));
+        self.wait_for(|event| match event {
+            Event::Server(ServerEvent::Listening { addr }) => Some(*addr),
+            Event::ServerFailed(error) => panic!("server did not start: {error}"),
+            _ => None,
+        })
+    }
+
+    /// Waits for a client from `peer` to be connected and returns its id.
+    pub fn connected(&mut self, peer: SocketAddr) -> ClientId {
+        self.wait_for(|event| match event {
+            Event::Server(ServerEvent::Connected { id, peer: p, .. }) if *p == peer => Some(*id),
+            _ => None,
+        })
+    }
+
+    /// Collects what client `id` sends until it amounts to `len` bytes.
+    pub fn received(&mut self, id: ClientId, len: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        while got.len() < len {
+            self.wait_for(|event| match event {
+                Event::Server(ServerEvent::Received {
+                    id: from, bytes, ..
+                }) if *from == id => {
+                    got.extend_from_slice(bytes);
+                    Some(())
+                }
+                _ => None,
+            });
+        }
+        got
+    }
+
+    pub fn stop(&mut self) {
+        self.server(ServerCommand::Stop);
+        self.wait_for(|event| matches!(event, Event::Server(ServerEvent::Stopped)).then_some(()));
+    }
+}
+
+/// A blocking client that fails the test instead of hanging.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect to the server");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.set_write_timeout(Some(PATIENCE)).unwrap();
+    stream
+}
+
+/// Reads exactly `len` bytes.
+pub fn read_exact(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut buf = vec![0; len];
+    stream
+        .read_exact(&mut buf)
+        .expect("read the expected bytes");
+    buf
+}
+
+/// True once the server has closed this connection (EOF or reset).
+pub fn is_closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut buf = [0; 1];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => matches!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
+}
+
+/// Closes with a reset (RST) instead of a clean FIN.
+pub fn reset(stream: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on a socket we own, with a correctly sized option.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_LINGER");
+    drop(stream);
+}
+
+/// `netdeck` with these arguments, stdout piped, as a child process.
+pub fn netdeck(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_netdeck"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A running `netdeck serve`, read line by line.
+pub struct ServeProcess {
+    pub child: Child,
+    pub lines: BufReader<ChildStdout>,
+    pub addr: SocketAddr,
+}
+
+impl ServeProcess {
+    /// Starts `netdeck serve --port 0 <args>` and waits for its listening line.
+    pub fn start(args: &[&str]) -> Self {
+        let mut full = vec!["serve", "--port", "0"];
+        full.extend_from_slice(args);
+        let mut child = netdeck(&full).spawn().expect("netdeck starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let first = read_line(&mut lines);
+        let addr = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("expected the listening line, got {first:?}"))
+            .parse()
+            .expect("listening line has an address");
+        ServeProcess { child, lines, addr }
+    }
+
+    pub fn line(&mut self) -> String {
+        read_line(&mut self.lines)
+    }
+
+    /// Skips lines until one satisfies `pick`.
+    pub fn line_where(&mut self, mut pick: impl FnMut(&str) -> bool) -> String {
+        loop {
+            let line = self.line();
+            if pick(&line) {
+                return line;
+            }
+        }
+    }
+
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: sending a signal to our own child.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as libc::pid_t, signal) },
+            0
+        );
+    }
+
+    /// Waits for the process to end; returns the rest of its output and its exit code.
+    /// A process still running after [`PATIENCE`] is killed and fails the test.
+    pub fn finish(&mut self) -> (Vec<String>, i32) {
+        let pid = self.child.id() as libc::pid_t;
+        let (done, finished) = mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(PATIENCE).is_err() {
+                // SAFETY: the child is not reaped before this thread is joined, so the pid is ours.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        });
+        let rest: Vec<String> = (&mut self.lines)
+            .lines()
+            .map(|line| line.expect("read netdeck's output"))
+            .collect();
+        let _ = done.send(());
+        let status = self.child.wait().unwrap();
+        watchdog.join().unwrap();
+        let code = status
+            .code()
+            .unwrap_or_else(|| panic!("netdeck did not exit by itself; output: {rest:?}"));
+        (rest, code)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One line of output, without its newline; fails the test at end of output.
+pub fn read_line(reader: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    let n = reader.read_line(&mut line).expect("read netdeck's output");
+    assert!(n > 0, "netdeck's output ended early");
+    line.truncate(line.trim_end_matches('\n').len());
+    line
+}
+
+/// Writes all of `bytes` and flushes.
+pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
+    stream.write_all(bytes).expect("send to the server");
+    stream.flush().unwrap();
+}

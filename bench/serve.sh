@@ -58,9 +58,9 @@ wait_for() {
 
 now_ns() { date +%s%N; }
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+fd_count() { { ls "/proc/$1/fd" 2>/dev/null || true; } | wc -l; }
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -227,71 +227,88 @@ tp_ratio=$(awk -v a="$netdeck_mbps" -v b="$ncat_mbps" 'BEGIN { printf "%.2f", a 
 
 # --- Memory per idle client --------------------------------------------------------------
 
-# Sets rss_base, rss_loaded (KiB) and held (clients the receiver has accepted) for the
-# receiver $1 listening on port $2; $3 is a condition that holds once all clients are in.
+# Holds $2 idle clients on the receiver $1 (listening on port $3) and sets rss_base and
+# rss_loaded (KiB) and held (descriptors the receiver gained: the clients it accepted).
+# Fails if the receiver died or did not accept them all.
 measure_idle() {
-    local pid=$1 port=$2 ready=$3 fds_base client
-    sleep 0.5
+    local pid=$1 count=$2 port=$3 fds_base client ok failed
+    sleep 0.5 # let the receiver settle before the baseline
     rss_base=$(rss_kib "$pid")
     fds_base=$(fd_count "$pid")
-    python3 "$tmp/idle_clients.py" "$CLIENTS" "$port" >"$tmp/clients.out" &
+    python3 "$tmp/idle_clients.py" "$count" "$port" >"$tmp/clients.out" &
     client=$!
     pids+=("$client")
     wait_for 120 '[[ -s $tmp/clients.out ]]' || die "the idle clients did not finish connecting"
-    log "idle clients: $(cut -d' ' -f1 "$tmp/clients.out") connected, $(cut -d' ' -f2 "$tmp/clients.out") failed"
-    # The receiver may still be accepting; ncat may also stop short of CLIENTS.
-    wait_for 30 "$ready" || true
+    read -r ok failed <"$tmp/clients.out"
+    log "  $ok clients connected, $failed failed"
+    # The receiver may still be accepting the last ones.
+    wait_for 30 '! kill -0 "$pid" 2>/dev/null || (($(fd_count "$pid") - fds_base >= count))' || true
     sleep 1
-    rss_loaded=$(rss_kib "$pid")
-    held=$(($(fd_count "$pid") - fds_base))
+    rss_loaded="" held=0
+    if kill -0 "$pid" 2>/dev/null; then
+        rss_loaded=$(rss_kib "$pid")
+        held=$(($(fd_count "$pid") - fds_base))
+    fi
     kill "$client"
     reap "$client" || true
+    [[ -n $rss_loaded ]] && ((held >= count))
 }
 
 per_client() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n }'; }
 
+log "memory: netdeck with $CLIENTS idle clients"
 out=$tmp/netdeck-idle.out
 "$NETDECK" serve --quiet --port 0 >"$out" 2>&1 &
 netdeck_pid=$!
 pids+=("$netdeck_pid")
 wait_for 10 '[[ -n $(netdeck_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
-measure_idle "$netdeck_pid" "$(netdeck_port "$out")" \
-    '(( $(grep -c " connected$" "$out" || true) >= CLIENTS ))'
+measure_idle "$netdeck_pid" "$CLIENTS" "$(netdeck_port "$out")" ||
+    die "netdeck held $held of $CLIENTS clients: $(grep -v ' connected$' "$out" | head -5)"
 connected=$(grep -c ' connected$' "$out" || true)
-((connected == CLIENTS)) || die "netdeck reported $connected of $CLIENTS clients: $(grep -v ' connected$' "$out" | head -5)"
-netdeck_base=$rss_base netdeck_loaded=$rss_loaded netdeck_held=$held
-netdeck_kib=$(per_client "$netdeck_base" "$netdeck_loaded" "$CLIENTS")
-log "netdeck: ${netdeck_base} KiB idle, ${netdeck_loaded} KiB with $netdeck_held clients"
+((connected == CLIENTS)) || die "netdeck reported $connected of $CLIENTS clients connected"
+netdeck_rss="$rss_base → $rss_loaded"
+netdeck_kib=$(per_client "$rss_base" "$rss_loaded" "$CLIENTS")
+log "  RSS $netdeck_rss KiB, $netdeck_kib KiB per client"
 kill "$netdeck_pid"
 reap "$netdeck_pid" || true
 
-port=$(free_port)
-ncat -l -k --recv-only --max-conns $((CLIENTS + 1000)) 127.0.0.1 "$port" \
-    </dev/null >/dev/null 2>"$tmp/ncat-idle.err" &
-ncat_pid=$!
-pids+=("$ncat_pid")
-wait_for 10 "is_listening $port" || die "ncat did not start: $(cat "$tmp/ncat-idle.err")"
-measure_idle "$ncat_pid" "$port" '(( $(fd_count "$ncat_pid") >= CLIENTS ))'
-if kill -0 "$ncat_pid" 2>/dev/null && ((held >= CLIENTS)); then
-    ncat_kib=$(per_client "$rss_base" "$rss_loaded" "$CLIENTS")
-    ncat_note=""
-    log "ncat: ${rss_base} KiB idle, ${rss_loaded} KiB with $held clients"
-else
-    ncat_kib="n/a"
-    ncat_note=" (ncat held only ${held} of $CLIENTS clients: $(head -c 200 "$tmp/ncat-idle.err" | tr '\n' ' '))"
-    log "ncat: held only $held of $CLIENTS clients"
-fi
-ncat_base=$rss_base ncat_loaded=$rss_loaded
-kill "$ncat_pid" 2>/dev/null || true
-reap "$ncat_pid" || true
+# Runs ncat in keep-open mode with $1 idle clients; fails if it cannot hold them.
+ncat_idle() {
+    local port status=0
+    port=$(free_port)
+    ncat -l -k --recv-only --max-conns $(($1 + 1000)) 127.0.0.1 "$port" \
+        </dev/null >/dev/null 2>"$tmp/ncat-idle.err" &
+    ncat_pid=$!
+    pids+=("$ncat_pid")
+    wait_for 10 "is_listening $port" || die "ncat did not start: $(cat "$tmp/ncat-idle.err")"
+    measure_idle "$ncat_pid" "$1" "$port" || status=$?
+    kill "$ncat_pid" 2>/dev/null || true
+    reap "$ncat_pid" || true
+    return "$status"
+}
 
-if [[ $ncat_kib == n/a ]]; then
-    mem_ratio="n/a"
-    ncat_rss="${ncat_base} → ${ncat_loaded} (${held} held)"
-else
-    mem_ratio=$(awk -v a="$netdeck_kib" -v b="$ncat_kib" 'BEGIN { printf "%.2f", a / b }')
-    ncat_rss="${ncat_base} → ${ncat_loaded}"
+# ncat's keep-open mode waits with select(), so it may give up once a descriptor reaches
+# FD_SETSIZE (1024); it is then measured again with NCAT_FALLBACK clients, which fit.
+NCAT_FALLBACK=${NCAT_FALLBACK:-1000}
+ncat_clients=$CLIENTS
+ncat_note=""
+log "memory: ncat with $CLIENTS idle clients"
+if ! ncat_idle "$CLIENTS"; then
+    why=$(head -n 1 "$tmp/ncat-idle.err")
+    ncat_note="ncat -l -k could not hold $CLIENTS idle clients (it held $held and then ${why:+exited: \"$why\"}${why:-stopped accepting}); its figures are for $NCAT_FALLBACK clients."
+    log "  $ncat_note"
+    ncat_clients=$NCAT_FALLBACK
+    log "memory: ncat with $ncat_clients idle clients"
+    ncat_idle "$ncat_clients" || die "ncat could not hold $ncat_clients idle clients either"
 fi
+ncat_rss="$rss_base → $rss_loaded"
+ncat_kib=$(per_client "$rss_base" "$rss_loaded" "$ncat_clients")
+log "  RSS $ncat_rss KiB, $ncat_kib KiB per client"
+if ((ncat_clients != CLIENTS)); then
+    ncat_rss+=" ($ncat_clients clients)"
+    ncat_kib+=" ($ncat_clients clients)"
+fi
+mem_ratio=$(awk -v a="$netdeck_kib" -v b="${ncat_kib%% *}" 'BEGIN { printf (b > 0) ? "%.2f" : "n/a", a / (b > 0 ? b : 1) }')
 target=$(awk -v k="$netdeck_kib" 'BEGIN { print (k < 40) ? "met" : "missed" }')
 
 # --- Report ------------------------------------------------------------------------------
@@ -302,7 +319,7 @@ table=$(
 |---|---:|---:|---:|
 | Receive throughput, $((BYTES / 1048576)) MiB over loopback, median of $RUNS (MB/s) | $netdeck_mbps | $ncat_mbps | $tp_ratio |
 | Throughput runs (MB/s) | ${netdeck_runs[*]} | ${ncat_runs[*]} | |
-| RSS idle → with $CLIENTS idle clients (KiB) | $netdeck_base → $netdeck_loaded | $ncat_rss | |
+| RSS idle → with $CLIENTS idle clients (KiB) | $netdeck_rss | $ncat_rss | |
 | RSS per idle client (KiB; target < 40 for netdeck: $target) | $netdeck_kib | $ncat_kib | $mem_ratio |
 EOF
 )
@@ -315,11 +332,11 @@ EOF
     echo "MB/s is 10^6 bytes per second, from the sender's start to the receiver's exit."
     echo
     echo "$table"
-    [[ -z ${ncat_note:-} ]] || { echo; echo "Note:${ncat_note}"; }
+    [[ -z $ncat_note ]] || { echo; echo "Note: $ncat_note"; }
 } >"$RESULTS"
 
 echo
 echo "$table"
-[[ -z ${ncat_note:-} ]] || { echo; echo "Note:${ncat_note}"; }
+[[ -z $ncat_note ]] || { echo; echo "Note: $ncat_note"; }
 echo
 echo "Written to $RESULTS"

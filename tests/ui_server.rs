@@ -1,0 +1,114 @@
+//! The Server tab driven the way a person (or a screen reader) does: elements found by their
+//! accessible labels, real sockets behind them. One test: the testing backend's event loop can
+//! be set up once per process.
+
+use std::cell::Cell;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::ElementHandle;
+use netdeck::gui::ui::{AppWindow, ServerAdapter};
+use slint::{ComponentHandle, Model, Timer, TimerMode};
+
+/// Runs the event loop until `done` holds, failing the test after a generous deadline.
+fn run_until(what: &str, done: impl Fn() -> bool + 'static) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let timed_out = Rc::new(Cell::new(false));
+    let timer = Timer::default();
+    let flag = timed_out.clone();
+    timer.start(TimerMode::Repeated, Duration::from_millis(5), move || {
+        if done() {
+            let _ = slint::quit_event_loop();
+        } else if Instant::now() > deadline {
+            flag.set(true);
+            let _ = slint::quit_event_loop();
+        }
+    });
+    slint::run_event_loop_until_quit().unwrap();
+    assert!(!timed_out.get(), "timed out waiting for {what}");
+}
+
+fn element(window: &AppWindow, label: &str) -> ElementHandle {
+    let mut found: Vec<_> = ElementHandle::find_by_accessible_label(window, label).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one element labelled {label:?}: {:?}",
+        found
+            .iter()
+            .map(|e| (e.type_name(), e.accessible_role(), e.id()))
+            .collect::<Vec<_>>()
+    );
+    found.pop().unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_server_tab_starts_lists_clients_and_stops() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window).unwrap();
+    let adapter = window.global::<ServerAdapter>();
+
+    // A port that is not a port is refused under its field, and nothing starts.
+    element(&window, "Port").set_accessible_value("70000");
+    element(&window, "Start").invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_port_error(),
+        "port: 70000 is not a port number (0 to 65535)"
+    );
+    assert!(!adapter.get_busy() && !adapter.get_listening());
+
+    let port = free_port();
+    element(&window, "Port").set_accessible_value(port.to_string());
+    assert_eq!(adapter.get_port(), port.to_string());
+    element(&window, "Start").invoke_accessible_default_action();
+    assert_eq!(adapter.get_port_error(), "", "the old error is cleared");
+    let listening = window.as_weak();
+    run_until("the listening state", move || {
+        listening
+            .unwrap()
+            .global::<ServerAdapter>()
+            .get_status()
+            .starts_with("Listening")
+    });
+    assert!(adapter.get_listening());
+    assert_eq!(
+        adapter.get_status(),
+        format!("Listening on 127.0.0.1:{port} · 0 clients")
+    );
+
+    // A real client shows up in the list.
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let client = TcpStream::connect(addr).unwrap();
+    let weak = window.as_weak();
+    run_until("the client in the list", move || {
+        weak.unwrap().global::<ServerAdapter>().get_clients().row_count() == 1
+    });
+    let row = adapter.get_clients().row_data(0).unwrap();
+    assert_eq!(row.peer, client.local_addr().unwrap().to_string());
+    assert!(adapter.get_status().ends_with("· 1 client"));
+
+    element(&window, "Stop").invoke_accessible_default_action();
+    let stopped = window.as_weak();
+    run_until("the stopped state", move || {
+        let window = stopped.unwrap();
+        let adapter = window.global::<ServerAdapter>();
+        !adapter.get_listening() && !adapter.get_busy()
+    });
+    assert_eq!(adapter.get_status(), "Stopped");
+    assert_eq!(adapter.get_clients().row_count(), 0);
+    assert!(
+        TcpListener::bind(addr).is_ok(),
+        "Stop frees the port at once"
+    );
+    element(&window, "Start");
+}

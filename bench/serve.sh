@@ -313,12 +313,15 @@ target=$(awk -v k="$netdeck_kib" 'BEGIN { print (k < 40) ? "met" : "missed" }')
 
 # --- Report ------------------------------------------------------------------------------
 
+join() { local IFS=,; echo "$*" | sed 's/,/, /g'; }
+size=$(awk -v b="$BYTES" 'BEGIN { printf (b % 2^30) ? "%.0f MiB" : "%d GiB", (b % 2^30) ? b / 2^20 : b / 2^30 }')
+
 table=$(
     cat <<EOF
 | Measurement | netdeck | ncat | netdeck / ncat |
 |---|---:|---:|---:|
-| Receive throughput, $((BYTES / 1048576)) MiB over loopback, median of $RUNS (MB/s) | $netdeck_mbps | $ncat_mbps | $tp_ratio |
-| Throughput runs (MB/s) | ${netdeck_runs[*]} | ${ncat_runs[*]} | |
+| Receive throughput, $size over loopback, median of $RUNS (MB/s) | $netdeck_mbps | $ncat_mbps | $tp_ratio |
+| Throughput runs (MB/s) | $(join "${netdeck_runs[@]}") | $(join "${ncat_runs[@]}") | |
 | RSS idle → with $CLIENTS idle clients (KiB) | $netdeck_rss | $ncat_rss | |
 | RSS per idle client (KiB; target < 40 for netdeck: $target) | $netdeck_kib | $ncat_kib | $mem_ratio |
 EOF

@@ -5,11 +5,11 @@
 # Prints a Markdown table and writes it to bench/results-serve.md.
 #
 # Usage (from the repository root): bash bench/serve.sh
-# Knobs: RUNS (throughput runs per receiver, default 3), BYTES (default 2 GiB),
+# Knobs: RUNS (throughput runs per receiver, default 5), BYTES (default 2 GiB),
 #        CLIENTS (idle clients, default 5000).
 set -euo pipefail
 
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 BYTES=${BYTES:-2147483648}
 CLIENTS=${CLIENTS:-5000}
 
@@ -35,7 +35,8 @@ trap 'exit 130' INT TERM
 # Waits for a background process and drops it from the cleanup list; returns its status.
 reap() {
     local status=0 p keep=()
-    wait "$1" || status=$?
+    # Quiet: a receiver that aborted is reported by the caller, not by the shell.
+    { wait "$1"; } 2>/dev/null || status=$?
     for p in "${pids[@]}"; do
         [[ $p == "$1" ]] || keep+=("$p")
     done
@@ -90,7 +91,7 @@ hard=$(ulimit -Hn)
 if [[ $hard != unlimited ]] && ((hard < CLIENTS + 100)); then
     die "the hard open-file limit ($hard) is below $((CLIENTS + 100))"
 fi
-ulimit -n "$([[ $hard == unlimited ]] && echo $((CLIENTS + 1000)) || echo "$hard")"
+if [[ $hard == unlimited ]]; then ulimit -n $((CLIENTS + 1000)); else ulimit -n "$hard"; fi
 
 # One sender for both receivers, in C so that it is never the bottleneck: writes BYTES from
 # a 1 MiB buffer, half-closes, and waits for the receiver to close so no data is cut short.
@@ -146,6 +147,7 @@ import resource
 import signal
 import socket
 import sys
+import time
 
 count, port = int(sys.argv[1]), int(sys.argv[2])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -164,6 +166,9 @@ for _ in range(count):
         held.append(s)
     except OSError:
         failed += 1
+    # Paced so that a short listen backlog (ncat's is 10) does not overflow: overflowing
+    # connections look open here but reach the receiver only through SYN-ACK retries.
+    time.sleep(0.0005)
 print(len(held), failed, flush=True)
 signal.pause()
 EOF
@@ -177,6 +182,7 @@ set_mbps() { mbps=$(awk -v b="$BYTES" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns
 
 run_netdeck_throughput() {
     local out=$tmp/netdeck-tp.out port pid t0 t1 got status=0
+    : >"$out" # exists before the first look for the port
     "$NETDECK" serve --quiet --once --port 0 >"$out" 2>&1 &
     pid=$!
     pids+=("$pid")
@@ -227,6 +233,21 @@ tp_ratio=$(awk -v a="$netdeck_mbps" -v b="$ncat_mbps" 'BEGIN { printf "%.2f", a 
 
 # --- Memory per idle client --------------------------------------------------------------
 
+# For measure_idle: keeps in held the most clients the receiver has had at once, which
+# tells how far a receiver that dies got.
+track_held() {
+    local n
+    n=$(($(fd_count "$pid") - fds_base))
+    ((n <= held)) || held=$n
+}
+
+# For measure_idle: true once the receiver has accepted every client or has died.
+accepted_all() {
+    kill -0 "$pid" 2>/dev/null || return 0
+    track_held
+    ((held >= count))
+}
+
 # Holds $2 idle clients on the receiver $1 (listening on port $3) and sets rss_base and
 # rss_loaded (KiB) and held (descriptors the receiver gained: the clients it accepted).
 # Fails if the receiver died or did not accept them all.
@@ -235,16 +256,17 @@ measure_idle() {
     sleep 0.5 # let the receiver settle before the baseline
     rss_base=$(rss_kib "$pid")
     fds_base=$(fd_count "$pid")
+    held=0
     python3 "$tmp/idle_clients.py" "$count" "$port" >"$tmp/clients.out" &
     client=$!
     pids+=("$client")
-    wait_for 120 '[[ -s $tmp/clients.out ]]' || die "the idle clients did not finish connecting"
+    wait_for 120 'track_held; [[ -s $tmp/clients.out ]]' || die "the idle clients did not finish connecting"
     read -r ok failed <"$tmp/clients.out"
     log "  $ok clients connected, $failed failed"
     # The receiver may still be accepting the last ones.
-    wait_for 30 '! kill -0 "$pid" 2>/dev/null || (($(fd_count "$pid") - fds_base >= count))' || true
+    wait_for 90 accepted_all || true
     sleep 1
-    rss_loaded="" held=0
+    rss_loaded=""
     if kill -0 "$pid" 2>/dev/null; then
         rss_loaded=$(rss_kib "$pid")
         held=$(($(fd_count "$pid") - fds_base))
@@ -258,6 +280,7 @@ per_client() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a)
 
 log "memory: netdeck with $CLIENTS idle clients"
 out=$tmp/netdeck-idle.out
+: >"$out"
 "$NETDECK" serve --quiet --port 0 >"$out" 2>&1 &
 netdeck_pid=$!
 pids+=("$netdeck_pid")
@@ -295,7 +318,8 @@ ncat_note=""
 log "memory: ncat with $CLIENTS idle clients"
 if ! ncat_idle "$CLIENTS"; then
     why=$(head -n 1 "$tmp/ncat-idle.err")
-    ncat_note="ncat -l -k could not hold $CLIENTS idle clients (it held $held and then ${why:+exited: \"$why\"}${why:-stopped accepting}); its figures are for $NCAT_FALLBACK clients."
+    if [[ -n $why ]]; then why="exited: \"$why\""; else why="stopped accepting"; fi
+    ncat_note="ncat -l -k could not hold $CLIENTS idle clients: it reached at least $held, then $why. Its memory figures are for $NCAT_FALLBACK clients."
     log "  $ncat_note"
     ncat_clients=$NCAT_FALLBACK
     log "memory: ncat with $ncat_clients idle clients"

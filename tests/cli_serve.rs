@@ -221,10 +221,28 @@ fn a_privileged_port_without_privilege_is_permission_denied() {
     );
     let mut command = netdeck(&["serve", "--port", "1"]);
     // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } == 0 {
-        // Root may bind anything: drop to `nobody` for this run.
-        command.uid(65534).gid(65534);
-    }
+    let _copy = if unsafe { libc::getuid() } == 0 {
+        // Root may bind anything: run as `nobody`, from a copy it may execute wherever the
+        // build directory lives.
+        let dir = std::env::temp_dir().join(format!("netdeck-unprivileged-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("netdeck");
+        std::fs::copy(env!("CARGO_BIN_EXE_netdeck"), &binary).unwrap();
+        for path in [&dir, &binary] {
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        command = std::process::Command::new(&binary);
+        command
+            .args(["serve", "--port", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .uid(65534)
+            .gid(65534);
+        Some(RemoveOnDrop(dir))
+    } else {
+        None
+    };
     let mut child = command.spawn().unwrap();
     let mut stderr = String::new();
     child
@@ -240,4 +258,12 @@ fn a_privileged_port_without_privilege_is_permission_denied() {
         "{stderr}"
     );
     assert!(stderr.contains("Ports below 1024"), "{stderr}");
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -2,31 +2,25 @@
 //! accessible labels, real sockets behind them. One test: the testing backend's event loop can
 //! be set up once per process.
 
-use std::cell::Cell;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::ElementHandle;
 use netdeck::gui::ui::{AppWindow, ServerAdapter};
-use slint::{ComponentHandle, Model, Timer, TimerMode};
+use slint::{ComponentHandle, Model, Timer};
 
-/// Runs the event loop until `done` holds, failing the test after a generous deadline.
-fn run_until(what: &str, done: impl Fn() -> bool + 'static) {
+/// Runs the event loop in short slices until `done` holds, failing the test after a generous
+/// deadline. Checking between slices (not from a timer inside the loop) keeps a quit request
+/// from one wait from ending the next one early.
+fn run_until(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    let timed_out = Rc::new(Cell::new(false));
-    let timer = Timer::default();
-    let flag = timed_out.clone();
-    timer.start(TimerMode::Repeated, Duration::from_millis(5), move || {
-        if done() {
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        Timer::single_shot(Duration::from_millis(5), || {
             let _ = slint::quit_event_loop();
-        } else if Instant::now() > deadline {
-            flag.set(true);
-            let _ = slint::quit_event_loop();
-        }
-    });
-    slint::run_event_loop_until_quit().unwrap();
-    assert!(!timed_out.get(), "timed out waiting for {what}");
+        });
+        slint::run_event_loop_until_quit().unwrap();
+    }
 }
 
 fn element(window: &AppWindow, label: &str) -> ElementHandle {
@@ -72,13 +66,8 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     assert_eq!(adapter.get_port(), port.to_string());
     element(&window, "Start").invoke_accessible_default_action();
     assert_eq!(adapter.get_port_error(), "", "the old error is cleared");
-    let listening = window.as_weak();
-    run_until("the listening state", move || {
-        listening
-            .unwrap()
-            .global::<ServerAdapter>()
-            .get_status()
-            .starts_with("Listening")
+    run_until("the listening state", || {
+        adapter.get_status().starts_with("Listening")
     });
     assert!(adapter.get_listening());
     assert_eq!(
@@ -89,19 +78,15 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     // A real client shows up in the list.
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let client = TcpStream::connect(addr).unwrap();
-    let weak = window.as_weak();
-    run_until("the client in the list", move || {
-        weak.unwrap().global::<ServerAdapter>().get_clients().row_count() == 1
+    run_until("the client in the list", || {
+        adapter.get_clients().row_count() == 1
     });
     let row = adapter.get_clients().row_data(0).unwrap();
     assert_eq!(row.peer, client.local_addr().unwrap().to_string());
     assert!(adapter.get_status().ends_with("· 1 client"));
 
     element(&window, "Stop").invoke_accessible_default_action();
-    let stopped = window.as_weak();
-    run_until("the stopped state", move || {
-        let window = stopped.unwrap();
-        let adapter = window.global::<ServerAdapter>();
+    run_until("the stopped state", || {
         !adapter.get_listening() && !adapter.get_busy()
     });
     assert_eq!(adapter.get_status(), "Stopped");

@@ -74,10 +74,9 @@ netdeck_port() { sed -n 's/^listening on .*:\([0-9]\+\)$/\1/p' "$1"; }
 
 # --- Tools -------------------------------------------------------------------------------
 
-if [[ ! -x $NETDECK ]]; then
-    log "building $NETDECK"
-    cargo build --release --locked
-fi
+# Always measure the current source (a no-op when the release build is up to date).
+log "building $NETDECK"
+cargo build --release --locked
 if ! command -v ncat >/dev/null; then
     log "installing ncat"
     apt-get install -y ncat || { apt-get update && apt-get install -y ncat; }

@@ -19,7 +19,10 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub struct Harness {
     engine: Engine,
     woken: mpsc::Receiver<()>,
+    /// Events not yet taken by a wait, in arrival order.
     backlog: VecDeque<Event>,
+    /// The event the last wait took.
+    taken: Option<Event>,
 }
 
 impl Harness {
@@ -33,6 +36,7 @@ impl Harness {
             engine,
             woken,
             backlog: VecDeque::new(),
+            taken: None,
         }
     }
 
@@ -42,28 +46,32 @@ impl Harness {
 
     /// The next event, waiting for it.
     pub fn next(&mut self) -> Event {
+        self.wait_for(|_| Some(()));
+        self.taken.take().expect("wait_for kept the event")
+    }
+
+    /// The first event, in arrival order, that `pick` accepts, waiting for it. Events it
+    /// passes over stay for later waits, so waiting for one client never loses another's
+    /// events.
+    pub fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
+        let mut checked = 0;
         loop {
-            if let Some(event) = self.backlog.pop_front() {
-                return event;
+            while checked < self.backlog.len() {
+                if let Some(found) = pick(&self.backlog[checked]) {
+                    self.taken = self.backlog.remove(checked);
+                    return found;
+                }
+                checked += 1;
             }
-            self.backlog.extend(self.engine.drain(64));
-            if self.backlog.is_empty() {
+            let fresh = self.engine.drain(64);
+            if fresh.is_empty() {
                 let left = deadline
                     .checked_duration_since(Instant::now())
                     .expect("timed out waiting for an engine event");
                 let _ = self.woken.recv_timeout(left);
             }
-        }
-    }
-
-    /// Skips events until `pick` accepts one.
-    pub fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
-        loop {
-            let event = self.next();
-            if let Some(found) = pick(&event) {
-                return found;
-            }
+            self.backlog.extend(fresh);
         }
     }
 

@@ -1,10 +1,11 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use netdeck::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let args = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     raise_open_file_limit();
     match args.command {
         None => match netdeck::gui::run() {
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some(command) => match cli::run(command) {
+        Some(command) => match cli::run(command, matches.subcommand().map(|(_, m)| m)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("netdeck: {error}");

@@ -222,10 +222,11 @@ pub fn hex_line(bytes: &[u8]) -> String {
 }
 
 /// A classic hex dump: offset, 16 bytes in hex, and the printable ASCII beside them.
-pub fn hex_dump(bytes: &[u8]) -> String {
+/// `start` is the offset of the first byte, for dumps that continue a stream.
+pub fn hex_dump(bytes: &[u8], start: u64) -> String {
     let mut out = String::with_capacity(bytes.len() / 16 * 78 + 78);
     for (row, line) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", row * 16);
+        let _ = write!(out, "{:08x}  ", start + row as u64 * 16);
         for column in 0..16 {
             match line.get(column) {
                 Some(byte) => {

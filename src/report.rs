@@ -1,5 +1,6 @@
 //! One line of text per engine event: what `netdeck serve` prints and what the Log tab shows.
 
+use crate::net::client::{ClientEvent, CloseReason, TlsInfo};
 use crate::net::server::{DisconnectReason, ServerEvent};
 use crate::payload::{self, Encoding, Lines};
 
@@ -38,6 +39,40 @@ pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
         ServerEvent::AcceptFailed { error } => format!("! cannot accept a connection: {error}"),
         ServerEvent::Stopped => "stopped".into(),
     }
+}
+
+pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
+    match event {
+        ClientEvent::Connected { peer, tls: None } => format!("connected to {peer}"),
+        ClientEvent::Connected {
+            peer,
+            tls: Some(tls),
+        } => format!("connected to {peer} ({})", tls_summary(tls)),
+        ClientEvent::Received(bytes) => format!("received: {}", data(bytes, style)),
+        ClientEvent::Sent(bytes) => format!("sent: {}", data(bytes, style)),
+        ClientEvent::Failed(error) => format!("! {error} — {}", error.hint()),
+        ClientEvent::Closed {
+            reason,
+            bytes_in,
+            bytes_out,
+        } => {
+            let why = match reason {
+                CloseReason::ClosedByPeer => "closed by peer".to_string(),
+                CloseReason::Local => "disconnected".to_string(),
+                CloseReason::Failed(error) => error.to_string(),
+            };
+            format!("- {why} ({bytes_in} bytes in, {bytes_out} out)")
+        }
+    }
+}
+
+/// "TLSv1_3, TLS13_AES_256_GCM_SHA384", with a warning when the certificate was not checked.
+pub fn tls_summary(tls: &TlsInfo) -> String {
+    let mut summary = format!("{}, {}", tls.version, tls.cipher);
+    if tls.unverified {
+        summary.push_str(", certificate NOT checked");
+    }
+    summary
 }
 
 fn data(bytes: &[u8], style: DataStyle) -> String {

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use smol::Executor;
 
+use crate::net::client::{ClientConfig, ClientEvent, Session};
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 
@@ -18,6 +19,17 @@ pub const EVENT_QUEUE: usize = 256;
 #[derive(Debug)]
 pub enum Command {
     Server(ServerCommand),
+    Client(ClientCommand),
+}
+
+#[derive(Debug)]
+pub enum ClientCommand {
+    /// Closes any open connection, then connects with this configuration.
+    Connect(ClientConfig),
+    Disconnect,
+    /// Closes any open connection, then connects again with the last configuration.
+    Reconnect,
+    Send(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -35,11 +47,18 @@ pub enum Event {
     Server(ServerEvent),
     /// Start failed; nothing was started.
     ServerFailed(NetError),
+    Client(ClientEvent),
 }
 
 impl From<ServerEvent> for Event {
     fn from(event: ServerEvent) -> Self {
         Event::Server(event)
+    }
+}
+
+impl From<ClientEvent> for Event {
+    fn from(event: ClientEvent) -> Self {
+        Event::Client(event)
     }
 }
 
@@ -115,15 +134,60 @@ async fn serve_commands(
     events: EventSink<Event>,
 ) {
     let mut server: Option<Server<Event>> = None;
+    let mut client = ClientSlot::default();
     while let Ok(command) = commands.recv().await {
         match command {
             Command::Server(command) => {
                 serve_server_command(command, &mut server, executor, &events).await
             }
+            Command::Client(command) => client.handle(command, executor, &events).await,
         }
     }
     if let Some(server) = server.take() {
         server.stop().await;
+    }
+    client.close().await;
+}
+
+/// The Client tab's one connection, and what it was opened with (for Reconnect).
+#[derive(Default)]
+struct ClientSlot {
+    session: Option<Session<Event>>,
+    last_config: Option<ClientConfig>,
+}
+
+impl ClientSlot {
+    async fn handle(
+        &mut self,
+        command: ClientCommand,
+        executor: &Executor<'static>,
+        events: &EventSink<Event>,
+    ) {
+        match command {
+            ClientCommand::Connect(config) => {
+                self.close().await;
+                self.last_config = Some(config.clone());
+                self.session = Some(Session::open(config, executor, events.clone()));
+            }
+            ClientCommand::Reconnect => {
+                self.close().await;
+                if let Some(config) = self.last_config.clone() {
+                    self.session = Some(Session::open(config, executor, events.clone()));
+                }
+            }
+            ClientCommand::Disconnect => self.close().await,
+            ClientCommand::Send(bytes) => {
+                if let Some(session) = &self.session {
+                    session.send(bytes);
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.close().await;
+        }
     }
 }
 

@@ -138,7 +138,7 @@ fn displayed_text_can_be_sent_back_as_the_same_bytes() {
 
 #[test]
 fn hex_dump_shows_offsets_hex_and_ascii() {
-    let dump = hex_dump(b"Hello, world!\x00\x01\x02tail");
+    let dump = hex_dump(b"Hello, world!\x00\x01\x02tail", 0);
     let lines: Vec<_> = dump.lines().collect();
     assert_eq!(
         lines,
@@ -147,6 +147,11 @@ fn hex_dump_shows_offsets_hex_and_ascii() {
             "00000010  74 61 69 6c                                       |tail|",
         ]
     );
+}
+
+#[test]
+fn a_continued_hex_dump_counts_from_its_start() {
+    assert!(hex_dump(b"abc", 0x20).starts_with("00000020  61 62 63"));
 }
 
 #[test]

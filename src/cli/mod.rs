@@ -1,9 +1,11 @@
 //! The headless commands: the same engine as the GUI, printing one line per event.
 
+mod connect;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, Parser, Subcommand};
 
+pub use connect::ConnectArgs;
 pub use serve::ServeArgs;
 
 use crate::net::NetError;
@@ -25,11 +27,15 @@ pub struct Cli {
 pub enum CliCommand {
     /// Listen for TCP clients and print what they send.
     Serve(ServeArgs),
+    /// Connect to a TCP server, send payloads, print what comes back.
+    Connect(ConnectArgs),
 }
 
-/// Runs a headless command to its end.
-pub fn run(command: CliCommand) -> Result<(), NetError> {
+/// Runs a headless command to its end. `matches` are the command's own, for the order of
+/// repeated options.
+pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetError> {
     match command {
         CliCommand::Serve(args) => serve::run(args),
+        CliCommand::Connect(args) => connect::run(args, matches),
     }
 }

@@ -8,6 +8,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::clock;
 use super::ui::{AppWindow, LogAdapter, LogLine};
+use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::server::ServerEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
@@ -62,6 +63,17 @@ impl LogController {
                 ),
             ),
             Event::ServerFailed(error) => (format!("! {error} — {}", error.hint()), true),
+            Event::Client(event) => (
+                report::client_line(event, style),
+                matches!(
+                    event,
+                    ClientEvent::Failed(_)
+                        | ClientEvent::Closed {
+                            reason: CloseReason::Failed(_),
+                            ..
+                        }
+                ),
+            ),
         };
         self.push(text, is_error);
     }

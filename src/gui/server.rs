@@ -262,7 +262,7 @@ impl ServerController {
             Some(client) => {
                 let tail = client.tail();
                 let text = if adapter.get_show_hex() {
-                    payload::hex_dump(&tail)
+                    payload::hex_dump(&tail, 0)
                 } else {
                     payload::display_text(&tail, Lines::Keep)
                 };
@@ -288,6 +288,7 @@ impl ServerController {
                 show_error(&adapter, error);
                 return;
             }
+            Event::Client(_) => return,
         };
         match event {
             ServerEvent::Listening { .. } => {

@@ -14,6 +14,41 @@ pub mod exit {
     pub const LOCAL_ADDRESS: u8 = 45;
     /// Anything else the system refused.
     pub const OTHER: u8 = 1;
+    pub const COULD_NOT_RESOLVE: u8 = 6;
+    pub const COULD_NOT_CONNECT: u8 = 7;
+    pub const TIMED_OUT: u8 = 28;
+    pub const TLS_HANDSHAKE: u8 = 35;
+    /// The connection broke while receiving (curl: "failure receiving network data").
+    pub const RECEIVE_FAILED: u8 = 56;
+    pub const CERTIFICATE_UNTRUSTED: u8 = 60;
+}
+
+/// Why a server's certificate was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// Self-signed, or signed by an authority not in the trusted roots.
+    UnknownIssuer,
+    Expired,
+    NotYetValid,
+    /// Issued for other names than the one connected to.
+    WrongHost {
+        host: String,
+    },
+    Other(String),
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertificateProblem::UnknownIssuer => {
+                f.write_str("it is self-signed or signed by an unknown authority")
+            }
+            CertificateProblem::Expired => f.write_str("it has expired"),
+            CertificateProblem::NotYetValid => f.write_str("it is not valid yet"),
+            CertificateProblem::WrongHost { host } => write!(f, "it is not valid for {host}"),
+            CertificateProblem::Other(problem) => f.write_str(problem),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +75,34 @@ pub enum NetError {
 
     #[error("cannot listen on {addr}: {ip} is not an address of this machine", ip = addr.ip())]
     AddressNotLocal { addr: SocketAddr },
+
+    #[error("could not resolve {host}: {detail}")]
+    ResolveFailed { host: String, detail: String },
+
+    #[error("connection refused by {addr}: nothing is listening there")]
+    Refused { addr: SocketAddr },
+
+    #[error("cannot reach {addr}: {detail}")]
+    Unreachable { addr: SocketAddr, detail: String },
+
+    #[error("{action} timed out after {}", seconds(*after))]
+    Timeout {
+        /// What was being waited for, e.g. "connecting to 10.0.0.1:80".
+        action: String,
+        after: std::time::Duration,
+    },
+
+    #[error("TLS handshake with {host} failed: {detail}")]
+    TlsHandshake { host: String, detail: String },
+
+    #[error("the certificate of {host} is not trusted: {problem}")]
+    CertificateUntrusted {
+        host: String,
+        problem: CertificateProblem,
+    },
+
+    #[error("connection to {peer} was reset")]
+    Reset { peer: SocketAddr },
 
     #[error("{action}: {source}")]
     Io {
@@ -95,6 +158,27 @@ impl NetError {
                 "Use 127.0.0.1 for this machine only, 0.0.0.0 or :: for every interface, or one of this machine's addresses."
                     .into()
             }
+            NetError::ResolveFailed { .. } => {
+                "Check the spelling of the host name, or use an IP address.".into()
+            }
+            NetError::Refused { .. } => {
+                "Start the server (the Server tab or `netdeck serve`) or check the port.".into()
+            }
+            NetError::Unreachable { .. } => {
+                "Check the address and that this machine has a route to it.".into()
+            }
+            NetError::Timeout { .. } => {
+                "The other side did not answer in time: check that it is running and reachable, or allow more time (--timeout).".into()
+            }
+            NetError::TlsHandshake { .. } => {
+                "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
+            }
+            NetError::CertificateUntrusted { .. } => {
+                "Use a certificate from a trusted authority or trust its CA (--cacert); for testing only, accept invalid certificates (--insecure).".into()
+            }
+            NetError::Reset { .. } => {
+                "The other side aborted the connection; check its log, then reconnect.".into()
+            }
             NetError::Io { .. } => "Check the address and the system's limits, then try again.".into(),
         }
     }
@@ -106,6 +190,12 @@ impl NetError {
             NetError::PortInUse { .. }
             | NetError::BindPermission { .. }
             | NetError::AddressNotLocal { .. } => exit::LOCAL_ADDRESS,
+            NetError::ResolveFailed { .. } => exit::COULD_NOT_RESOLVE,
+            NetError::Refused { .. } | NetError::Unreachable { .. } => exit::COULD_NOT_CONNECT,
+            NetError::Timeout { .. } => exit::TIMED_OUT,
+            NetError::TlsHandshake { .. } => exit::TLS_HANDSHAKE,
+            NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,
+            NetError::Reset { .. } => exit::RECEIVE_FAILED,
             NetError::Io { .. } => exit::OTHER,
         }
     }
@@ -116,7 +206,8 @@ impl NetError {
             NetError::InvalidInput { field, .. } | NetError::Payload { field, .. } => Some(field),
             NetError::PortInUse { .. } | NetError::BindPermission { .. } => Some("port"),
             NetError::AddressNotLocal { .. } => Some("bind"),
-            NetError::Io { .. } => None,
+            NetError::ResolveFailed { .. } => Some("host"),
+            _ => None,
         }
     }
 }
@@ -168,4 +259,68 @@ pub fn parse_max_clients(field: &'static str, text: &str) -> Result<Option<usize
             ),
         )),
     }
+}
+
+/// A duration as people say it: `500 ms`, `5 s`, `1.5 s`.
+fn seconds(duration: std::time::Duration) -> String {
+    if duration < std::time::Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+/// A host to connect to: a name or an address, not a URL.
+pub fn parse_host(field: &'static str, text: &str) -> Result<String, NetError> {
+    let host = text.trim();
+    if host.is_empty() {
+        return Err(NetError::invalid(field, "a host name or address is needed"));
+    }
+    if host.contains("://") {
+        return Err(NetError::invalid(
+            field,
+            format!("`{host}` is a URL; give only the host, like example.com or 192.168.1.10"),
+        ));
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == '/')
+    {
+        return Err(NetError::invalid(
+            field,
+            format!("`{host}` is not a host name (it contains {bad:?})"),
+        ));
+    }
+    Ok(host.to_string())
+}
+
+/// A positive number of seconds, fractions allowed: `5`, `0.5`.
+pub fn parse_seconds(field: &'static str, text: &str) -> Result<std::time::Duration, NetError> {
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(NetError::invalid(
+            field,
+            format!("`{text}` is not a number of seconds (more than 0, at most 86400)"),
+        )),
+    }
+}
+
+/// A whole number of milliseconds, 0 allowed.
+pub fn parse_duration_ms(field: &'static str, text: &str) -> Result<std::time::Duration, NetError> {
+    let text = text.trim();
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| *ms <= 86_400_000)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| {
+            NetError::invalid(
+                field,
+                format!("`{text}` is not a number of milliseconds (0 to 86400000)"),
+            )
+        })
 }

@@ -1,7 +1,9 @@
 //! The engine: async networking on smol, with no UI types, testable on its own.
 
+pub mod client;
 pub mod error;
 pub mod server;
+pub mod tls;
 
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use netdeck::net::server::{ClientId, ServerConfig, ServerEvent};
-use netdeck::runtime::{Command as EngineCommand, Engine, Event, ServerCommand};
+use netdeck::runtime::{ClientCommand, Command as EngineCommand, Engine, Event, ServerCommand};
 
 /// How long any awaited event may take before the test fails. Generous: the machine is shared.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -44,6 +44,10 @@ impl Harness {
         self.engine.send(EngineCommand::Server(command));
     }
 
+    pub fn client(&self, command: ClientCommand) {
+        self.engine.send(EngineCommand::Client(command));
+    }
+
     /// The next event, waiting for it.
     pub fn next(&mut self) -> Event {
         self.wait_for(|_| Some(()));
@@ -73,6 +77,11 @@ impl Harness {
             }
             self.backlog.extend(fresh);
         }
+    }
+
+    /// The event the last wait took.
+    pub fn take_last(&mut self) -> Option<Event> {
+        self.taken.take()
     }
 
     /// Starts a server and returns where it listens.
@@ -268,4 +277,119 @@ pub fn read_line(reader: &mut impl BufRead) -> String {
 pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
     stream.write_all(bytes).expect("send to the server");
     stream.flush().unwrap();
+}
+
+/// A TCP peer netdeck did not write: `tests/peers/tcp_peer.py` in one of its modes.
+pub struct Peer {
+    child: Child,
+    lines: BufReader<ChildStdout>,
+    pub addr: SocketAddr,
+}
+
+impl Peer {
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/tcp_peer.py"
+            ))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let first = read_line(&mut lines);
+        let port: u16 = first
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("peer said {first:?}"));
+        Peer {
+            child,
+            lines,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    pub fn line(&mut self) -> String {
+        read_line(&mut self.lines)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test CA and a leaf certificate it signed, as PEM files in a temporary directory.
+pub struct Pki {
+    pub dir: std::path::PathBuf,
+    pub ca_der: futures_rustls::rustls::pki_types::CertificateDer<'static>,
+    pub ca_pem_path: String,
+    pub cert_path: String,
+    pub key_path: String,
+}
+
+impl Pki {
+    /// With a CA: a leaf for `names`, signed by a fresh CA. Without: a self-signed leaf.
+    pub fn new(names: &[&str], signed_by_ca: bool) -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "netdeck-pki-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "netdeck test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+
+        let leaf_key = KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let leaf_params = CertificateParams::new(names).unwrap();
+        let leaf = if signed_by_ca {
+            leaf_params
+                .signed_by(&leaf_key, &Issuer::new(ca_params, &ca_key))
+                .unwrap()
+        } else {
+            leaf_params.self_signed(&leaf_key).unwrap()
+        };
+
+        let write = |name: &str, text: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        Pki {
+            ca_der: ca_cert.der().clone(),
+            ca_pem_path: write("ca.pem", ca_cert.pem()),
+            cert_path: write("cert.pem", leaf.pem()),
+            key_path: write("key.pem", leaf_key.serialize_pem()),
+            dir,
+        }
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `netdeck` to its end: (exit code, stdout, stderr).
+pub fn run_netdeck(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let output = netdeck(args).output().expect("netdeck runs");
+    (
+        output.status.code().expect("exited, not killed"),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

@@ -1,0 +1,447 @@
+//! The TCP client: resolve, try each address with a connect timeout, optional TLS, then a
+//! session that sends and receives until either side closes.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_net::TcpStream;
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
+use futures_rustls::TlsConnector;
+use futures_rustls::client::TlsStream;
+use smol::{Executor, Task, Timer};
+
+use super::EventSink;
+use super::error::NetError;
+use super::tls::{self, TlsOptions};
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Bytes read per system call; each read becomes one event.
+const READ_BUFFER: usize = 16 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// A name, an IPv4 address, or an IPv6 address (with or without brackets).
+    pub host: String,
+    pub port: u16,
+    /// For each address tried, and again for the TLS handshake.
+    pub connect_timeout: Duration,
+    /// Close with a timeout error when nothing arrives for this long.
+    pub idle_timeout: Option<Duration>,
+    pub tls: Option<TlsOptions>,
+}
+
+impl ClientConfig {
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        ClientConfig {
+            host: host.into(),
+            port,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: None,
+            tls: None,
+        }
+    }
+}
+
+/// What was negotiated on a TLS connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// e.g. "TLSv1_3".
+    pub version: String,
+    pub cipher: String,
+    /// The certificate was not checked: the user accepted invalid certificates.
+    pub unverified: bool,
+}
+
+/// A connected socket, plain or TLS.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_close(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_close(cx),
+        }
+    }
+}
+
+pub struct Connection {
+    pub stream: Stream,
+    pub peer: SocketAddr,
+    pub tls: Option<TlsInfo>,
+}
+
+/// Resolves the host, tries each address in turn, and does the TLS handshake if asked.
+/// Every failure comes back classified: resolve (6), refused or unreachable (7), timeout (28),
+/// handshake (35), untrusted certificate (60).
+pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
+    // Checked before any network traffic: a bad TLS setup or name starts nothing.
+    let tls = match &config.tls {
+        Some(options) => Some((
+            tls::client_config(options)?,
+            tls::server_name(&config.host)?,
+            options.accept_invalid_certificates,
+        )),
+        None => None,
+    };
+    let addrs = resolve(config).await?;
+    let mut last_error = None;
+    let mut connected = None;
+    for addr in addrs {
+        match with_timeout(TcpStream::connect(addr), config.connect_timeout, || {
+            format!("connecting to {addr}")
+        })
+        .await
+        {
+            Ok(Ok(stream)) => {
+                connected = Some((stream, addr));
+                break;
+            }
+            Ok(Err(error)) => last_error = Some(connect_error(addr, error, config.connect_timeout)),
+            Err(timeout) => last_error = Some(timeout),
+        }
+    }
+    let Some((stream, peer)) = connected else {
+        return Err(last_error.expect("resolve returns at least one address"));
+    };
+    // Small interactive payloads go out at once.
+    let _ = stream.set_nodelay(true);
+    let Some((tls_config, server_name, unverified)) = tls else {
+        return Ok(Connection {
+            stream: Stream::Plain(stream),
+            peer,
+            tls: None,
+        });
+    };
+    let handshake = TlsConnector::from(tls_config).connect(server_name, stream);
+    let stream = with_timeout(handshake, config.connect_timeout, || {
+        format!("TLS handshake with {}", config.host)
+    })
+    .await?
+    .map_err(|error| tls::handshake_error(&config.host, error))?;
+    let (_, session) = stream.get_ref();
+    let info = TlsInfo {
+        version: session
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: session
+            .negotiated_cipher_suite()
+            .map(|suite| format!("{:?}", suite.suite()))
+            .unwrap_or_default(),
+        unverified,
+    };
+    Ok(Connection {
+        stream: Stream::Tls(Box::new(stream)),
+        peer,
+        tls: Some(info),
+    })
+}
+
+async fn resolve(config: &ClientConfig) -> Result<Vec<SocketAddr>, NetError> {
+    let host = config.host.trim();
+    let unbracketed = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = unbracketed.parse() {
+        return Ok(vec![SocketAddr::new(ip, config.port)]);
+    }
+    let lookup = async_net::resolve((unbracketed, config.port));
+    let addrs = with_timeout(lookup, config.connect_timeout, || {
+        format!("resolving {host}")
+    })
+    .await?
+    .map_err(|error| NetError::ResolveFailed {
+        host: host.to_string(),
+        detail: resolve_detail(&error),
+    })?;
+    if addrs.is_empty() {
+        return Err(NetError::ResolveFailed {
+            host: host.to_string(),
+            detail: "the name has no addresses".into(),
+        });
+    }
+    Ok(addrs)
+}
+
+fn resolve_detail(error: &io::Error) -> String {
+    let text = error.to_string();
+    let text = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    match text {
+        "Name or service not known" | "No address associated with hostname" => {
+            "no such host".into()
+        }
+        "Temporary failure in name resolution" => {
+            "the name server did not answer (no network?)".into()
+        }
+        other => other.into(),
+    }
+}
+
+fn connect_error(addr: SocketAddr, error: io::Error, limit: Duration) -> NetError {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => NetError::Refused { addr },
+        io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+            NetError::Unreachable {
+                addr,
+                detail: error.to_string(),
+            }
+        }
+        // The system gave up before our own limit did.
+        io::ErrorKind::TimedOut => NetError::Timeout {
+            action: format!("connecting to {addr}"),
+            after: limit,
+        },
+        _ => NetError::Io {
+            action: format!("cannot connect to {addr}"),
+            source: error,
+        },
+    }
+}
+
+/// A failure while the connection is up.
+pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => NetError::Reset { peer },
+        _ => NetError::Io {
+            action: format!("connection to {peer}"),
+            source: error,
+        },
+    }
+}
+
+/// Runs `future`, or gives a timeout error naming what was being waited for.
+pub async fn with_timeout<T>(
+    future: impl Future<Output = T>,
+    limit: Duration,
+    action: impl FnOnce() -> String,
+) -> Result<T, NetError> {
+    async { Some(future.await) }
+        .or(async {
+            Timer::after(limit).await;
+            None
+        })
+        .await
+        .ok_or_else(|| NetError::Timeout {
+            action: action(),
+            after: limit,
+        })
+}
+
+#[derive(Debug)]
+pub enum CloseReason {
+    ClosedByPeer,
+    /// The user disconnected.
+    Local,
+    Failed(NetError),
+}
+
+#[derive(Debug)]
+pub enum ClientEvent {
+    Connected {
+        peer: SocketAddr,
+        tls: Option<TlsInfo>,
+    },
+    Received(Vec<u8>),
+    Sent(Vec<u8>),
+    /// Connecting failed; nothing is open.
+    Failed(NetError),
+    Closed {
+        reason: CloseReason,
+        bytes_in: u64,
+        bytes_out: u64,
+    },
+}
+
+#[derive(Default)]
+struct Counters {
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+/// A connection kept open in the background: connects, then sends what is queued and
+/// reports what arrives until either side closes.
+pub struct Session<E> {
+    outgoing: async_channel::Sender<Vec<u8>>,
+    counters: Arc<Counters>,
+    events: EventSink<E>,
+    task: Task<()>,
+}
+
+impl<E: From<ClientEvent> + Send + 'static> Session<E> {
+    pub fn open(config: ClientConfig, executor: &Executor<'static>, events: EventSink<E>) -> Self {
+        let (outgoing, queue) = async_channel::unbounded();
+        let counters = Arc::new(Counters::default());
+        let task = executor.spawn(run_session(config, queue, counters.clone(), events.clone()));
+        Session {
+            outgoing,
+            counters,
+            events,
+            task,
+        }
+    }
+
+    /// Queues bytes to send; false once the session has ended.
+    pub fn send(&self, bytes: Vec<u8>) -> bool {
+        self.outgoing.try_send(bytes).is_ok()
+    }
+
+    /// Closes the connection (or stops connecting) and reports it, unless it had already
+    /// ended by itself and said so.
+    pub async fn close(self) {
+        if self.task.cancel().await.is_none() {
+            self.events
+                .emit(ClientEvent::Closed {
+                    reason: CloseReason::Local,
+                    bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
+                    bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
+                })
+                .await;
+        }
+    }
+}
+
+async fn run_session<E: From<ClientEvent>>(
+    config: ClientConfig,
+    queue: async_channel::Receiver<Vec<u8>>,
+    counters: Arc<Counters>,
+    events: EventSink<E>,
+) {
+    let connection = match connect(&config).await {
+        Ok(connection) => connection,
+        Err(error) => return events.emit(ClientEvent::Failed(error)).await,
+    };
+    events
+        .emit(ClientEvent::Connected {
+            peer: connection.peer,
+            tls: connection.tls.clone(),
+        })
+        .await;
+    let reason = pump(connection, &config, &queue, &counters, &events).await;
+    events
+        .emit(ClientEvent::Closed {
+            reason,
+            bytes_in: counters.bytes_in.load(Ordering::Relaxed),
+            bytes_out: counters.bytes_out.load(Ordering::Relaxed),
+        })
+        .await;
+}
+
+enum Step {
+    Outgoing(Vec<u8>),
+    Read(io::Result<usize>),
+    Idle,
+}
+
+async fn pump<E: From<ClientEvent>>(
+    connection: Connection,
+    config: &ClientConfig,
+    queue: &async_channel::Receiver<Vec<u8>>,
+    counters: &Counters,
+    events: &EventSink<E>,
+) -> CloseReason {
+    let Connection {
+        mut stream, peer, ..
+    } = connection;
+    let mut buffer = vec![0; READ_BUFFER];
+    let mut last_read = Instant::now();
+    loop {
+        let idle = async {
+            match config.idle_timeout {
+                Some(limit) => {
+                    Timer::at(last_read + limit).await;
+                    Step::Idle
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let outgoing = async {
+            match queue.recv().await {
+                Ok(bytes) => Step::Outgoing(bytes),
+                // The session's owner is gone; it cancels the task right after.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let step = outgoing
+            .or(async { Step::Read(stream.read(&mut buffer).await) })
+            .or(idle)
+            .await;
+        match step {
+            Step::Outgoing(bytes) => {
+                if let Err(error) = write_all_and_flush(&mut stream, &bytes).await {
+                    return CloseReason::Failed(transfer_error(peer, error));
+                }
+                counters
+                    .bytes_out
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                events.emit(ClientEvent::Sent(bytes)).await;
+            }
+            Step::Read(Ok(0)) => return CloseReason::ClosedByPeer,
+            Step::Read(Ok(n)) => {
+                last_read = Instant::now();
+                counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                events
+                    .emit(ClientEvent::Received(buffer[..n].to_vec()))
+                    .await;
+            }
+            Step::Read(Err(error)) => return CloseReason::Failed(transfer_error(peer, error)),
+            Step::Idle => {
+                let limit = config.idle_timeout.unwrap_or_default();
+                return CloseReason::Failed(NetError::Timeout {
+                    action: format!("waiting for data from {peer}"),
+                    after: limit,
+                });
+            }
+        }
+    }
+}
+
+/// TLS buffers what it encrypts; a flush puts it on the wire.
+pub async fn write_all_and_flush(stream: &mut Stream, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}

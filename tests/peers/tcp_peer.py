@@ -1,0 +1,61 @@
+"""A TCP peer netdeck did not write, for the client tests.
+
+usage: tcp_peer.py MODE [CERT KEY]
+  echo       send back everything received
+  bye        send "bye" and close each connection
+  silent     accept and never answer
+  tls-echo   like echo, inside TLS with CERT and KEY (PEM files)
+
+Prints "port N" once listening on 127.0.0.1, and "sni NAME" for each TLS handshake.
+"""
+
+import socket
+import ssl
+import sys
+import threading
+
+
+def serve(conn, mode):
+    with conn:
+        if mode == "bye":
+            conn.sendall(b"bye")
+            return
+        if mode == "silent":
+            while conn.recv(65536):
+                pass
+            return
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            conn.sendall(data)
+
+
+def main():
+    mode = sys.argv[1]
+    context = None
+    if mode == "tls-echo":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+
+        def remember_sni(_sock, name, _ctx):
+            print(f"sni {name}", flush=True)
+
+        context.sni_callback = remember_sni
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    print(f"port {listener.getsockname()[1]}", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        if context is not None:
+            try:
+                conn = context.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                conn.close()
+                continue
+        threading.Thread(target=serve, args=(conn, "echo" if context else mode), daemon=True).start()
+
+
+main()

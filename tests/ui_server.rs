@@ -2,40 +2,13 @@
 //! accessible labels, real sockets behind them. One test: the testing backend's event loop can
 //! be set up once per process.
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
+use common::ui::{element, run_until};
 use netdeck::gui::ui::{AppWindow, ServerAdapter};
-use slint::{ComponentHandle, Model, Timer};
-
-/// Runs the event loop in short slices until `done` holds, failing the test after a generous
-/// deadline. Checking between slices (not from a timer inside the loop) keeps a quit request
-/// from one wait from ending the next one early.
-fn run_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        Timer::single_shot(Duration::from_millis(5), || {
-            let _ = slint::quit_event_loop();
-        });
-        slint::run_event_loop_until_quit().unwrap();
-    }
-}
-
-fn element(window: &AppWindow, label: &str) -> ElementHandle {
-    let mut found: Vec<_> = ElementHandle::find_by_accessible_label(window, label).collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "exactly one element labelled {label:?}: {:?}",
-        found
-            .iter()
-            .map(|e| (e.type_name(), e.accessible_role(), e.id()))
-            .collect::<Vec<_>>()
-    );
-    found.pop().unwrap()
-}
+use slint::{ComponentHandle, Model};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

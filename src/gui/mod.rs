@@ -2,6 +2,7 @@
 //! and engine events to its models. Events are drained on a Slint `Timer` that runs only while
 //! the engine has something to say, so an idle window never wakes up.
 
+mod client;
 mod log;
 mod server;
 
@@ -11,7 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slint::{ComponentHandle, Timer, TimerMode};
 
+use crate::net::NetError;
+use crate::net::client::ClientEvent;
 use crate::net::server::ServerEvent;
+use crate::payload::{self, Encoding, LineEnding};
 use crate::runtime::{Engine, Event};
 
 pub use server::{ClientView, ServerView, TAIL_BYTES};
@@ -42,6 +46,7 @@ pub struct Gui {
 struct Dispatcher {
     engine: Rc<Engine>,
     server: Rc<server::ServerController>,
+    client: Rc<client::ClientController>,
     log: Rc<log::LogController>,
     timer: Timer,
 }
@@ -57,6 +62,7 @@ pub fn setup(window: &AppWindow) -> std::io::Result<Gui> {
     })?);
     let dispatcher = Rc::new(Dispatcher {
         server: server::ServerController::setup(window, engine.clone()),
+        client: client::ClientController::setup(window, engine.clone()),
         log: log::LogController::setup(window),
         engine,
         timer: Timer::default(),
@@ -95,35 +101,65 @@ impl Dispatcher {
         for event in coalesce(events) {
             self.log.on_event(&event);
             self.server.on_event(&event);
+            self.client.on_event(&event);
         }
         self.log.refresh();
         self.server.refresh();
+        self.client.refresh();
         if !more_waiting {
             self.timer.stop();
         }
     }
 }
 
-/// Joins runs of data from the same client into one event, so a flood becomes a few lines.
+/// Joins runs of received data from the same source into one event, so a flood becomes a
+/// few lines.
 fn coalesce(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
     for event in events {
-        if let (
-            Some(Event::Server(ServerEvent::Received {
-                id: last,
-                bytes: joined,
-                ..
-            })),
-            Event::Server(ServerEvent::Received { id, bytes, .. }),
-        ) = (out.last_mut(), &event)
-            && last == id
-        {
-            joined.extend_from_slice(bytes);
-            continue;
+        let joined = match (out.last_mut(), &event) {
+            (
+                Some(Event::Server(ServerEvent::Received {
+                    id: last,
+                    bytes: joined,
+                    ..
+                })),
+                Event::Server(ServerEvent::Received { id, bytes, .. }),
+            ) if last == id => Some((joined, bytes)),
+            (
+                Some(Event::Client(ClientEvent::Received(joined))),
+                Event::Client(ClientEvent::Received(bytes)),
+            ) => Some((joined, bytes)),
+            _ => None,
+        };
+        match joined {
+            Some((joined, bytes)) => joined.extend_from_slice(bytes),
+            None => out.push(event),
         }
-        out.push(event);
     }
     out
+}
+
+/// What a page's send box holds, as bytes: text with escapes or hex, plus the line ending
+/// (0 none, 1 LF, 2 CRLF).
+fn encode_payload(text: &str, hex: bool, line_ending: i32) -> Result<Vec<u8>, NetError> {
+    let encoding = if hex { Encoding::Hex } else { Encoding::Text };
+    let line_ending = match line_ending {
+        1 => LineEnding::Lf,
+        2 => LineEnding::CrLf,
+        _ => LineEnding::None,
+    };
+    match payload::encode(text, encoding, line_ending) {
+        Ok(bytes) if bytes.is_empty() => Err(NetError::invalid(
+            "payload",
+            "nothing to send: type a message",
+        )),
+        Ok(bytes) => Ok(bytes),
+        Err(source) => Err(NetError::Payload {
+            field: "payload",
+            source,
+        }),
+    }
 }
 
 /// Local wall-clock time as `HH:MM:SS`.

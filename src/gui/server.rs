@@ -14,7 +14,7 @@ use super::ui::{AppWindow, ClientRow, ServerAdapter};
 use crate::net::NetError;
 use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
 use crate::net::server::{ClientId, ReplyMode, ServerConfig, ServerEvent};
-use crate::payload::{self, ByteCount, Encoding, LineEnding, Lines};
+use crate::payload::{self, ByteCount, Lines};
 use crate::runtime::{Command, Engine, Event, ServerCommand};
 
 /// Received bytes kept per client for display; the counters still count everything.
@@ -426,31 +426,11 @@ fn mode_from(adapter: &ServerAdapter) -> Result<ReplyMode, NetError> {
 }
 
 fn payload_from(adapter: &ServerAdapter) -> Option<Vec<u8>> {
-    let encoding = if adapter.get_payload_hex() {
-        Encoding::Hex
-    } else {
-        Encoding::Text
-    };
-    let line_ending = match adapter.get_line_ending() {
-        1 => LineEnding::Lf,
-        2 => LineEnding::CrLf,
-        _ => LineEnding::None,
-    };
-    match payload::encode(&adapter.get_payload(), encoding, line_ending) {
-        Ok(bytes) if bytes.is_empty() => {
-            adapter.set_send_error("Nothing to send: type a payload.".into());
-            None
-        }
-        Ok(bytes) => Some(bytes),
-        Err(source) => {
-            show_error(
-                adapter,
-                &NetError::Payload {
-                    field: "payload",
-                    source,
-                },
-            );
-            None
-        }
-    }
+    super::encode_payload(
+        &adapter.get_payload(),
+        adapter.get_payload_hex(),
+        adapter.get_line_ending(),
+    )
+    .map_err(|error| adapter.set_send_error(error.to_string().into()))
+    .ok()
 }

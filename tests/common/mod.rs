@@ -2,6 +2,8 @@
 //! blocking clients, and the `netdeck` binary as a child process.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod ui;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

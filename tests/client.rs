@@ -502,3 +502,19 @@ fn bad_connect_options_name_the_field_and_connect_nothing() {
         assert!(!stderr.contains("connected"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn ipv6_literals_connect_with_or_without_brackets() {
+    let serve = ServeProcess::start(&["--bind", "::1", "--echo", "--quiet"]);
+    let port = serve.addr.port().to_string();
+    for host in ["::1", "[::1]"] {
+        let (code, stdout, stderr) =
+            run_netdeck(&["connect", host, &port, "--send", "v6", "--wait", "300"]);
+        assert_eq!(code, 0, "{host}: {stderr}");
+        assert_eq!(stdout, b"v6", "{host}");
+        assert!(
+            stderr.contains(&format!("connected to [::1]:{port}")),
+            "{stderr}"
+        );
+    }
+}

@@ -518,3 +518,48 @@ fn ipv6_literals_connect_with_or_without_brackets() {
         );
     }
 }
+
+#[test]
+fn an_openssl_self_signed_certificate_is_reported_as_self_signed() {
+    let dir = std::env::temp_dir().join(format!("netdeck-openssl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let peer = Peer::start(&["tls-echo", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let error = connect_failure(ClientConfig {
+        tls: Some(TlsOptions::default()),
+        ..ClientConfig::new("localhost", peer.addr.port())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        matches!(
+            &error,
+            NetError::CertificateUntrusted {
+                problem: CertificateProblem::UnknownIssuer,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

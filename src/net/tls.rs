@@ -132,6 +132,16 @@ fn certificate_problem(host: &str, error: &CertificateError) -> CertificateProbl
                 host: host.to_string(),
             }
         }
+        // What `openssl req -x509` makes by default: a CA certificate the server uses as its
+        // own. To the user it is simply self-signed.
+        CertificateError::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            CertificateProblem::UnknownIssuer
+        }
         other => CertificateProblem::Other(format!("{other:?}")),
     }
 }

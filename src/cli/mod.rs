@@ -1,11 +1,13 @@
 //! The headless commands: the same engine as the GUI, printing one line per event.
 
 mod connect;
+mod http;
 mod serve;
 
 use clap::{ArgMatches, Parser, Subcommand};
 
 pub use connect::ConnectArgs;
+pub use http::HttpArgs;
 pub use serve::ServeArgs;
 
 use crate::net::NetError;
@@ -29,6 +31,8 @@ pub enum CliCommand {
     Serve(ServeArgs),
     /// Connect to a TCP server, send payloads, print what comes back.
     Connect(ConnectArgs),
+    /// Send an HTTP request and print the answer.
+    Http(HttpArgs),
 }
 
 /// Runs a headless command to its end. `matches` are the command's own, for the order of
@@ -37,5 +41,6 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
     match command {
         CliCommand::Serve(args) => serve::run(args),
         CliCommand::Connect(args) => connect::run(args, matches),
+        CliCommand::Http(args) => http::run(args),
     }
 }

@@ -108,6 +108,17 @@ pub struct Connection {
     pub stream: Stream,
     pub peer: SocketAddr,
     pub tls: Option<TlsInfo>,
+    pub timings: ConnectTimings,
+}
+
+/// How long each step of connecting took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectTimings {
+    /// Resolving the name (zero for an address).
+    pub dns: Duration,
+    /// TCP, for the address that answered (earlier failed addresses count too).
+    pub connect: Duration,
+    pub tls: Option<Duration>,
 }
 
 /// Resolves the host, tries each address in turn, and does the TLS handshake if asked.
@@ -123,7 +134,9 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
         )),
         None => None,
     };
+    let started = Instant::now();
     let addrs = resolve(config).await?;
+    let resolved = Instant::now();
     let mut last_error = None;
     let mut connected = None;
     for addr in addrs {
@@ -143,6 +156,12 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
     let Some((stream, peer)) = connected else {
         return Err(last_error.expect("resolve returns at least one address"));
     };
+    let connected_at = Instant::now();
+    let mut timings = ConnectTimings {
+        dns: resolved - started,
+        connect: connected_at - resolved,
+        tls: None,
+    };
     // Small interactive payloads go out at once.
     let _ = stream.set_nodelay(true);
     let Some((tls_config, server_name, unverified)) = tls else {
@@ -150,6 +169,7 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
             stream: Stream::Plain(stream),
             peer,
             tls: None,
+            timings,
         });
     };
     let handshake = TlsConnector::from(tls_config).connect(server_name, stream);
@@ -158,6 +178,7 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
     })
     .await?
     .map_err(|error| tls::handshake_error(&config.host, error))?;
+    timings.tls = Some(connected_at.elapsed());
     let (_, session) = stream.get_ref();
     let info = TlsInfo {
         version: session
@@ -174,6 +195,7 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
         stream: Stream::Tls(Box::new(stream)),
         peer,
         tls: Some(info),
+        timings,
     })
 }
 

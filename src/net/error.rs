@@ -21,6 +21,14 @@ pub mod exit {
     /// The connection broke while receiving (curl: "failure receiving network data").
     pub const RECEIVE_FAILED: u8 = 56;
     pub const CERTIFICATE_UNTRUSTED: u8 = 60;
+    pub const BAD_URL: u8 = 3;
+    /// curl: "weird server reply".
+    pub const BAD_RESPONSE: u8 = 8;
+    /// curl: "partial file".
+    pub const PARTIAL_BODY: u8 = 18;
+    /// With --fail, an HTTP status of 400 or more.
+    pub const HTTP_STATUS: u8 = 22;
+    pub const TOO_MANY_REDIRECTS: u8 = 47;
 }
 
 /// Why a server's certificate was not accepted.
@@ -104,6 +112,24 @@ pub enum NetError {
     #[error("connection to {peer} was reset")]
     Reset { peer: SocketAddr },
 
+    #[error("URL {url}: {problem}")]
+    BadUrl { url: String, problem: String },
+
+    #[error("bad answer from {host}: {detail}")]
+    BadResponse { host: String, detail: String },
+
+    #[error("incomplete answer from {host}: {detail}")]
+    PartialBody { host: String, detail: String },
+
+    #[error("redirect loop: {url} was already visited")]
+    RedirectLoop { url: String },
+
+    #[error("more than {limit} redirects")]
+    TooManyRedirects { limit: usize },
+
+    #[error("HTTP {status} {reason}")]
+    HttpStatus { status: u16, reason: String },
+
     #[error("{action}: {source}")]
     Io {
         /// What was being done, e.g. "cannot listen on 127.0.0.1:1234".
@@ -179,6 +205,21 @@ impl NetError {
             NetError::Reset { .. } => {
                 "The other side aborted the connection; check its log, then reconnect.".into()
             }
+            NetError::BadUrl { .. } => {
+                "Write the whole URL, like http://192.168.1.10:8080/status or https://example.com/.".into()
+            }
+            NetError::BadResponse { .. } => {
+                "The server did not answer in HTTP/1.x; check the port and the scheme (http or https).".into()
+            }
+            NetError::PartialBody { .. } => {
+                "The server stopped in the middle of its answer; try again or check the server.".into()
+            }
+            NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => {
+                "The server keeps redirecting; check its configuration, or allow more (--max-redirects).".into()
+            }
+            NetError::HttpStatus { .. } => {
+                "The server answered with an error status; the body (without --fail) says more.".into()
+            }
             NetError::Io { .. } => "Check the address and the system's limits, then try again.".into(),
         }
     }
@@ -196,6 +237,13 @@ impl NetError {
             NetError::TlsHandshake { .. } => exit::TLS_HANDSHAKE,
             NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,
             NetError::Reset { .. } => exit::RECEIVE_FAILED,
+            NetError::BadUrl { .. } => exit::BAD_URL,
+            NetError::BadResponse { .. } => exit::BAD_RESPONSE,
+            NetError::PartialBody { .. } => exit::PARTIAL_BODY,
+            NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => {
+                exit::TOO_MANY_REDIRECTS
+            }
+            NetError::HttpStatus { .. } => exit::HTTP_STATUS,
             NetError::Io { .. } => exit::OTHER,
         }
     }
@@ -207,6 +255,7 @@ impl NetError {
             NetError::PortInUse { .. } | NetError::BindPermission { .. } => Some("port"),
             NetError::AddressNotLocal { .. } => Some("bind"),
             NetError::ResolveFailed { .. } => Some("host"),
+            NetError::BadUrl { .. } => Some("url"),
             _ => None,
         }
     }

@@ -2,6 +2,8 @@
 
 pub mod client;
 pub mod error;
+pub mod h1;
+pub mod http;
 pub mod server;
 pub mod tls;
 

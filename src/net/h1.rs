@@ -1,0 +1,336 @@
+//! HTTP/1.x framing on httparse: request heads out, response heads and bodies in (length,
+//! chunked, or until close; HTTP/1.0 and 1.1), and request parsing for the server's HTTP mode.
+//! Everything here is incremental over byte buffers, so it works on any stream and can be fed
+//! arbitrary input.
+
+use std::fmt::Write as _;
+
+/// The most a head (request or status line plus headers) may take.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// The most headers one head may have.
+pub const MAX_HEADERS: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FramingError {
+    #[error("the head is larger than {} KiB", MAX_HEAD / 1024)]
+    HeadTooLarge,
+    #[error("more than {MAX_HEADERS} headers")]
+    TooManyHeaders,
+    #[error("malformed head: {0}")]
+    Malformed(String),
+    #[error("bad Content-Length `{0}`")]
+    BadContentLength(String),
+    #[error("bad chunk: {0}")]
+    BadChunk(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+impl Header {
+    pub fn value_text(&self) -> String {
+        String::from_utf8_lossy(&self.value).into_owned()
+    }
+}
+
+fn find<'a>(headers: &'a [Header], name: &str) -> impl Iterator<Item = &'a Header> {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+}
+
+fn has_token(headers: &[Header], name: &str, token: &str) -> bool {
+    find(headers, name).any(|h| {
+        h.value_text()
+            .split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    pub method: String,
+    pub target: String,
+    pub minor_version: u8,
+    pub headers: Vec<Header>,
+}
+
+/// How the body after a head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Everything until the connection closes (responses only).
+    UntilClose,
+}
+
+fn owned_headers(headers: &[httparse::Header<'_>]) -> Vec<Header> {
+    headers
+        .iter()
+        .map(|h| Header {
+            name: h.name.to_string(),
+            value: h.value.to_vec(),
+        })
+        .collect()
+}
+
+fn head_error(error: httparse::Error) -> FramingError {
+    match error {
+        httparse::Error::TooManyHeaders => FramingError::TooManyHeaders,
+        other => FramingError::Malformed(other.to_string()),
+    }
+}
+
+/// A complete response head at the start of `buf` and its length, `None` if more bytes are
+/// needed.
+pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, FramingError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf).map_err(head_error)? {
+        httparse::Status::Complete(len) if len > MAX_HEAD => Err(FramingError::HeadTooLarge),
+        httparse::Status::Complete(len) => Ok(Some((
+            ResponseHead {
+                minor_version: response.version.unwrap_or(1),
+                status: response.code.unwrap_or(0),
+                reason: response.reason.unwrap_or("").to_string(),
+                headers: owned_headers(response.headers),
+            },
+            len,
+        ))),
+        httparse::Status::Partial if buf.len() > MAX_HEAD => Err(FramingError::HeadTooLarge),
+        httparse::Status::Partial => Ok(None),
+    }
+}
+
+/// A complete request head at the start of `buf` and its length, `None` if more bytes are
+/// needed.
+pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, FramingError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(buf).map_err(head_error)? {
+        httparse::Status::Complete(len) if len > MAX_HEAD => Err(FramingError::HeadTooLarge),
+        httparse::Status::Complete(len) => Ok(Some((
+            RequestHead {
+                method: request.method.unwrap_or("").to_string(),
+                target: request.path.unwrap_or("").to_string(),
+                minor_version: request.version.unwrap_or(1),
+                headers: owned_headers(request.headers),
+            },
+            len,
+        ))),
+        httparse::Status::Partial if buf.len() > MAX_HEAD => Err(FramingError::HeadTooLarge),
+        httparse::Status::Partial => Ok(None),
+    }
+}
+
+fn content_length(headers: &[Header]) -> Result<Option<u64>, FramingError> {
+    let mut found = None;
+    for header in find(headers, "content-length") {
+        let text = header.value_text();
+        let value = text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| FramingError::BadContentLength(text.clone()))?;
+        // Repeated values must agree, or the message is ambiguous.
+        if found.is_some_and(|previous| previous != value) {
+            return Err(FramingError::BadContentLength(text));
+        }
+        found = Some(value);
+    }
+    Ok(found)
+}
+
+/// How a response body is delimited (RFC 9112, 6.3).
+pub fn response_framing(
+    request_method: &str,
+    head: &ResponseHead,
+) -> Result<Framing, FramingError> {
+    if request_method.eq_ignore_ascii_case("HEAD")
+        || (100..200).contains(&head.status)
+        || head.status == 204
+        || head.status == 304
+    {
+        return Ok(Framing::Empty);
+    }
+    if has_token(&head.headers, "transfer-encoding", "chunked") {
+        return Ok(Framing::Chunked);
+    }
+    Ok(match content_length(&head.headers)? {
+        Some(0) => Framing::Empty,
+        Some(length) => Framing::Length(length),
+        None => Framing::UntilClose,
+    })
+}
+
+/// How a request body is delimited: a request without length has none.
+pub fn request_framing(head: &RequestHead) -> Result<Framing, FramingError> {
+    if has_token(&head.headers, "transfer-encoding", "chunked") {
+        return Ok(Framing::Chunked);
+    }
+    Ok(match content_length(&head.headers)? {
+        Some(0) | None => Framing::Empty,
+        Some(length) => Framing::Length(length),
+    })
+}
+
+/// Whether the connection stays open after this message (HTTP/1.1 unless `close`; HTTP/1.0
+/// only with `keep-alive`).
+pub fn keeps_alive(minor_version: u8, headers: &[Header]) -> bool {
+    if minor_version == 0 {
+        has_token(headers, "connection", "keep-alive")
+    } else {
+        !has_token(headers, "connection", "close")
+    }
+}
+
+/// A request head: request line, `Host`, the given headers, and `Content-Length` when there
+/// is a body (or the method expects one).
+pub fn encode_request_head(
+    method: &str,
+    target: &str,
+    host: &str,
+    headers: &[(String, String)],
+    body_len: Option<u64>,
+) -> Vec<u8> {
+    let mut head = String::with_capacity(256);
+    let _ = write!(head, "{method} {target} HTTP/1.1\r\n");
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !given("host") {
+        let _ = write!(head, "Host: {host}\r\n");
+    }
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    if !given("user-agent") {
+        let _ = write!(
+            head,
+            "User-Agent: netdeck/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    if !given("accept") {
+        head.push_str("Accept: */*\r\n");
+    }
+    if let Some(length) = body_len {
+        let _ = write!(head, "Content-Length: {length}\r\n");
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// A response head for the server's HTTP mode.
+pub fn encode_response_head(status: u16, reason: &str, headers: &[(&str, String)]) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (name, value) in headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// Turns a chunked body back into its data, fed in pieces of any size.
+#[derive(Debug, Default)]
+pub struct ChunkedDecoder {
+    state: ChunkState,
+    /// The size line or trailer line read so far.
+    line: Vec<u8>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+    Done,
+}
+
+/// The longest chunk-size or trailer line accepted.
+const MAX_CHUNK_LINE: usize = 4096;
+
+impl ChunkedDecoder {
+    pub fn is_done(&self) -> bool {
+        self.state == ChunkState::Done
+    }
+
+    /// Decodes from `input`, handing data to `out`. Returns how many bytes of `input` were
+    /// used: fewer than all only once the body is complete.
+    pub fn feed(
+        &mut self,
+        input: &[u8],
+        out: &mut impl FnMut(&[u8]),
+    ) -> Result<usize, FramingError> {
+        let mut at = 0;
+        while at < input.len() && self.state != ChunkState::Done {
+            match self.state {
+                ChunkState::Data(left) => {
+                    let take = (left.min((input.len() - at) as u64)) as usize;
+                    out(&input[at..at + take]);
+                    at += take;
+                    self.state = match left - take as u64 {
+                        0 => ChunkState::DataEnd,
+                        rest => ChunkState::Data(rest),
+                    };
+                }
+                _ => {
+                    let byte = input[at];
+                    at += 1;
+                    if byte != b'\n' {
+                        if self.line.len() >= MAX_CHUNK_LINE {
+                            return Err(FramingError::BadChunk("line too long".into()));
+                        }
+                        self.line.push(byte);
+                        continue;
+                    }
+                    let mut line = std::mem::take(&mut self.line);
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    self.end_line(&line)?;
+                }
+            }
+        }
+        Ok(at)
+    }
+
+    fn end_line(&mut self, line: &[u8]) -> Result<(), FramingError> {
+        self.state = match self.state {
+            ChunkState::Size => {
+                let text = String::from_utf8_lossy(line);
+                let size_text = text.split(';').next().unwrap_or("").trim();
+                let size = u64::from_str_radix(size_text, 16)
+                    .map_err(|_| FramingError::BadChunk(format!("size `{size_text}`")))?;
+                if size == 0 {
+                    ChunkState::Trailers
+                } else {
+                    ChunkState::Data(size)
+                }
+            }
+            ChunkState::DataEnd if line.is_empty() => ChunkState::Size,
+            ChunkState::DataEnd => {
+                return Err(FramingError::BadChunk("data longer than its size".into()));
+            }
+            ChunkState::Trailers if line.is_empty() => ChunkState::Done,
+            ChunkState::Trailers => ChunkState::Trailers,
+            ChunkState::Data(_) | ChunkState::Done => unreachable!("lines end only between data"),
+        };
+        Ok(())
+    }
+}

@@ -1,0 +1,746 @@
+//! HTTP requests: surf is the request API, on a backend of our own (async-net, futures-rustls,
+//! the framing in `h1`). The backend gives what surf's bundled ones do not: one deadline over
+//! the whole exchange, a cap on the body kept, timing phases, and HTTP/1.0 responses.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_lite::AsyncReadExt;
+use http_client::{Config, HttpClient};
+use surf::middleware::{Middleware, Next};
+use surf::{StatusCode, Url};
+
+use super::client::{self, ClientConfig, Connection, DEFAULT_CONNECT_TIMEOUT};
+use super::error::NetError;
+use super::h1::{self, ChunkedDecoder, Framing};
+use super::tls::TlsOptions;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+const READ_BUFFER: usize = 64 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Over the whole exchange: connecting, redirects, and the body.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Body bytes kept; the rest is counted, not kept.
+    pub max_body: usize,
+    /// Redirects followed; 0 returns the redirect itself.
+    pub max_redirects: usize,
+    pub tls: TlsOptions,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            tls: TlsOptions::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// How long each phase of the last exchange took. A reused connection has no DNS, connect
+/// or TLS time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub dns: Duration,
+    pub connect: Duration,
+    pub tls: Option<Duration>,
+    /// Writing the request.
+    pub send: Duration,
+    /// From the request sent to the first byte of the answer.
+    pub wait: Duration,
+    /// Reading the rest of the answer.
+    pub receive: Duration,
+    /// Everything, redirects included.
+    pub total: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub reason: String,
+    /// "HTTP/1.0" or "HTTP/1.1".
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    /// At most `max_body` bytes.
+    pub body: Vec<u8>,
+    /// Every body byte received, kept or not.
+    pub body_bytes: u64,
+    pub truncated: bool,
+    pub timings: Timings,
+    /// The URL that answered, after redirects.
+    pub url: Url,
+    pub redirects: Vec<Url>,
+    pub peer: SocketAddr,
+    pub reused_connection: bool,
+}
+
+/// Told the number of body bytes received so far, as they arrive.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(u64) + Send + Sync>);
+
+/// What the backend learned about one exchange, carried on the response.
+#[derive(Clone, Debug)]
+struct ExchangeInfo {
+    timings: Timings,
+    body_bytes: u64,
+    truncated: bool,
+    peer: SocketAddr,
+    reused: bool,
+}
+
+/// The URLs redirected to, carried on the final response.
+#[derive(Clone, Debug, Default)]
+struct RedirectChain(Vec<Url>);
+
+/// A surf client on netdeck's backend; keeps connections alive between requests.
+pub struct HttpSession {
+    client: surf::Client,
+    options: HttpOptions,
+}
+
+impl HttpSession {
+    pub fn new(options: HttpOptions) -> Self {
+        let backend = Backend {
+            options: options.clone(),
+            pool: Mutex::default(),
+            config: Config::new(),
+        };
+        let client = surf::Client::with_http_client(backend).with(FollowRedirects {
+            max: options.max_redirects,
+        });
+        HttpSession { client, options }
+    }
+
+    /// Sends the request and reads the answer, all within the deadline.
+    pub async fn send(
+        &self,
+        request: &HttpRequest,
+        progress: Option<Progress>,
+    ) -> Result<HttpResponse, NetError> {
+        let started = Instant::now();
+        let method: surf::http::Method = request.method.parse().map_err(|_| {
+            NetError::invalid(
+                "method",
+                format!("`{}` is not an HTTP method", request.method),
+            )
+        })?;
+        let mut surf_request = surf::Request::new(method, request.url.clone());
+        for (name, value) in &request.headers {
+            surf_request.append_header(name.as_str(), value.as_str());
+        }
+        if !request.body.is_empty() {
+            surf_request.set_body(request.body.clone());
+        }
+        if let Some(progress) = progress {
+            surf_request.set_ext(progress);
+        }
+        let what = || format!("{} {}", request.method, request.url);
+        let mut response =
+            client::with_timeout(self.client.send(surf_request), self.options.timeout, what)
+                .await?
+                .map_err(from_surf)?;
+        let body = response.body_bytes().await.map_err(from_surf)?;
+        let info = response
+            .ext::<ExchangeInfo>()
+            .cloned()
+            .expect("the backend describes every response");
+        let redirects = response
+            .ext::<RedirectChain>()
+            .cloned()
+            .unwrap_or_default()
+            .0;
+        let http: &surf::http::Response = response.as_ref();
+        let headers = http
+            .iter()
+            .flat_map(|(name, values)| {
+                values
+                    .iter()
+                    .map(move |value| (name.to_string(), value.to_string()))
+            })
+            .collect();
+        Ok(HttpResponse {
+            status: response.status() as u16,
+            reason: http.status().canonical_reason().to_string(),
+            version: match http.version() {
+                Some(surf::http::Version::Http1_0) => "HTTP/1.0".into(),
+                _ => "HTTP/1.1".into(),
+            },
+            headers,
+            body,
+            body_bytes: info.body_bytes,
+            truncated: info.truncated,
+            timings: Timings {
+                total: started.elapsed(),
+                ..info.timings
+            },
+            url: redirects
+                .last()
+                .cloned()
+                .unwrap_or_else(|| request.url.clone()),
+            redirects,
+            peer: info.peer,
+            reused_connection: info.reused,
+        })
+    }
+}
+
+/// Our errors travel through surf inside its error type; take them out again.
+fn from_surf(error: surf::Error) -> NetError {
+    match error.into_inner().downcast::<NetError>() {
+        Ok(error) => error,
+        Err(other) => NetError::BadResponse {
+            host: String::new(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn to_surf(error: NetError) -> surf::Error {
+    surf::Error::new(StatusCode::BadGateway, error)
+}
+
+/// Follows redirects: relative `Location`s resolved, 303 (and 301/302 after a POST) turned
+/// into GET, 307/308 resent as they were; a loop or too many redirects is an error.
+#[derive(Debug)]
+struct FollowRedirects {
+    max: usize,
+}
+
+#[async_trait::async_trait]
+impl Middleware for FollowRedirects {
+    async fn handle(
+        &self,
+        mut request: surf::Request,
+        client: surf::Client,
+        next: Next<'_>,
+    ) -> surf::Result<surf::Response> {
+        let mut body = request.take_body().into_bytes().await?;
+        let mut visited = vec![request.url().clone()];
+        loop {
+            let mut attempt = request.clone();
+            if !body.is_empty() {
+                attempt.set_body(body.clone());
+            }
+            let mut response = next.run(attempt, client.clone()).await?;
+            let location = response
+                .header("location")
+                .map(|values| values.last().as_str().to_string());
+            let status = response.status() as u16;
+            let Some(location) = location.filter(|_| self.max > 0 && is_redirect(status)) else {
+                let chain = visited[1..].to_vec();
+                let http: &mut surf::http::Response = response.as_mut();
+                http.ext_mut().insert(RedirectChain(chain));
+                return Ok(response);
+            };
+            let target = request.url().join(&location).map_err(|error| {
+                to_surf(NetError::BadResponse {
+                    host: request.url().host_str().unwrap_or("").to_string(),
+                    detail: format!("redirect to an invalid Location `{location}`: {error}"),
+                })
+            })?;
+            if visited.contains(&target) {
+                return Err(to_surf(NetError::RedirectLoop {
+                    url: target.to_string(),
+                }));
+            }
+            if visited.len() > self.max {
+                return Err(to_surf(NetError::TooManyRedirects { limit: self.max }));
+            }
+            let becomes_get = status == 303
+                || (matches!(status, 301 | 302) && request.method() == surf::http::Method::Post);
+            if becomes_get && request.method() != surf::http::Method::Head {
+                let mut get = surf::Request::new(surf::http::Method::Get, target.clone());
+                for (name, values) in request.iter() {
+                    if !matches!(name.as_str(), "content-type" | "content-length") {
+                        get.append_header(name, values);
+                    }
+                }
+                if let Some(progress) = request.ext::<Progress>().cloned() {
+                    get.set_ext(progress);
+                }
+                request = get;
+                body.clear();
+                visited.push(target);
+                continue;
+            }
+            let http: &mut surf::http::Request = request.as_mut();
+            *http.url_mut() = target.clone();
+            visited.push(target);
+        }
+    }
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+type PoolKey = (bool, String, u16);
+
+/// The `http_client::HttpClient` surf sends through.
+#[derive(Debug)]
+struct Backend {
+    options: HttpOptions,
+    /// Idle keep-alive connections by scheme, host and port.
+    pool: Mutex<HashMap<PoolKey, Vec<PooledConnection>>>,
+    config: Config,
+}
+
+struct PooledConnection(Connection);
+
+impl std::fmt::Debug for PooledConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection to {}", self.0.peer)
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Backend {
+    async fn send(
+        &self,
+        mut request: http_client::Request,
+    ) -> Result<http_client::Response, http_client::Error> {
+        let body = request.take_body().into_bytes().await?;
+        let progress = request.ext().get::<Progress>().cloned();
+        let (head, kept, info) = self
+            .exchange(&request, &body, progress.as_ref())
+            .await
+            .map_err(to_surf)?;
+        let mut response = http_client::Response::new(head.status);
+        response.set_version(Some(if head.minor_version == 0 {
+            surf::http::Version::Http1_0
+        } else {
+            surf::http::Version::Http1_1
+        }));
+        for header in &head.headers {
+            let value = header.value_text();
+            if let Ok(name) = surf::http::headers::HeaderName::from_string(header.name.clone()) {
+                response.append_header(name, value.as_str());
+            }
+        }
+        response.set_body(kept);
+        response.ext_mut().insert(info);
+        Ok(response)
+    }
+
+    fn set_config(&mut self, config: Config) -> http_types::Result<()> {
+        self.config = config;
+        Ok(())
+    }
+
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+impl Backend {
+    fn take_pooled(&self, key: &PoolKey) -> Option<Connection> {
+        self.pool
+            .lock()
+            .ok()?
+            .get_mut(key)
+            .and_then(|idle| idle.pop())
+            .map(|pooled| pooled.0)
+    }
+
+    fn put_back(&self, key: PoolKey, connection: Connection) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.entry(key)
+                .or_default()
+                .push(PooledConnection(connection));
+        }
+    }
+
+    /// One request and its answer. A kept-alive connection the server has closed meanwhile
+    /// is replaced by a fresh one once.
+    async fn exchange(
+        &self,
+        request: &http_client::Request,
+        body: &[u8],
+        progress: Option<&Progress>,
+    ) -> Result<(h1::ResponseHead, Vec<u8>, ExchangeInfo), NetError> {
+        let url = request.url();
+        let https = url.scheme() == "https";
+        let host = url.host_str().unwrap_or("").to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let key = (https, host.clone(), port);
+        if let Some(connection) = self.take_pooled(&key) {
+            match self
+                .exchange_on(connection, true, request, body, progress)
+                .await
+            {
+                Err(Stale) => {}
+                Ok(result) => return self.finish(key, result),
+            }
+        }
+        let config = ClientConfig {
+            connect_timeout: self.options.connect_timeout,
+            tls: https.then(|| self.options.tls.clone()),
+            ..ClientConfig::new(host.clone(), port)
+        };
+        let connection = client::connect(&config).await?;
+        match self
+            .exchange_on(connection, false, request, body, progress)
+            .await
+        {
+            Ok(result) => self.finish(key, result),
+            Err(Stale) => Err(NetError::BadResponse {
+                host,
+                detail: "the server closed the connection without answering".into(),
+            }),
+        }
+    }
+
+    fn finish(
+        &self,
+        key: PoolKey,
+        result: Result<Answer, NetError>,
+    ) -> Result<(h1::ResponseHead, Vec<u8>, ExchangeInfo), NetError> {
+        let answer = result?;
+        if let Some(connection) = answer.reusable {
+            self.put_back(key, connection);
+        }
+        Ok((answer.head, answer.body, answer.info))
+    }
+
+    async fn exchange_on(
+        &self,
+        mut connection: Connection,
+        reused: bool,
+        request: &http_client::Request,
+        body: &[u8],
+        progress: Option<&Progress>,
+    ) -> Result<Result<Answer, NetError>, Stale> {
+        let url = request.url();
+        let host = url.host_str().unwrap_or("").to_string();
+        let peer = connection.peer;
+        let method = request.method().to_string();
+        let mut target = url.path().to_string();
+        if let Some(query) = url.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let headers: Vec<(String, String)> = request
+            .iter()
+            .flat_map(|(name, values)| {
+                values
+                    .iter()
+                    .map(move |value| (name.to_string(), value.to_string()))
+            })
+            .collect();
+        let expects_body = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
+        let body_len = (!body.is_empty() || expects_body).then_some(body.len() as u64);
+        let mut message =
+            h1::encode_request_head(&method, &target, &host_header, &headers, body_len);
+        message.extend_from_slice(body);
+
+        let mut timings = if reused {
+            Timings::default()
+        } else {
+            Timings {
+                dns: connection.timings.dns,
+                connect: connection.timings.connect,
+                tls: connection.timings.tls,
+                ..Timings::default()
+            }
+        };
+        let failed = |error| Ok(Err(client::transfer_error(peer, error)));
+        let sending = Instant::now();
+        if let Err(error) = client::write_all_and_flush(&mut connection.stream, &message).await {
+            return if reused { Err(Stale) } else { failed(error) };
+        }
+        timings.send = sending.elapsed();
+
+        let waiting = Instant::now();
+        let mut buffer = vec![0; READ_BUFFER];
+        let mut received = Vec::new();
+        let (head, head_len) = loop {
+            let n = match connection.stream.read(&mut buffer).await {
+                Ok(0) if received.is_empty() && reused => return Err(Stale),
+                Ok(0) => {
+                    return Ok(Err(NetError::BadResponse {
+                        host,
+                        detail: "the server closed the connection before a complete answer".into(),
+                    }));
+                }
+                Ok(n) => n,
+                Err(_) if received.is_empty() && reused => return Err(Stale),
+                Err(error) => return failed(error),
+            };
+            if received.is_empty() {
+                timings.wait = waiting.elapsed();
+            }
+            received.extend_from_slice(&buffer[..n]);
+            match h1::parse_response_head(&received) {
+                Ok(Some((head, len)))
+                    if (100..200).contains(&head.status) && head.status != 101 =>
+                {
+                    // An interim answer (100 Continue): the real one follows.
+                    received.drain(..len);
+                }
+                Ok(Some(found)) => break found,
+                Ok(None) => {}
+                Err(error) => {
+                    return Ok(Err(NetError::BadResponse {
+                        host,
+                        detail: error.to_string(),
+                    }));
+                }
+            }
+        };
+        let receiving = Instant::now();
+        let framing = match h1::response_framing(&method, &head) {
+            Ok(framing) => framing,
+            Err(error) => {
+                return Ok(Err(NetError::BadResponse {
+                    host,
+                    detail: error.to_string(),
+                }));
+            }
+        };
+        let mut body = BodySink {
+            kept: Vec::new(),
+            total: 0,
+            max: self.options.max_body,
+            progress,
+        };
+        let leftover = received.split_off(head_len);
+        let complete = read_body(&mut connection, framing, &leftover, &mut buffer, &mut body).await;
+        if let Err(detail) = complete {
+            return Ok(Err(match detail {
+                BodyError::Io(error) => client::transfer_error(peer, error),
+                BodyError::Partial(detail) => NetError::PartialBody { host, detail },
+            }));
+        }
+        timings.receive = receiving.elapsed();
+        let keeps_alive =
+            framing != Framing::UntilClose && h1::keeps_alive(head.minor_version, &head.headers);
+        let BodySink { kept, total, .. } = body;
+        Ok(Ok(Answer {
+            info: ExchangeInfo {
+                timings,
+                body_bytes: total,
+                truncated: total > kept.len() as u64,
+                peer,
+                reused,
+            },
+            head,
+            body: kept,
+            reusable: keeps_alive.then_some(connection),
+        }))
+    }
+}
+
+/// A kept-alive connection that turned out closed before any answer.
+struct Stale;
+
+struct Answer {
+    head: h1::ResponseHead,
+    body: Vec<u8>,
+    info: ExchangeInfo,
+    reusable: Option<Connection>,
+}
+
+struct BodySink<'a> {
+    kept: Vec<u8>,
+    total: u64,
+    max: usize,
+    progress: Option<&'a Progress>,
+}
+
+impl BodySink<'_> {
+    fn take(&mut self, bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        let room = self.max.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        if let Some(progress) = self.progress {
+            (progress.0)(self.total);
+        }
+    }
+}
+
+enum BodyError {
+    Io(std::io::Error),
+    Partial(String),
+}
+
+async fn read_body(
+    connection: &mut Connection,
+    framing: Framing,
+    leftover: &[u8],
+    buffer: &mut [u8],
+    sink: &mut BodySink<'_>,
+) -> Result<(), BodyError> {
+    match framing {
+        Framing::Empty => Ok(()),
+        Framing::Length(length) => {
+            let first = &leftover[..leftover.len().min(length as usize)];
+            sink.take(first);
+            while sink.total < length {
+                let n = connection
+                    .stream
+                    .read(buffer)
+                    .await
+                    .map_err(BodyError::Io)?;
+                if n == 0 {
+                    return Err(BodyError::Partial(format!(
+                        "the body ended after {} of {length} bytes",
+                        sink.total
+                    )));
+                }
+                let want = (length - sink.total).min(n as u64) as usize;
+                sink.take(&buffer[..want]);
+            }
+            Ok(())
+        }
+        Framing::Chunked => {
+            let mut decoder = ChunkedDecoder::default();
+            let mut feed = |decoder: &mut ChunkedDecoder, bytes: &[u8]| {
+                decoder
+                    .feed(bytes, &mut |data| sink.take(data))
+                    .map_err(|error| BodyError::Partial(error.to_string()))
+            };
+            feed(&mut decoder, leftover)?;
+            while !decoder.is_done() {
+                let n = connection
+                    .stream
+                    .read(buffer)
+                    .await
+                    .map_err(BodyError::Io)?;
+                if n == 0 {
+                    return Err(BodyError::Partial(
+                        "the connection closed in the middle of a chunked body".into(),
+                    ));
+                }
+                feed(&mut decoder, &buffer[..n])?;
+            }
+            Ok(())
+        }
+        Framing::UntilClose => {
+            sink.take(leftover);
+            loop {
+                match connection.stream.read(buffer).await {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => sink.take(&buffer[..n]),
+                    // Servers that end a close-delimited body often do it abruptly.
+                    Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+                        return Ok(());
+                    }
+                    Err(error) => return Err(BodyError::Io(error)),
+                }
+            }
+        }
+    }
+}
+
+/// A URL to request: http or https, with a host.
+pub fn parse_url(text: &str) -> Result<Url, NetError> {
+    let text = text.trim();
+    let bad = |problem: String| NetError::BadUrl {
+        url: text.to_string(),
+        problem,
+    };
+    if text.is_empty() {
+        return Err(bad("a URL is needed, like http://127.0.0.1:8080/".into()));
+    }
+    if !text.contains("://") {
+        return Err(bad(format!("no scheme; did you mean http://{text} ?")));
+    }
+    let url = Url::parse(text).map_err(|error| bad(format!("not a valid URL ({error})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "the scheme `{}` is not supported; use http:// or https://",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    Ok(url)
+}
+
+/// An HTTP method, upper-cased: one of [`METHODS`].
+pub fn parse_method(text: &str) -> Result<String, NetError> {
+    let method = text.trim().to_ascii_uppercase();
+    if METHODS.contains(&method.as_str()) {
+        Ok(method)
+    } else {
+        Err(NetError::invalid(
+            "method",
+            format!("`{}` is not one of {}", text.trim(), METHODS.join(", ")),
+        ))
+    }
+}
+
+/// A header as `Name: value`.
+pub fn parse_header(text: &str) -> Result<(String, String), NetError> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{text}` has no colon; write it as Name: value"),
+        ));
+    };
+    let name = name.trim();
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(is_token) {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{name}` is not a header name (letters, digits and - only)"),
+        ));
+    }
+    let value = value.trim();
+    if value.chars().any(|c| c == '\r' || c == '\n') {
+        return Err(NetError::invalid(
+            "header",
+            format!("the value of {name} contains a line break"),
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Checks a JSON body before it is sent; the error says where it goes wrong.
+pub fn check_json(text: &str) -> Result<(), NetError> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|_| ())
+        .map_err(|error| {
+            NetError::invalid(
+                "json",
+                format!(
+                    "invalid JSON at line {} column {}: {}",
+                    error.line(),
+                    error.column(),
+                    json_problem(&error)
+                ),
+            )
+        })
+}
+
+fn json_problem(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}

@@ -563,3 +563,18 @@ fn an_openssl_self_signed_certificate_is_reported_as_self_signed() {
         "{error:?}"
     );
 }
+
+#[test]
+fn stdin_still_goes_out_after_the_server_half_closes() {
+    let mut peer = Peer::start(&["half-close"]);
+    let port = peer.addr.port().to_string();
+    let mut child = netdeck(&["connect", "127.0.0.1", &port, "--stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&vec![1u8; 1 << 20]).unwrap();
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(peer.line(), "received 1048576");
+}

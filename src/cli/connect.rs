@@ -163,23 +163,54 @@ pub fn run(args: ConnectArgs, matches: Option<&ArgMatches>) -> Result<(), NetErr
         }
         let (mut reader, mut writer) = futures_lite::io::split(connection.stream);
         let last_activity = std::cell::Cell::new(Instant::now());
-        let receiving = receive(&mut reader, &plan, peer, &last_activity);
-        let sending = async {
-            send(&mut writer, &plan, peer).await?;
-            match plan.wait {
-                Some(wait) => Timer::after(wait).await,
-                None => std::future::pending().await,
-            };
-            Ok(())
-        };
+        let exchange = talk(
+            receive(&mut reader, &plan, peer, &last_activity),
+            send(&mut writer, &plan, peer),
+            plan.wait,
+        );
         let interrupted = async {
             signals.next().await;
             Ok(())
         };
-        let result = receiving.or(sending).or(interrupted).await;
+        let result = exchange.or(interrupted).await;
         let _ = writer.close().await;
         result
     })
+}
+
+/// Runs sending and receiving side by side. The conversation ends when either fails, when
+/// the server has closed and everything is sent, or `wait` after the last send (without
+/// `wait`, when the server closes).
+async fn talk(
+    receiving: impl Future<Output = Result<(), NetError>>,
+    sending: impl Future<Output = Result<(), NetError>>,
+    wait: Option<Duration>,
+) -> Result<(), NetError> {
+    enum First {
+        Received(Result<(), NetError>),
+        Sent(Result<(), NetError>),
+    }
+    let mut receiving = std::pin::pin!(receiving);
+    let mut sending = std::pin::pin!(sending);
+    let first = async { First::Received(receiving.as_mut().await) }
+        .or(async { First::Sent(sending.as_mut().await) })
+        .await;
+    match first {
+        // The server closed its side; what is left to send still goes (as ncat does).
+        First::Received(Ok(())) => sending.await,
+        First::Received(Err(error)) | First::Sent(Err(error)) => Err(error),
+        First::Sent(Ok(())) => match wait {
+            Some(wait) => {
+                receiving
+                    .or(async {
+                        Timer::after(wait).await;
+                        Ok(())
+                    })
+                    .await
+            }
+            None => receiving.await,
+        },
+    }
 }
 
 /// Sends the payloads in order, then standard input if asked.

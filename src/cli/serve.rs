@@ -24,8 +24,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value = "1234")]
     pub port: String,
     /// Send every chunk received back to its sender.
-    #[arg(long, conflicts_with = "reply")]
+    #[arg(long, conflicts_with_all = ["reply", "http"])]
     pub echo: bool,
+    /// Answer every HTTP request with 200 and a JSON description of the request.
+    #[arg(long, conflicts_with = "reply")]
+    pub http: bool,
     /// Answer every chunk received with TEXT (escapes: \r \n \t \0 \\ \xNN).
     #[arg(long, value_name = "TEXT")]
     pub reply: Option<String>,
@@ -46,8 +49,8 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// Every option checked before anything starts.
     fn config(&self) -> Result<ServerConfig, NetError> {
-        let mode = match (&self.reply, self.echo) {
-            (Some(reply), _) => {
+        let mode = match (&self.reply, self.echo, self.http) {
+            (Some(reply), _, _) => {
                 ReplyMode::AutoReply(payload::parse_text(reply).map_err(|source| {
                     NetError::Payload {
                         field: "reply",
@@ -55,8 +58,9 @@ impl ServeArgs {
                     }
                 })?)
             }
-            (None, true) => ReplyMode::Echo,
-            (None, false) => ReplyMode::Manual,
+            (None, true, _) => ReplyMode::Echo,
+            (None, false, true) => ReplyMode::Http,
+            (None, false, false) => ReplyMode::Manual,
         };
         let max_clients = match &self.max_clients {
             Some(text) => parse_max_clients("max-clients", text)?,

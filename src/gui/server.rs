@@ -415,6 +415,7 @@ fn config_from(adapter: &ServerAdapter) -> Result<ServerConfig, NetError> {
 fn mode_from(adapter: &ServerAdapter) -> Result<ReplyMode, NetError> {
     Ok(match adapter.get_mode() {
         1 => ReplyMode::Echo,
+        3 => ReplyMode::Http,
         2 => ReplyMode::AutoReply(payload::parse_text(&adapter.get_reply()).map_err(|source| {
             NetError::Payload {
                 field: "reply",

@@ -4,6 +4,7 @@ pub mod client;
 pub mod error;
 pub mod h1;
 pub mod http;
+pub mod http_echo;
 pub mod server;
 pub mod tls;
 

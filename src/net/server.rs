@@ -18,6 +18,7 @@ use async_net::{TcpListener, TcpStream};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smol::{Executor, Task, Timer};
 
+use super::http_echo::HttpEcho;
 use super::{EventSink, NetError};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
@@ -40,6 +41,8 @@ pub enum ReplyMode {
     Echo,
     /// These bytes go back for every received chunk.
     AutoReply(Vec<u8>),
+    /// Every HTTP request is answered with `200` and a JSON description of it.
+    Http,
 }
 
 #[derive(Clone, Debug)]
@@ -74,6 +77,8 @@ pub enum DisconnectReason {
     Failed(String),
     Kicked,
     ServerStopped,
+    /// HTTP mode answered a request that asked to close (or could not be read).
+    ClosedAfterAnswer,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -84,6 +89,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Failed(error) => write!(f, "error: {error}"),
             DisconnectReason::Kicked => f.write_str("kicked"),
             DisconnectReason::ServerStopped => f.write_str("server stopped"),
+            DisconnectReason::ClosedAfterAnswer => f.write_str("closed after the answer"),
         }
     }
 }
@@ -439,6 +445,7 @@ async fn pump<E: From<ServerEvent>>(
         BULK_READ_BUFFER
     };
     let mut buffer: Option<Box<[u8]>> = None;
+    let mut http: Option<HttpEcho> = None;
     loop {
         let step = async { Step::Outgoing(queue.recv().await.ok()) }
             .or(async {
@@ -455,6 +462,7 @@ async fn pump<E: From<ServerEvent>>(
                 Step::Read(reader.read(buffer).await)
             })
             .await;
+        let mut close_after_reply = false;
         let reply = match step {
             Step::Outgoing(None) => return DisconnectReason::Kicked,
             Step::Outgoing(Some(bytes)) => bytes,
@@ -477,6 +485,11 @@ async fn pump<E: From<ServerEvent>>(
                     ReplyMode::Manual => Vec::new(),
                     ReplyMode::Echo => received.to_vec(),
                     ReplyMode::AutoReply(reply) => reply,
+                    ReplyMode::Http => {
+                        let answer = http.get_or_insert_default().feed(received, peer);
+                        close_after_reply = answer.close;
+                        answer.bytes
+                    }
                 };
                 if n < buffer_size {
                     // The socket is drained: give the memory back until data flows again.
@@ -503,6 +516,9 @@ async fn pump<E: From<ServerEvent>>(
                     bytes: reply,
                 })
                 .await;
+        }
+        if close_after_reply {
+            return DisconnectReason::ClosedAfterAnswer;
         }
     }
 }

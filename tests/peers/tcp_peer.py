@@ -4,6 +4,7 @@ usage: tcp_peer.py MODE [CERT KEY]
   echo       send back everything received
   bye        send "bye" and close each connection
   silent     accept and never answer
+  half-close close the sending side at once, then count what arrives ("received N")
   tls-echo   like echo, inside TLS with CERT and KEY (PEM files)
 
 Prints "port N" once listening on 127.0.0.1, and "sni NAME" for each TLS handshake.
@@ -19,6 +20,16 @@ def serve(conn, mode):
     with conn:
         if mode == "bye":
             conn.sendall(b"bye")
+            return
+        if mode == "half-close":
+            conn.shutdown(socket.SHUT_WR)
+            total = 0
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                total += len(data)
+            print(f"received {total}", flush=True)
             return
         if mode == "silent":
             while conn.recv(65536):

@@ -100,6 +100,8 @@ pub struct Progress(pub Arc<dyn Fn(u64) + Send + Sync>);
 /// What the backend learned about one exchange, carried on the response.
 #[derive(Clone, Debug)]
 struct ExchangeInfo {
+    /// As the server wrote them (surf's own copy is lower-cased).
+    headers: Vec<(String, String)>,
     timings: Timings,
     body_bytes: u64,
     truncated: bool,
@@ -169,14 +171,6 @@ impl HttpSession {
             .unwrap_or_default()
             .0;
         let http: &surf::http::Response = response.as_ref();
-        let headers = http
-            .iter()
-            .flat_map(|(name, values)| {
-                values
-                    .iter()
-                    .map(move |value| (name.to_string(), value.to_string()))
-            })
-            .collect();
         Ok(HttpResponse {
             status: response.status() as u16,
             reason: http.status().canonical_reason().to_string(),
@@ -184,7 +178,7 @@ impl HttpSession {
                 Some(surf::http::Version::Http1_0) => "HTTP/1.0".into(),
                 _ => "HTTP/1.1".into(),
             },
-            headers,
+            headers: info.headers,
             body,
             body_bytes: info.body_bytes,
             truncated: info.truncated,
@@ -447,7 +441,7 @@ impl Backend {
             .flat_map(|(name, values)| {
                 values
                     .iter()
-                    .map(move |value| (name.to_string(), value.to_string()))
+                    .map(move |value| (canonical_case(name.as_str()), value.to_string()))
             })
             .collect();
         let expects_body = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
@@ -540,6 +534,11 @@ impl Backend {
         let BodySink { kept, total, .. } = body;
         Ok(Ok(Answer {
             info: ExchangeInfo {
+                headers: head
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.clone(), h.value_text()))
+                    .collect(),
                 timings,
                 body_bytes: total,
                 truncated: total > kept.len() as u64,
@@ -551,6 +550,21 @@ impl Backend {
             reusable: keeps_alive.then_some(connection),
         }))
     }
+}
+
+/// `content-type` as `Content-Type`: surf lower-cases names, and some devices only
+/// understand the usual spelling.
+fn canonical_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// A kept-alive connection that turned out closed before any answer.

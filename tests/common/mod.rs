@@ -289,12 +289,19 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// `tests/peers/tcp_peer.py` in a mode.
     pub fn start(args: &[&str]) -> Self {
+        Self::script("tcp_peer.py", args)
+    }
+
+    /// `tests/peers/http_peer.py`: HTTP/1.1, or HTTPS with a certificate and key.
+    pub fn http(args: &[&str]) -> Self {
+        Self::script("http_peer.py", args)
+    }
+
+    fn script(name: &str, args: &[&str]) -> Self {
         let mut child = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/peers/tcp_peer.py"
-            ))
+            .arg(format!("{}/tests/peers/{name}", env!("CARGO_MANIFEST_DIR")))
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,0 +1,126 @@
+"""An HTTP/1.1 server netdeck did not write, for the HTTP tests.
+
+usage: http_peer.py [CERT KEY]    (with CERT and KEY: HTTPS)
+
+Prints "port N" once listening on 127.0.0.1. Routes are listed in Handler.routes.
+"""
+
+import http.server
+import ssl
+import sys
+import time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_body(self, status, body, content_type="text/plain", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def redirect(self, status, location):
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def handle_any(self):
+        body = self.read_body()
+        path = self.path.split("?")[0]
+        port = self.server.server_address[1]
+        if path == "/target":
+            self.send_body(200, b"arrived")
+        elif path == "/method":
+            self.send_body(200, self.command.encode() + b" " + body)
+        elif path == "/client-port":
+            self.send_body(200, str(self.client_address[1]).encode())
+        elif path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in [b"hello", b" ", b"chunked world"]:
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\nTrailer: yes\r\n\r\n")
+        elif path == "/close-mid-chunk":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n10\r\nonly")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif path == "/short":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"only ten b")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif path == "/no-content":
+            self.send_response(204)
+            self.end_headers()
+        elif path == "/hang":
+            time.sleep(60)
+        elif path == "/big":
+            size = int(self.path.split("n=")[1])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            block = b"x" * 65536
+            left = size
+            while left > 0:
+                self.wfile.write(block[: min(left, len(block))])
+                left -= len(block)
+        elif path == "/binary":
+            self.send_body(200, bytes(range(256)), "application/octet-stream")
+        elif path == "/latin1":
+            self.send_body(200, b"caf\xe9", "text/plain; charset=iso-8859-1")
+        elif path == "/json":
+            self.send_body(200, b'{"name":"netdeck","list":[1,2]}', "application/json")
+        elif path == "/redirect/absolute":
+            self.redirect(302, f"http://127.0.0.1:{port}/target")
+        elif path == "/redirect/relative":
+            self.redirect(301, "../target")
+        elif path == "/redirect/see-other":
+            self.redirect(303, "/method")
+        elif path == "/redirect/temporary":
+            self.redirect(307, "/method")
+        elif path == "/redirect/loop-a":
+            self.redirect(302, "/redirect/loop-b")
+        elif path == "/redirect/loop-b":
+            self.redirect(302, "/redirect/loop-a")
+        elif path.startswith("/redirect/hops/"):
+            left = int(path.rsplit("/", 1)[1])
+            self.redirect(302, f"/redirect/hops/{left - 1}" if left > 1 else "/target")
+        else:
+            self.send_body(404, b"no such route")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    if len(sys.argv) == 3:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1], sys.argv[2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    print(f"port {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+main()

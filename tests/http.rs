@@ -482,3 +482,22 @@ fn bad_http_input_is_refused_with_its_exit_code() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn the_demo_runs_every_flow_offline_and_exits_0() {
+    let (code, stdout, stderr) = run_netdeck(&["demo"]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = String::from_utf8(stdout).unwrap();
+    for step in [
+        "1. Server in HTTP mode",
+        "← HTTP/1.1 200 OK",
+        "3. HTTP GET /hello",
+        "\"path\": \"/hello?from=demo\"",
+        "4. HTTP POST /submit",
+        "(connection reused)",
+        "\"body\": \"{\\\"sensor\\\": \\\"demo\\\", \\\"value\\\": 21.5}\"",
+        "server, raw TCP client and HTTP all work",
+    ] {
+        assert!(text.contains(step), "{step:?} in\n{text}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The headless commands: the same engine as the GUI, printing one line per event.
 
 mod connect;
+mod demo;
 mod http;
 mod serve;
 
@@ -33,6 +34,8 @@ pub enum CliCommand {
     Connect(ConnectArgs),
     /// Send an HTTP request and print the answer.
     Http(HttpArgs),
+    /// Show server, TCP client and HTTP working together on loopback (no network needed).
+    Demo,
 }
 
 /// Runs a headless command to its end. `matches` are the command's own, for the order of
@@ -42,5 +45,6 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
         CliCommand::Serve(args) => serve::run(args),
         CliCommand::Connect(args) => connect::run(args, matches),
         CliCommand::Http(args) => http::run(args),
+        CliCommand::Demo => demo::run(),
     }
 }

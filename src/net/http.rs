@@ -443,6 +443,10 @@ impl Backend {
                     .iter()
                     .map(move |value| (canonical_case(name.as_str()), value.to_string()))
             })
+            // surf labels every request, even one without a body, as octet-stream.
+            .filter(|(name, value)| {
+                !(body.is_empty() && name == "Content-Type" && value == "application/octet-stream")
+            })
             .collect();
         let expects_body = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
         let body_len = (!body.is_empty() || expects_body).then_some(body.len() as u64);

@@ -3,6 +3,7 @@
 use crate::net::client::{ClientEvent, CloseReason, TlsInfo};
 use crate::net::server::{DisconnectReason, ServerEvent};
 use crate::payload::{self, Encoding, Lines};
+use crate::runtime::HttpEvent;
 
 /// How received and sent bytes appear in a line.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +64,25 @@ pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
             };
             format!("- {why} ({bytes_in} bytes in, {bytes_out} out)")
         }
+    }
+}
+
+/// A line for a finished HTTP request; progress has none.
+pub fn http_line(event: &HttpEvent) -> Option<String> {
+    match event {
+        HttpEvent::Progress(_) => None,
+        HttpEvent::Cancelled => Some("HTTP request cancelled".into()),
+        HttpEvent::Done(result) => Some(match result.as_ref() {
+            Ok(response) => format!(
+                "HTTP {} {} from {} ({}, {:.1} ms)",
+                response.status,
+                response.reason,
+                response.url,
+                crate::payload::ByteCount(response.body_bytes),
+                response.timings.total.as_secs_f64() * 1000.0
+            ),
+            Err(error) => format!("! {error} — {}", error.hint()),
+        }),
     }
 }
 

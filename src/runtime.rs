@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use smol::Executor;
 
 use crate::net::client::{ClientConfig, ClientEvent, Session};
+use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Progress};
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 
@@ -20,7 +21,26 @@ pub const EVENT_QUEUE: usize = 256;
 pub enum Command {
     Server(ServerCommand),
     Client(ClientCommand),
+    Http(HttpCommand),
 }
+
+#[derive(Debug)]
+pub enum HttpCommand {
+    /// Sends the request (cancelling one under way) on the HTTP tab's kept-alive session.
+    Send(HttpRequest),
+    Cancel,
+}
+
+#[derive(Debug)]
+pub enum HttpEvent {
+    /// Body bytes received so far.
+    Progress(u64),
+    Done(Box<Result<HttpResponse, NetError>>),
+    Cancelled,
+}
+
+/// Progress is reported at most once per this many body bytes.
+const PROGRESS_STEP: u64 = 256 * 1024;
 
 #[derive(Debug)]
 pub enum ClientCommand {
@@ -48,6 +68,13 @@ pub enum Event {
     /// Start failed; nothing was started.
     ServerFailed(NetError),
     Client(ClientEvent),
+    Http(HttpEvent),
+}
+
+impl From<HttpEvent> for Event {
+    fn from(event: HttpEvent) -> Self {
+        Event::Http(event)
+    }
 }
 
 impl From<ServerEvent> for Event {
@@ -135,12 +162,14 @@ async fn serve_commands(
 ) {
     let mut server: Option<Server<Event>> = None;
     let mut client = ClientSlot::default();
+    let mut http = HttpSlot::default();
     while let Ok(command) = commands.recv().await {
         match command {
             Command::Server(command) => {
                 serve_server_command(command, &mut server, executor, &events).await
             }
             Command::Client(command) => client.handle(command, executor, &events).await,
+            Command::Http(command) => http.handle(command, executor, &events).await,
         }
     }
     if let Some(server) = server.take() {
@@ -232,5 +261,49 @@ async fn serve_server_command(
                 running.set_mode(mode);
             }
         }
+    }
+}
+
+/// The HTTP tab's session (kept alive between requests) and the request under way.
+#[derive(Default)]
+struct HttpSlot {
+    session: Option<Arc<HttpSession>>,
+    request: Option<smol::Task<()>>,
+}
+
+impl HttpSlot {
+    async fn handle(
+        &mut self,
+        command: HttpCommand,
+        executor: &Executor<'static>,
+        events: &EventSink<Event>,
+    ) {
+        if let Some(request) = self.request.take()
+            && request.cancel().await.is_none()
+        {
+            events.emit(HttpEvent::Cancelled).await;
+        }
+        let HttpCommand::Send(request) = command else {
+            return;
+        };
+        let session = self
+            .session
+            .get_or_insert_with(|| Arc::new(HttpSession::new(HttpOptions::default())))
+            .clone();
+        let events = events.clone();
+        let progress = {
+            let events = events.clone();
+            let reported = std::sync::atomic::AtomicU64::new(0);
+            Progress(Arc::new(move |bytes| {
+                if bytes >= reported.load(Ordering::Relaxed) + PROGRESS_STEP {
+                    reported.store(bytes, Ordering::Relaxed);
+                    events.try_emit(HttpEvent::Progress(bytes));
+                }
+            }))
+        };
+        self.request = Some(executor.spawn(async move {
+            let result = session.send(&request, Some(progress)).await;
+            events.emit(HttpEvent::Done(Box::new(result))).await;
+        }));
     }
 }

@@ -12,7 +12,7 @@ use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::server::ServerEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
-use crate::runtime::Event;
+use crate::runtime::{Event, HttpEvent};
 
 /// Lines kept; older ones are dropped and counted.
 const LOG_CAP: usize = 1000;
@@ -74,6 +74,13 @@ impl LogController {
                         }
                 ),
             ),
+            Event::Http(event) => match report::http_line(event) {
+                Some(line) => (
+                    line,
+                    matches!(event, HttpEvent::Done(result) if result.is_err()),
+                ),
+                None => return,
+            },
         };
         self.push(text, is_error);
     }

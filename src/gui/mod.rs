@@ -3,6 +3,7 @@
 //! the engine has something to say, so an idle window never wakes up.
 
 mod client;
+mod http;
 mod log;
 mod server;
 
@@ -47,6 +48,7 @@ struct Dispatcher {
     engine: Rc<Engine>,
     server: Rc<server::ServerController>,
     client: Rc<client::ClientController>,
+    http: Rc<http::HttpController>,
     log: Rc<log::LogController>,
     timer: Timer,
 }
@@ -63,6 +65,7 @@ pub fn setup(window: &AppWindow) -> std::io::Result<Gui> {
     let dispatcher = Rc::new(Dispatcher {
         server: server::ServerController::setup(window, engine.clone()),
         client: client::ClientController::setup(window, engine.clone()),
+        http: http::HttpController::setup(window, engine.clone()),
         log: log::LogController::setup(window),
         engine,
         timer: Timer::default(),
@@ -102,6 +105,7 @@ impl Dispatcher {
             self.log.on_event(&event);
             self.server.on_event(&event);
             self.client.on_event(&event);
+            self.http.on_event(&event);
         }
         self.log.refresh();
         self.server.refresh();

@@ -288,7 +288,7 @@ impl ServerController {
                 show_error(&adapter, error);
                 return;
             }
-            Event::Client(_) => return,
+            Event::Client(_) | Event::Http(_) => return,
         };
         match event {
             ServerEvent::Listening { .. } => {

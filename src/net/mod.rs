@@ -56,4 +56,14 @@ impl<E> EventSink<E> {
             notify();
         }
     }
+
+    /// Sends the event if there is room, without waiting; for updates a newer one replaces,
+    /// such as progress.
+    pub fn try_emit(&self, event: impl Into<E>) {
+        if self.sender.try_send(event.into()).is_ok()
+            && let Some(notify) = &self.notify
+        {
+            notify();
+        }
+    }
 }

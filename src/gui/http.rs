@@ -1,0 +1,266 @@
+//! The HTTP tab's controller: checks the request (URL, headers, JSON body) before anything is
+//! sent, and shows the response: status, summary, timing waterfall, headers and body.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+
+use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase};
+use crate::net::NetError;
+use crate::net::http::{
+    HttpRequest, HttpResponse, check_json, parse_header, parse_method, parse_url,
+};
+use crate::payload::{self, ByteCount, Lines};
+use crate::runtime::{Command, Engine, Event, HttpCommand, HttpEvent};
+
+/// Body text shown at most; a bigger body is cut in the view (it was counted in full).
+const SHOWN_BODY: usize = 64 * 1024;
+
+pub struct HttpController {
+    window: slint::Weak<AppWindow>,
+    engine: Rc<Engine>,
+    headers: Rc<VecModel<HeaderRow>>,
+    phases: Rc<VecModel<Phase>>,
+}
+
+impl HttpController {
+    pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
+        let adapter = window.global::<HttpAdapter>();
+        let headers = Rc::new(VecModel::from(vec![HeaderRow::default()]));
+        let phases = Rc::new(VecModel::default());
+        adapter.set_headers(ModelRc::from(headers.clone()));
+        adapter.set_phases(ModelRc::from(phases.clone()));
+        let controller = Rc::new(HttpController {
+            window: window.as_weak(),
+            engine,
+            headers,
+            phases,
+        });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_send(move || {
+            if let Some(controller) = weak.upgrade() {
+                controller.send();
+            }
+        });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_cancel(move || {
+            if let Some(controller) = weak.upgrade() {
+                controller.engine.send(Command::Http(HttpCommand::Cancel));
+            }
+        });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_add_header(move || {
+            if let Some(controller) = weak.upgrade() {
+                controller.headers.push(HeaderRow::default());
+            }
+        });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_remove_header(move |index| {
+            if let Some(controller) = weak.upgrade()
+                && (index as usize) < controller.headers.row_count()
+            {
+                controller.headers.remove(index as usize);
+            }
+        });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_header_edited(move |index, name, value| {
+            if let Some(controller) = weak.upgrade()
+                && (index as usize) < controller.headers.row_count()
+            {
+                controller
+                    .headers
+                    .set_row_data(index as usize, HeaderRow { name, value });
+            }
+        });
+        controller
+    }
+
+    fn send(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<HttpAdapter>();
+        for set in [
+            HttpAdapter::set_url_error,
+            HttpAdapter::set_header_error,
+            HttpAdapter::set_body_error,
+            HttpAdapter::set_error,
+            HttpAdapter::set_error_hint,
+        ] {
+            set(&adapter, SharedString::new());
+        }
+        match self.request(&adapter) {
+            Ok(request) => {
+                adapter.set_busy(true);
+                adapter.set_progress(format!("Sending {} {}…", request.method, request.url).into());
+                self.engine.send(Command::Http(HttpCommand::Send(request)));
+            }
+            Err(error) => {
+                let message = SharedString::from(error.to_string());
+                match error.field() {
+                    Some("url") => adapter.set_url_error(message),
+                    Some("header") => adapter.set_header_error(message),
+                    Some("json") => adapter.set_body_error(message),
+                    _ => {
+                        adapter.set_error(message);
+                        adapter.set_error_hint(error.hint().into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Everything checked before anything is sent.
+    fn request(&self, adapter: &HttpAdapter) -> Result<HttpRequest, NetError> {
+        let method = parse_method(&adapter.get_method())?;
+        let url = parse_url(&adapter.get_url())?;
+        let mut headers = Vec::new();
+        for row in self.headers.iter() {
+            if row.name.trim().is_empty() && row.value.trim().is_empty() {
+                continue;
+            }
+            headers.push(parse_header(&format!("{}: {}", row.name, row.value))?);
+        }
+        let body = adapter.get_body().to_string();
+        if adapter.get_body_json() && !body.trim().is_empty() {
+            check_json(&body)?;
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+        }
+        Ok(HttpRequest {
+            method,
+            url,
+            headers,
+            body: body.into_bytes(),
+        })
+    }
+
+    pub fn on_event(&self, event: &Event) {
+        let Event::Http(event) = event else {
+            return;
+        };
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<HttpAdapter>();
+        match event {
+            HttpEvent::Progress(bytes) => {
+                adapter.set_progress(format!("Receiving… {}", ByteCount(*bytes)).into());
+            }
+            HttpEvent::Cancelled => {
+                adapter.set_busy(false);
+                adapter.set_error("Cancelled".into());
+                adapter.set_error_hint(
+                    "The request was stopped before its answer was complete.".into(),
+                );
+            }
+            HttpEvent::Done(result) => {
+                adapter.set_busy(false);
+                match result.as_ref() {
+                    Ok(response) => self.show(&adapter, response),
+                    Err(error) => {
+                        adapter.set_error(error.to_string().into());
+                        adapter.set_error_hint(error.hint().into());
+                    }
+                }
+            }
+        }
+    }
+
+    fn show(&self, adapter: &HttpAdapter, response: &HttpResponse) {
+        adapter.set_has_response(true);
+        adapter.set_view(1);
+        adapter.set_status(format!("{} {}", response.status, response.reason).into());
+        adapter.set_status_class((response.status / 100) as i32);
+        let mut summary = format!(
+            "{} · {} · {:.1} ms",
+            response.version,
+            ByteCount(response.body_bytes),
+            response.timings.total.as_secs_f64() * 1000.0
+        );
+        if response.truncated {
+            summary.push_str(&format!(
+                " · kept {}",
+                ByteCount(response.body.len() as u64)
+            ));
+        }
+        if !response.redirects.is_empty() {
+            summary.push_str(&format!(" · {} redirects", response.redirects.len()));
+        }
+        if response.reused_connection {
+            summary.push_str(" · connection reused");
+        }
+        adapter.set_summary(summary.into());
+        self.phases.set_vec(phases(response));
+        let headers: String = response
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\n"))
+            .collect();
+        adapter.set_response_headers(headers.into());
+        adapter.set_response_body(body_view(response).into());
+    }
+}
+
+/// The timing phases as fractions of the total, for the waterfall.
+fn phases(response: &HttpResponse) -> Vec<Phase> {
+    let t = &response.timings;
+    let total = t.total.as_secs_f64().max(f64::EPSILON);
+    let mut start = 0.0;
+    [
+        ("DNS", Some(t.dns)),
+        ("connect", Some(t.connect)),
+        ("TLS", t.tls),
+        ("send", Some(t.send)),
+        ("wait", Some(t.wait)),
+        ("receive", Some(t.receive)),
+    ]
+    .into_iter()
+    .filter_map(|(name, duration)| duration.map(|d| (name, d)))
+    .map(|(name, duration): (&str, Duration)| {
+        let length = duration.as_secs_f64() / total;
+        let phase = Phase {
+            name: name.into(),
+            start: start as f32,
+            length: length as f32,
+            label: format!("{name} {:.1} ms", duration.as_secs_f64() * 1000.0).into(),
+        };
+        start += length;
+        phase
+    })
+    .collect()
+}
+
+/// JSON pretty-printed, text as text, anything else as a hex dump; cut for display.
+fn body_view(response: &HttpResponse) -> String {
+    let body = &response.body[..response.body.len().min(SHOWN_BODY)];
+    let cut = if response.body_bytes > body.len() as u64 {
+        format!(
+            "\n… showing {} of {}",
+            ByteCount(body.len() as u64),
+            ByteCount(response.body_bytes)
+        )
+    } else {
+        String::new()
+    };
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        return serde_json::to_string_pretty(&json).unwrap_or_default() + &cut;
+    }
+    let printable = body
+        .utf8_chunks()
+        .map(|chunk| chunk.invalid().len())
+        .sum::<usize>()
+        * 10
+        <= body.len().max(1);
+    let text = if printable {
+        payload::display_text(body, Lines::Keep)
+    } else {
+        payload::hex_dump(body, 0)
+    };
+    text + &cut
+}

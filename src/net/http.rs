@@ -23,6 +23,8 @@ pub const DEFAULT_MAX_REDIRECTS: usize = 10;
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 const READ_BUFFER: usize = 64 * 1024;
+/// Idle kept-alive connections kept per scheme, host and port.
+const IDLE_PER_HOST: usize = 4;
 
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
@@ -357,9 +359,10 @@ impl Backend {
 
     fn put_back(&self, key: PoolKey, connection: Connection) {
         if let Ok(mut pool) = self.pool.lock() {
-            pool.entry(key)
-                .or_default()
-                .push(PooledConnection(connection));
+            let idle = pool.entry(key).or_default();
+            if idle.len() < IDLE_PER_HOST {
+                idle.push(PooledConnection(connection));
+            }
         }
     }
 

@@ -620,17 +620,11 @@ async fn read_body(
             let first = &leftover[..leftover.len().min(length as usize)];
             sink.take(first);
             while sink.total < length {
-                let n = connection
-                    .stream
-                    .read(buffer)
-                    .await
-                    .map_err(BodyError::Io)?;
-                if n == 0 {
-                    return Err(BodyError::Partial(format!(
-                        "the body ended after {} of {length} bytes",
-                        sink.total
-                    )));
-                }
+                let total = sink.total;
+                let n = read_more(connection, buffer, || {
+                    format!("the body ended after {total} of {length} bytes")
+                })
+                .await?;
                 let want = (length - sink.total).min(n as u64) as usize;
                 sink.take(&buffer[..want]);
             }
@@ -645,16 +639,10 @@ async fn read_body(
             };
             feed(&mut decoder, leftover)?;
             while !decoder.is_done() {
-                let n = connection
-                    .stream
-                    .read(buffer)
-                    .await
-                    .map_err(BodyError::Io)?;
-                if n == 0 {
-                    return Err(BodyError::Partial(
-                        "the connection closed in the middle of a chunked body".into(),
-                    ));
-                }
+                let n = read_more(connection, buffer, || {
+                    "the connection closed in the middle of a chunked body".into()
+                })
+                .await?;
                 feed(&mut decoder, &buffer[..n])?;
             }
             Ok(())
@@ -763,5 +751,22 @@ fn json_problem(error: &serde_json::Error) -> String {
     match text.find(" at line ") {
         Some(at) => text[..at].to_string(),
         None => text,
+    }
+}
+
+/// Reads more of a delimited body; the connection closing here cuts the body short.
+async fn read_more(
+    connection: &mut Connection,
+    buffer: &mut [u8],
+    cut_short: impl FnOnce() -> String,
+) -> Result<usize, BodyError> {
+    match connection
+        .stream
+        .read(buffer)
+        .await
+        .map_err(BodyError::Io)?
+    {
+        0 => Err(BodyError::Partial(cut_short())),
+        n => Ok(n),
     }
 }

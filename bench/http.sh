@@ -253,7 +253,8 @@ table=$(
 | Runs against \`netdeck serve --http\` (requests/s) | ${list[netdeck-netdeck]} | ${list[curl-netdeck]} | |
 | Python ThreadingHTTPServer: $REQUESTS GETs, median of $RUNS (requests/s; target ≥ curl: $(verdict "${med[netdeck-python]}" "${med[curl-python]}")) | ${med[netdeck-python]} | ${med[curl-python]} | $(ratio "${med[netdeck-python]}" "${med[curl-python]}") |
 | Runs against Python ThreadingHTTPServer (requests/s) | ${list[netdeck-python]} | ${list[curl-python]} | |
-| netdeck's own figure, without process start-up, median of $RUNS (requests/s): \`netdeck serve --http\` / Python | ${med[self-netdeck]} / ${med[self-python]} | | |
+| netdeck's own figure against \`netdeck serve --http\`, without process start-up, median of $RUNS (requests/s) | ${med[self-netdeck]} | | |
+| netdeck's own figure against Python ThreadingHTTPServer, without process start-up, median of $RUNS (requests/s) | ${med[self-python]} | | |
 | netdeck's latency against \`netdeck serve --http\` | ${latency_of[netdeck]} | | |
 | netdeck's latency against Python ThreadingHTTPServer | ${latency_of[python]} | | |
 EOF

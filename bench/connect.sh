@@ -14,75 +14,17 @@ RUNS=${RUNS:-5}
 BYTES=${BYTES:-2147483648}
 CHECK_BYTES=1048576 # for the half-close check, where speed does not matter
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-NETDECK=target/release/netdeck
+# Shared helpers; sourcing also moves to the repository root and sets up $tmp and pids.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RESULTS=bench/results-connect.md
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits for a background process and drops it from the cleanup list; returns its status.
-reap() {
-    local status=0 p keep=()
-    # Quiet: a sink that aborted is reported by the caller, not by the shell.
-    { wait "$1"; } 2>/dev/null || status=$?
-    for p in "${pids[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    pids=("${keep[@]}")
-    return "$status"
-}
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Polls a shell condition every 50 ms for up to $1 seconds.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until eval "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-now_ns() { date +%s%N; }
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-is_listening() { [[ -n $(ss -Hltn "sport = :$1") ]]; }
 
 # --- Tools -------------------------------------------------------------------------------
 
-# Always measure the current source (a no-op when the release build is up to date).
-log "building $NETDECK"
-cargo build --release --locked
-if ! command -v ncat >/dev/null; then
-    log "installing ncat"
-    apt-get install -y ncat || { apt-get update && apt-get install -y ncat; }
-fi
+build_netdeck
+ensure_command ncat
 # GNU time reports a child's peak resident set (the kernel's VmHWM) once it has exited.
-if [[ ! -x /usr/bin/time ]]; then
-    log "installing time"
-    apt-get install -y time || { apt-get update && apt-get install -y time; }
-fi
-for tool in gcc python3 ss timeout; do
-    command -v "$tool" >/dev/null || die "$tool is required"
-done
+[[ -x /usr/bin/time ]] || apt_install time
+require gcc python3 ss timeout
 
 # The second sink, in C so that it is never the bottleneck: accepts one connection, reads it
 # in 1 MiB chunks until EOF, prints the byte count and closes.
@@ -215,10 +157,9 @@ throughput_run() {
     ((sink_status == 0)) || die "the $2 sink exited with status $sink_status: $(cat "$tmp/sink.err")"
     [[ $received == "$BYTES" ]] ||
         die "the $2 sink received ${received:-nothing}, not $BYTES bytes, from the $1 client"
-    mbps=$(awk -v b="$BYTES" -v ns="$elapsed_ns" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }')
+    mbps=$(mb_per_s "$BYTES" "$elapsed_ns")
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 
 declare -A runs=()
@@ -236,8 +177,6 @@ for ((i = 1; i <= RUNS; i++)); do
     done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-join() { echo "$*" | sed 's/ /, /g'; }
 for key in netdeck-ncat ncat-ncat netdeck-c ncat-c; do
     # shellcheck disable=SC2086 # the runs are a space-separated list
     declare "median_${key/-/_}=$(median ${runs[$key]})"
@@ -266,7 +205,7 @@ fi
 
 # --- Report ------------------------------------------------------------------------------
 
-size=$(awk -v b="$BYTES" 'BEGIN { printf (b % 2^30) ? "%.0f MiB" : "%d GiB", (b % 2^30) ? b / 2^20 : b / 2^30 }')
+size=$(human_size "$BYTES")
 
 table=$(
     cat <<EOF
@@ -284,8 +223,7 @@ EOF
 {
     echo "# \`netdeck connect\` vs ncat"
     echo
-    echo "Measured by \`bash bench/connect.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs," \
-        "Linux $(uname -r), $(ncat --version 2>&1 | sed -n 's/^Ncat: Version \([^ ]*\).*/ncat \1/p')."
+    measured_by "$(ncat_version)"
     echo "Clients: \`netdeck connect 127.0.0.1 PORT --stdin\` and \`ncat 127.0.0.1 PORT\`, each" \
         "reading the same $size file of $data_kind data on stdin."
     echo "Sinks: \`ncat -l --recv-only 127.0.0.1 PORT >/dev/null\` (stdin kept open), and a C" \
@@ -294,12 +232,7 @@ EOF
     echo "MB/s is 10^6 bytes per second, from the client's start until both the client and" \
         "the sink have exited. Peak RSS is the client's VmHWM, from GNU time."
     echo
-    echo "$table"
-    [[ -z $check_note ]] || { echo; echo "Note: $check_note"; }
+    print_table "$table" "$check_note"
 } >"$RESULTS"
 
-echo
-echo "$table"
-[[ -z $check_note ]] || { echo; echo "Note: $check_note"; }
-echo
-echo "Written to $RESULTS"
+show_results "$table" "$check_note"

@@ -14,40 +14,9 @@ set -euo pipefail
 RUNS=${RUNS:-5}
 REQUESTS=${REQUESTS:-1000}
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-NETDECK=target/release/netdeck
+# Shared helpers; sourcing also moves to the repository root and sets up $tmp and pids.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RESULTS=bench/results-http.md
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Polls a shell condition every 50 ms for up to $1 seconds.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until eval "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-# Port from a "listening on 127.0.0.1:PORT" line, empty until it appears.
-listening_port() { sed -n 's/^listening on .*:\([0-9]\+\)$/\1/p' "$1"; }
 
 # Connections a server has reported opened and closed so far.
 opened() { grep -c ' connected$' "$1" || true; }
@@ -55,16 +24,9 @@ closed() { grep -c ' disconnected' "$1" || true; }
 
 # --- Tools -------------------------------------------------------------------------------
 
-# Always measure the current source (a no-op when the release build is up to date).
-log "building $NETDECK"
-cargo build --release --locked
-if ! command -v curl >/dev/null; then
-    log "installing curl"
-    apt-get install -y curl || { apt-get update && apt-get install -y curl; }
-fi
-for tool in python3 timeout; do
-    command -v "$tool" >/dev/null || die "$tool is required"
-done
+build_netdeck
+ensure_command curl
+require python3 timeout
 # Timestamps come from $EPOCHREALTIME, which costs no fork inside the timed region.
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is required (for EPOCHREALTIME)"
 
@@ -200,8 +162,6 @@ for server in netdeck python; do
     log "check: netdeck against the $server server: $REQUESTS × 200, 1 connection"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 declare -A runs=() self_runs=() latencies=()
 for ((i = 1; i <= RUNS; i++)); do
     # Alternating, and swapping which client goes first, spreads the machine's background
@@ -222,8 +182,6 @@ for ((i = 1; i <= RUNS; i++)); do
     done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-join() { echo "$*" | sed 's/ /, /g'; }
 declare -A med=() list=() latency_of=()
 for key in netdeck-netdeck curl-netdeck netdeck-python curl-python; do
     # shellcheck disable=SC2086 # the runs are a space-separated list
@@ -263,8 +221,7 @@ EOF
 {
     echo "# \`netdeck http --repeat\` vs curl"
     echo
-    echo "Measured by \`bash bench/http.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs," \
-        "Linux $(uname -r), $(curl --version | head -n 1 | cut -d ' ' -f 1,2), $(python3 --version)."
+    measured_by "$(curl --version | head -n 1 | cut -d ' ' -f 1,2)" "$(python3 --version)"
     echo "Clients: \`netdeck http --repeat $REQUESTS URL\`, and one \`curl -sS -K FILE\` process" \
         "whose config file lists the same URL $REQUESTS times, each with \`output = \"/dev/null\"\`."
     echo "Servers: \`netdeck serve --http --quiet --port 0\` (200 with a JSON description of" \
@@ -277,10 +234,7 @@ EOF
     echo "Runs alternate between the clients, and the latency lines are netdeck's own," \
         "from the run closest to the median."
     echo
-    echo "$table"
+    print_table "$table"
 } >"$RESULTS"
 
-echo
-echo "$table"
-echo
-echo "Written to $RESULTS"
+show_results "$table"

@@ -13,77 +13,19 @@ RUNS=${RUNS:-5}
 BYTES=${BYTES:-2147483648}
 CLIENTS=${CLIENTS:-5000}
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-NETDECK=target/release/netdeck
+# Shared helpers; sourcing also moves to the repository root and sets up $tmp and pids.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RESULTS=bench/results-serve.md
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits for a background process and drops it from the cleanup list; returns its status.
-reap() {
-    local status=0 p keep=()
-    # Quiet: a receiver that aborted is reported by the caller, not by the shell.
-    { wait "$1"; } 2>/dev/null || status=$?
-    for p in "${pids[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    pids=("${keep[@]}")
-    return "$status"
-}
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Polls a shell condition every 50 ms for up to $1 seconds.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until eval "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.05
-    done
-}
-
-now_ns() { date +%s%N; }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 fd_count() { { ls "/proc/$1/fd" 2>/dev/null || true; } | wc -l; }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-is_listening() { [[ -n $(ss -Hltn "sport = :$1") ]]; }
-
-# Port from netdeck's "listening on 127.0.0.1:PORT" line, empty until it appears.
-netdeck_port() { sed -n 's/^listening on .*:\([0-9]\+\)$/\1/p' "$1"; }
-
 # --- Tools -------------------------------------------------------------------------------
 
-# Always measure the current source (a no-op when the release build is up to date).
-log "building $NETDECK"
-cargo build --release --locked
-if ! command -v ncat >/dev/null; then
-    log "installing ncat"
-    apt-get install -y ncat || { apt-get update && apt-get install -y ncat; }
-fi
-for tool in gcc python3 ss; do
-    command -v "$tool" >/dev/null || die "$tool is required"
-done
+build_netdeck
+ensure_command ncat
+require gcc python3 ss
 
 # Both receivers need one descriptor per client, and so does the client process.
 hard=$(ulimit -Hn)
@@ -177,7 +119,6 @@ EOF
 # Each run sets mbps: 10^6 bytes per second from the sender's start to the receiver's exit.
 # They run in this shell, not in $(...), so that a failure stops the script and the cleanup
 # sees every background process.
-set_mbps() { mbps=$(awk -v b="$BYTES" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'); }
 
 run_netdeck_throughput() {
     local out=$tmp/netdeck-tp.out port pid t0 t1 got status=0
@@ -185,8 +126,8 @@ run_netdeck_throughput() {
     "$NETDECK" serve --quiet --once --port 0 >"$out" 2>&1 &
     pid=$!
     pids+=("$pid")
-    wait_for 10 '[[ -n $(netdeck_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
-    port=$(netdeck_port "$out")
+    wait_for 10 '[[ -n $(listening_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
+    port=$(listening_port "$out")
     t0=$(now_ns)
     timeout 300 "$tmp/sender" "$port" "$BYTES" || die "the sender to netdeck failed"
     reap "$pid" || status=$?
@@ -194,7 +135,7 @@ run_netdeck_throughput() {
     ((status == 0)) || die "netdeck exited with status $status: $(cat "$out")"
     got=$(sed -n 's/.* disconnected.*(\([0-9]\+\) bytes in,.*/\1/p' "$out")
     [[ $got == "$BYTES" ]] || die "netdeck received ${got:-nothing}, not $BYTES bytes: $(cat "$out")"
-    set_mbps $((t1 - t0))
+    mbps=$(mb_per_s "$BYTES" $((t1 - t0)))
 }
 
 run_ncat_throughput() {
@@ -210,10 +151,8 @@ run_ncat_throughput() {
     reap "$pid" || status=$?
     t1=$(now_ns)
     ((status == 0)) || die "ncat exited with status $status: $(cat "$err")"
-    set_mbps $((t1 - t0))
+    mbps=$(mb_per_s "$BYTES" $((t1 - t0)))
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 netdeck_runs=()
 ncat_runs=()
@@ -228,7 +167,7 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 netdeck_mbps=$(median "${netdeck_runs[@]}")
 ncat_mbps=$(median "${ncat_runs[@]}")
-tp_ratio=$(awk -v a="$netdeck_mbps" -v b="$ncat_mbps" 'BEGIN { printf "%.2f", a / b }')
+tp_ratio=$(ratio "$netdeck_mbps" "$ncat_mbps")
 
 # --- Memory per idle client --------------------------------------------------------------
 
@@ -283,8 +222,8 @@ out=$tmp/netdeck-idle.out
 "$NETDECK" serve --quiet --port 0 >"$out" 2>&1 &
 netdeck_pid=$!
 pids+=("$netdeck_pid")
-wait_for 10 '[[ -n $(netdeck_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
-measure_idle "$netdeck_pid" "$CLIENTS" "$(netdeck_port "$out")" ||
+wait_for 10 '[[ -n $(listening_port "$out") ]]' || die "netdeck did not start: $(cat "$out")"
+measure_idle "$netdeck_pid" "$CLIENTS" "$(listening_port "$out")" ||
     die "netdeck held $held of $CLIENTS clients: $(grep -v ' connected$' "$out" | head -5)"
 connected=$(grep -c ' connected$' "$out" || true)
 ((connected == CLIENTS)) || die "netdeck reported $connected of $CLIENTS clients connected"
@@ -336,8 +275,7 @@ target=$(awk -v k="$netdeck_kib" 'BEGIN { print (k < 40) ? "met" : "missed" }')
 
 # --- Report ------------------------------------------------------------------------------
 
-join() { local IFS=,; echo "$*" | sed 's/,/, /g'; }
-size=$(awk -v b="$BYTES" 'BEGIN { printf (b % 2^30) ? "%.0f MiB" : "%d GiB", (b % 2^30) ? b / 2^20 : b / 2^30 }')
+size=$(human_size "$BYTES")
 
 table=$(
     cat <<EOF
@@ -353,16 +291,10 @@ EOF
 {
     echo "# \`netdeck serve\` vs ncat"
     echo
-    echo "Measured by \`bash bench/serve.sh\` on $(date -u +%Y-%m-%d), $(nproc) CPUs," \
-        "Linux $(uname -r), $(ncat --version 2>&1 | sed -n 's/^Ncat: Version \([^ ]*\).*/ncat \1/p')."
+    measured_by "$(ncat_version)"
     echo "MB/s is 10^6 bytes per second, from the sender's start to the receiver's exit."
     echo
-    echo "$table"
-    [[ -z $ncat_note ]] || { echo; echo "Note: $ncat_note"; }
+    print_table "$table" "$ncat_note"
 } >"$RESULTS"
 
-echo
-echo "$table"
-[[ -z $ncat_note ]] || { echo; echo "Note: $ncat_note"; }
-echo
-echo "Written to $RESULTS"
+show_results "$table" "$ncat_note"

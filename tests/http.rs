@@ -151,6 +151,17 @@ fn keep_alive_reuses_one_connection() {
 }
 
 #[test]
+fn a_connection_with_bytes_after_the_body_is_not_reused() {
+    let peer = Peer::http(&[]);
+    let session = HttpSession::new(HttpOptions::default());
+    let lying = send(&session, &get(&format!("http://{}/too-long", peer.addr))).unwrap();
+    assert_eq!(lying.body, b"hello");
+    let next = send(&session, &get(&format!("http://{}/target", peer.addr))).unwrap();
+    assert_eq!(next.body, b"arrived");
+    assert!(!next.reused_connection);
+}
+
+#[test]
 fn redirects_are_followed_absolute_and_relative() {
     let peer = Peer::http(&[]);
     for path in ["/redirect/absolute", "/redirect/relative"] {

@@ -528,16 +528,16 @@ impl Backend {
             progress,
         };
         let leftover = received.split_off(head_len);
-        let complete = read_body(&mut connection, framing, &leftover, &mut buffer, &mut body).await;
-        if let Err(detail) = complete {
-            return Ok(Err(match detail {
-                BodyError::Io(error) => client::transfer_error(peer, error),
-                BodyError::Partial(detail) => NetError::PartialBody { host, detail },
-            }));
-        }
+        let in_step =
+            match read_body(&mut connection, framing, &leftover, &mut buffer, &mut body).await {
+                Ok(in_step) => in_step,
+                Err(BodyError::Io(error)) => return failed(error),
+                Err(BodyError::Partial(detail)) => {
+                    return Ok(Err(NetError::PartialBody { host, detail }));
+                }
+            };
         timings.receive = receiving.elapsed();
-        let keeps_alive =
-            framing != Framing::UntilClose && h1::keeps_alive(head.minor_version, &head.headers);
+        let keeps_alive = in_step && h1::keeps_alive(head.minor_version, &head.headers);
         let BodySink { kept, total, .. } = body;
         Ok(Ok(Answer {
             info: ExchangeInfo {
@@ -607,16 +607,20 @@ enum BodyError {
     Partial(String),
 }
 
+/// Reads the body as framed. `Ok(true)` when nothing followed it, so the connection is in
+/// step for another request; bytes after the body (a server that lies about the length)
+/// mean it is not.
 async fn read_body(
     connection: &mut Connection,
     framing: Framing,
     leftover: &[u8],
     buffer: &mut [u8],
     sink: &mut BodySink<'_>,
-) -> Result<(), BodyError> {
+) -> Result<bool, BodyError> {
     match framing {
-        Framing::Empty => Ok(()),
+        Framing::Empty => Ok(leftover.is_empty()),
         Framing::Length(length) => {
+            let mut in_step = leftover.len() as u64 <= length;
             let first = &leftover[..leftover.len().min(length as usize)];
             sink.take(first);
             while sink.total < length {
@@ -626,36 +630,38 @@ async fn read_body(
                 })
                 .await?;
                 let want = (length - sink.total).min(n as u64) as usize;
+                in_step &= want == n;
                 sink.take(&buffer[..want]);
             }
-            Ok(())
+            Ok(in_step)
         }
         Framing::Chunked => {
             let mut decoder = ChunkedDecoder::default();
             let mut feed = |decoder: &mut ChunkedDecoder, bytes: &[u8]| {
                 decoder
                     .feed(bytes, &mut |data| sink.take(data))
+                    .map(|used| used == bytes.len())
                     .map_err(|error| BodyError::Partial(error.to_string()))
             };
-            feed(&mut decoder, leftover)?;
+            let mut in_step = feed(&mut decoder, leftover)?;
             while !decoder.is_done() {
                 let n = read_more(connection, buffer, || {
                     "the connection closed in the middle of a chunked body".into()
                 })
                 .await?;
-                feed(&mut decoder, &buffer[..n])?;
+                in_step = feed(&mut decoder, &buffer[..n])?;
             }
-            Ok(())
+            Ok(in_step)
         }
         Framing::UntilClose => {
             sink.take(leftover);
             loop {
                 match connection.stream.read(buffer).await {
-                    Ok(0) => return Ok(()),
+                    Ok(0) => return Ok(false),
                     Ok(n) => sink.take(&buffer[..n]),
                     // Servers that end a close-delimited body often do it abruptly.
                     Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
-                        return Ok(());
+                        return Ok(false);
                     }
                     Err(error) => return Err(BodyError::Io(error)),
                 }

@@ -70,6 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(2)
+        elif path == "/too-long":
+            # Lies about its length: five bytes announced, more sent.
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA")
         elif path == "/no-content":
             self.send_response(204)
             self.end_headers()

@@ -96,9 +96,15 @@ pub fn tls_summary(tls: &TlsInfo) -> String {
 }
 
 fn data(bytes: &[u8], style: DataStyle) -> String {
+    // Render only what can be shown: one byte is at least a quarter of a character, so this
+    // many bytes always fill `max` characters.
+    let shown = match style.max_chars {
+        Some(max) => &bytes[..bytes.len().min(max.saturating_mul(4).saturating_add(4))],
+        None => bytes,
+    };
     let text = match style.encoding {
-        Encoding::Text => payload::display_text(bytes, Lines::Escape),
-        Encoding::Hex => payload::hex_line(bytes),
+        Encoding::Text => payload::display_text(shown, Lines::Escape),
+        Encoding::Hex => payload::hex_line(shown),
     };
     match style.max_chars {
         Some(max) if text.chars().count() > max => {

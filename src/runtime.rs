@@ -200,8 +200,15 @@ impl ClientSlot {
             }
             ClientCommand::Reconnect => {
                 self.close().await;
-                if let Some(config) = self.last_config.clone() {
-                    self.session = Some(Session::open(config, executor, events.clone()));
+                match self.last_config.clone() {
+                    Some(config) => {
+                        self.session = Some(Session::open(config, executor, events.clone()))
+                    }
+                    None => {
+                        let nothing =
+                            NetError::invalid("host", "nothing to reconnect to: connect first");
+                        events.emit(ClientEvent::Failed(nothing)).await;
+                    }
                 }
             }
             ClientCommand::Disconnect => self.close().await,

@@ -578,3 +578,14 @@ fn stdin_still_goes_out_after_the_server_half_closes() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(peer.line(), "received 1048576");
 }
+
+#[test]
+fn reconnect_before_any_connect_says_so_instead_of_waiting() {
+    let mut harness = Harness::new();
+    harness.client(ClientCommand::Reconnect);
+    let error = harness.wait_for(|event| match event {
+        Event::Client(ClientEvent::Failed(error)) => Some(error.to_string()),
+        _ => None,
+    });
+    assert_eq!(error, "host: nothing to reconnect to: connect first");
+}

@@ -512,3 +512,110 @@ fn the_demo_runs_every_flow_offline_and_exits_0() {
         assert!(text.contains(step), "{step:?} in\n{text}");
     }
 }
+
+#[test]
+fn an_interim_answer_and_the_real_one_in_one_read_are_both_understood() {
+    let peer = Peer::http(&[]);
+    let response = fetch(&peer, "/early-hints");
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"hi"[..])
+    );
+}
+
+#[test]
+fn a_header_value_outside_ascii_is_shown_and_never_sent() {
+    let peer = Peer::http(&[]);
+    let response = fetch(&peer, "/latin1-header");
+    assert_eq!(response.body, b"ok");
+    assert!(header(&response, "x-name").is_some_and(|v| v.starts_with("caf")));
+    let (code, _, stderr) = run_netdeck(&[
+        "http",
+        &format!("http://{}/target", peer.addr),
+        "-H",
+        "X-Name: café",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("outside ASCII"), "{stderr}");
+}
+
+#[test]
+fn progress_reports_the_bytes_of_a_large_body() {
+    let peer = Peer::http(&[]);
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let progress = {
+        let seen = seen.clone();
+        netdeck::net::http::Progress(std::sync::Arc::new(move |bytes| {
+            seen.store(bytes, std::sync::atomic::Ordering::Relaxed)
+        }))
+    };
+    let session = HttpSession::new(HttpOptions::default());
+    let big = get(&format!("http://{}/big?n=2000000", peer.addr));
+    smol::block_on(session.send(&big, Some(progress))).unwrap();
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2_000_000);
+}
+
+#[test]
+fn post_redirect_get_to_the_same_url_is_not_a_loop() {
+    let peer = Peer::http(&[]);
+    let session = HttpSession::new(HttpOptions::default());
+    let response = send(
+        &session,
+        &request("POST", &format!("http://{}/form", peer.addr), b"x=1"),
+    )
+    .unwrap();
+    assert_eq!(response.body, b"form shown");
+}
+
+#[test]
+fn redirects_go_only_to_http_and_keep_credentials_at_home() {
+    let peer = Peer::http(&[]);
+    let session = HttpSession::new(HttpOptions::default());
+    let error = send(
+        &session,
+        &get(&format!("http://{}/redirect/ftp", peer.addr)),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("only http and https are followed"),
+        "{error}"
+    );
+    assert_eq!(error.exit_code(), 8);
+
+    let with_token = |path: &str| {
+        let mut request = get(&format!("http://{}{path}", peer.addr));
+        request
+            .headers
+            .push(("Authorization".into(), "Bearer secret".into()));
+        send(&session, &request).unwrap().body
+    };
+    assert_eq!(with_token("/redirect/same-origin"), b"Bearer secret");
+    assert_eq!(with_token("/redirect/other-origin"), b"none");
+}
+
+#[test]
+fn https_bodies_that_end_with_the_connection_arrive_whole() {
+    let pki = Pki::new(&["localhost"], true);
+    let peer = Peer::http(&[&pki.cert_path, &pki.key_path]);
+    let url = format!("https://localhost:{}/close-delimited", peer.addr.port());
+    let (code, stdout, stderr) = run_netdeck(&["http", &url, "--cacert", &pki.ca_pem_path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, b"until close");
+}
+
+#[test]
+fn an_oversized_request_head_gets_431_from_http_mode() {
+    use std::io::{Read, Write};
+    let serve = ServeProcess::start(&["--http", "--quiet"]);
+    let mut stream = common::connect(serve.addr);
+    let head = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000));
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+        "{answer}"
+    );
+}

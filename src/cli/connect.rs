@@ -16,6 +16,9 @@ use crate::net::tls::{self, TlsOptions};
 use crate::payload::{self, Encoding, LineEnding};
 use crate::report;
 
+/// How long closing (TLS close_notify, FIN) may take before we just go.
+const CLOSE_LIMIT: Duration = Duration::from_secs(2);
+
 /// Bytes moved per read, from the socket or from standard input.
 const CHUNK: usize = 256 * 1024;
 
@@ -173,7 +176,8 @@ pub fn run(args: ConnectArgs, matches: Option<&ArgMatches>) -> Result<(), NetErr
             Ok(())
         };
         let result = exchange.or(interrupted).await;
-        let _ = writer.close().await;
+        // A peer that stopped reading must not keep us here: closing gets a short while.
+        let _ = client::with_timeout(writer.close(), CLOSE_LIMIT, String::new).await;
         result
     })
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_lite::AsyncReadExt;
 use http_client::{Config, HttpClient};
+use surf::http::Method;
 use surf::middleware::{Middleware, Next};
 use surf::{StatusCode, Url};
 
@@ -230,9 +231,13 @@ impl Middleware for FollowRedirects {
         next: Next<'_>,
     ) -> surf::Result<surf::Response> {
         let mut body = request.take_body().into_bytes().await?;
-        let mut visited = vec![request.url().clone()];
+        let mut visited = vec![(request.method(), request.url().clone())];
         loop {
+            // Cloning a request drops its extensions; progress must reach the backend.
             let mut attempt = request.clone();
+            if let Some(progress) = request.ext::<Progress>().cloned() {
+                attempt.set_ext(progress);
+            }
             if !body.is_empty() {
                 attempt.set_body(body.clone());
             }
@@ -242,18 +247,38 @@ impl Middleware for FollowRedirects {
                 .map(|values| values.last().as_str().to_string());
             let status = response.status() as u16;
             let Some(location) = location.filter(|_| self.max > 0 && is_redirect(status)) else {
-                let chain = visited[1..].to_vec();
+                let chain = visited[1..].iter().map(|(_, url)| url.clone()).collect();
                 let http: &mut surf::http::Response = response.as_mut();
                 http.ext_mut().insert(RedirectChain(chain));
                 return Ok(response);
             };
-            let target = request.url().join(&location).map_err(|error| {
+            let from = request.url().clone();
+            let bad_location = |detail: String| {
                 to_surf(NetError::BadResponse {
-                    host: request.url().host_str().unwrap_or("").to_string(),
-                    detail: format!("redirect to an invalid Location `{location}`: {error}"),
+                    host: from.host_str().unwrap_or("").to_string(),
+                    detail,
                 })
+            };
+            let target = from.join(&location).map_err(|error| {
+                bad_location(format!(
+                    "redirect to an invalid Location `{location}`: {error}"
+                ))
             })?;
-            if visited.contains(&target) {
+            if !matches!(target.scheme(), "http" | "https") {
+                return Err(bad_location(format!(
+                    "redirect to `{target}`: only http and https are followed"
+                )));
+            }
+            let becomes_get = request.method() != Method::Head
+                && (status == 303
+                    || (matches!(status, 301 | 302) && request.method() == Method::Post));
+            let method = if becomes_get {
+                Method::Get
+            } else {
+                request.method()
+            };
+            // Post/Redirect/Get may come back to the same URL with another method.
+            if visited.contains(&(method, target.clone())) {
                 return Err(to_surf(NetError::RedirectLoop {
                     url: target.to_string(),
                 }));
@@ -261,26 +286,27 @@ impl Middleware for FollowRedirects {
             if visited.len() > self.max {
                 return Err(to_surf(NetError::TooManyRedirects { limit: self.max }));
             }
-            let becomes_get = status == 303
-                || (matches!(status, 301 | 302) && request.method() == surf::http::Method::Post);
-            if becomes_get && request.method() != surf::http::Method::Head {
-                let mut get = surf::Request::new(surf::http::Method::Get, target.clone());
-                for (name, values) in request.iter() {
-                    if !matches!(name.as_str(), "content-type" | "content-length") {
-                        get.append_header(name, values);
-                    }
+            // Credentials are for the origin they were given to, as curl does.
+            let same_origin = target.origin() == from.origin();
+            let mut following = surf::Request::new(method, target.clone());
+            for (name, values) in request.iter() {
+                let dropped = match name.as_str() {
+                    "content-type" | "content-length" => becomes_get,
+                    "authorization" | "proxy-authorization" | "cookie" | "host" => !same_origin,
+                    _ => false,
+                };
+                if !dropped {
+                    following.append_header(name, values);
                 }
-                if let Some(progress) = request.ext::<Progress>().cloned() {
-                    get.set_ext(progress);
-                }
-                request = get;
-                body.clear();
-                visited.push(target);
-                continue;
             }
-            let http: &mut surf::http::Request = request.as_mut();
-            *http.url_mut() = target.clone();
-            visited.push(target);
+            if let Some(progress) = request.ext::<Progress>().cloned() {
+                following.set_ext(progress);
+            }
+            if becomes_get {
+                body.clear();
+            }
+            request = following;
+            visited.push((method, target));
         }
     }
 }
@@ -326,10 +352,14 @@ impl HttpClient for Backend {
         } else {
             surf::http::Version::Http1_1
         }));
+        // http-types only holds ASCII values (it panics on others); the display copy in
+        // `ExchangeInfo` keeps every header as sent.
         for header in &head.headers {
-            let value = header.value_text();
-            if let Ok(name) = surf::http::headers::HeaderName::from_string(header.name.clone()) {
-                response.append_header(name, value.as_str());
+            if let (Ok(name), Ok(value)) = (
+                surf::http::headers::HeaderName::from_string(header.name.clone()),
+                surf::http::headers::HeaderValue::from_bytes(header.value.clone()),
+            ) {
+                response.append_header(name, value);
             }
         }
         response.set_body(kept);
@@ -477,9 +507,29 @@ impl Backend {
         let waiting = Instant::now();
         let mut buffer = vec![0; READ_BUFFER];
         let mut received = Vec::new();
-        let (head, head_len) = loop {
+        let mut answered = false;
+        let (head, head_len) = 'head: loop {
+            // What is already here first: an interim answer (100 Continue, 103 Early Hints)
+            // and the real one can arrive in one read.
+            loop {
+                match h1::parse_response_head(&received) {
+                    Ok(Some((head, len)))
+                        if (100..200).contains(&head.status) && head.status != 101 =>
+                    {
+                        received.drain(..len);
+                    }
+                    Ok(Some(found)) => break 'head found,
+                    Ok(None) => break,
+                    Err(error) => {
+                        return Ok(Err(NetError::BadResponse {
+                            host,
+                            detail: error.to_string(),
+                        }));
+                    }
+                }
+            }
             let n = match connection.stream.read(&mut buffer).await {
-                Ok(0) if received.is_empty() && reused => return Err(Stale),
+                Ok(0) if !answered && reused => return Err(Stale),
                 Ok(0) => {
                     return Ok(Err(NetError::BadResponse {
                         host,
@@ -487,29 +537,14 @@ impl Backend {
                     }));
                 }
                 Ok(n) => n,
-                Err(_) if received.is_empty() && reused => return Err(Stale),
+                Err(_) if !answered && reused => return Err(Stale),
                 Err(error) => return failed(error),
             };
-            if received.is_empty() {
+            if !answered {
                 timings.wait = waiting.elapsed();
+                answered = true;
             }
             received.extend_from_slice(&buffer[..n]);
-            match h1::parse_response_head(&received) {
-                Ok(Some((head, len)))
-                    if (100..200).contains(&head.status) && head.status != 101 =>
-                {
-                    // An interim answer (100 Continue): the real one follows.
-                    received.drain(..len);
-                }
-                Ok(Some(found)) => break found,
-                Ok(None) => {}
-                Err(error) => {
-                    return Ok(Err(NetError::BadResponse {
-                        host,
-                        detail: error.to_string(),
-                    }));
-                }
-            }
         };
         let receiving = Instant::now();
         let framing = match h1::response_framing(&method, &head) {
@@ -537,7 +572,9 @@ impl Backend {
                 }
             };
         timings.receive = receiving.elapsed();
-        let keeps_alive = in_step && h1::keeps_alive(head.minor_version, &head.headers);
+        // After 101 the connection speaks another protocol.
+        let keeps_alive =
+            in_step && head.status != 101 && h1::keeps_alive(head.minor_version, &head.headers);
         let BodySink { kept, total, .. } = body;
         Ok(Ok(Answer {
             info: ExchangeInfo {
@@ -621,7 +658,7 @@ async fn read_body(
         Framing::Empty => Ok(leftover.is_empty()),
         Framing::Length(length) => {
             let mut in_step = leftover.len() as u64 <= length;
-            let first = &leftover[..leftover.len().min(length as usize)];
+            let first = &leftover[..leftover.len().min(length.min(usize::MAX as u64) as usize)];
             sink.take(first);
             while sink.total < length {
                 let total = sink.total;
@@ -726,6 +763,14 @@ pub fn parse_header(text: &str) -> Result<(String, String), NetError> {
         ));
     }
     let value = value.trim();
+    if !value.is_ascii() {
+        return Err(NetError::invalid(
+            "header",
+            format!(
+                "the value of {name} has characters outside ASCII, which HTTP headers cannot carry"
+            ),
+        ));
+    }
     if value.chars().any(|c| c == '\r' || c == '\n') {
         return Err(NetError::invalid(
             "header",

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::h1::{self, ChunkedDecoder, Framing, MAX_HEAD, RequestHead};
+use super::h1::{self, ChunkedDecoder, Framing, FramingError, RequestHead};
 
 /// Body bytes echoed back; longer bodies are counted, and cut in the answer.
 const BODY_ECHOED: usize = 64 * 1024;
@@ -40,12 +40,12 @@ impl HttpEcho {
         loop {
             if self.request.is_none() {
                 match h1::parse_request_head(&self.buffer) {
-                    Ok(None) if self.buffer.len() > MAX_HEAD => {
+                    Err(FramingError::HeadTooLarge) => {
                         return refuse(
                             answer,
                             431,
                             "Request Header Fields Too Large",
-                            "head too large",
+                            &FramingError::HeadTooLarge.to_string(),
                         );
                     }
                     Ok(None) => return answer,

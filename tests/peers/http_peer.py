@@ -73,6 +73,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/too-long":
             # Lies about its length: five bytes announced, more sent.
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA")
+        elif path == "/early-hints":
+            # An interim answer and the real one in a single write.
+            self.wfile.write(
+                b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+            )
+        elif path == "/latin1-header":
+            self.send_body(200, b"ok", extra=[("X-Name", "caf\u00e9")])
+        elif path == "/form":
+            if self.command == "POST":
+                self.redirect(303, "/form")
+            else:
+                self.send_body(200, b"form shown")
+        elif path == "/redirect/ftp":
+            self.redirect(302, "ftp://127.0.0.1/file")
+        elif path == "/redirect/same-origin":
+            self.redirect(302, "/authorization")
+        elif path == "/redirect/other-origin":
+            self.redirect(302, f"http://localhost:{port}/authorization")
+        elif path == "/authorization":
+            self.send_body(200, (self.headers.get("Authorization") or "none").encode())
+        elif path == "/close-delimited":
+            # HTTP/1.0 style: no length, the end of the connection ends the body.
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close")
+            self.wfile.flush()
+            self.close_connection = True
         elif path == "/no-content":
             self.send_response(204)
             self.end_headers()

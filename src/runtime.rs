@@ -27,7 +27,11 @@ pub enum Command {
 #[derive(Debug)]
 pub enum HttpCommand {
     /// Sends the request (cancelling one under way) on the HTTP tab's kept-alive session.
-    Send(HttpRequest),
+    Send {
+        request: HttpRequest,
+        /// Accept any certificate (the user's explicit choice).
+        insecure: bool,
+    },
     Cancel,
 }
 
@@ -271,10 +275,11 @@ async fn serve_server_command(
     }
 }
 
-/// The HTTP tab's session (kept alive between requests) and the request under way.
+/// The HTTP tab's session (kept alive between requests, made anew when the certificate
+/// choice changes) and the request under way.
 #[derive(Default)]
 struct HttpSlot {
-    session: Option<Arc<HttpSession>>,
+    session: Option<(bool, Arc<HttpSession>)>,
     request: Option<smol::Task<()>>,
 }
 
@@ -290,13 +295,19 @@ impl HttpSlot {
         {
             events.emit(HttpEvent::Cancelled).await;
         }
-        let HttpCommand::Send(request) = command else {
+        let HttpCommand::Send { request, insecure } = command else {
             return;
         };
-        let session = self
+        if self
             .session
-            .get_or_insert_with(|| Arc::new(HttpSession::new(HttpOptions::default())))
-            .clone();
+            .as_ref()
+            .is_none_or(|(kind, _)| *kind != insecure)
+        {
+            let mut options = HttpOptions::default();
+            options.tls.accept_invalid_certificates = insecure;
+            self.session = Some((insecure, Arc::new(HttpSession::new(options))));
+        }
+        let session = self.session.as_ref().expect("made above").1.clone();
         let events = events.clone();
         let progress = {
             let events = events.clone();

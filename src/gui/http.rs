@@ -94,7 +94,10 @@ impl HttpController {
             Ok(request) => {
                 adapter.set_busy(true);
                 adapter.set_progress(format!("Sending {} {}…", request.method, request.url).into());
-                self.engine.send(Command::Http(HttpCommand::Send(request)));
+                self.engine.send(Command::Http(HttpCommand::Send {
+                    request,
+                    insecure: adapter.get_accept_invalid(),
+                }));
             }
             Err(error) => {
                 let message = SharedString::from(error.to_string());
@@ -195,6 +198,9 @@ impl HttpController {
         if response.reused_connection {
             summary.push_str(" · connection reused");
         }
+        if response.url.scheme() == "https" && adapter.get_accept_invalid() {
+            summary.push_str(" · certificate NOT checked");
+        }
         adapter.set_summary(summary.into());
         self.phases.set_vec(phases(response));
         let headers: String = response
@@ -221,10 +227,12 @@ fn phases(response: &HttpResponse) -> Vec<Phase> {
         ("receive", Some(t.receive)),
     ]
     .into_iter()
-    .filter_map(|(name, duration)| duration.map(|d| (name, d)))
-    .map(|(name, duration): (&str, Duration)| {
+    .enumerate()
+    .filter_map(|(kind, (name, duration))| duration.map(|d| (kind, name, d)))
+    .map(|(kind, name, duration): (usize, &str, Duration)| {
         let length = duration.as_secs_f64() / total;
         let phase = Phase {
+            kind: kind as i32,
             name: name.into(),
             start: start as f32,
             length: length as f32,

@@ -619,3 +619,24 @@ fn an_oversized_request_head_gets_431_from_http_mode() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_redirect_from_https_to_http_is_refused_unless_allowed() {
+    let pki = Pki::new(&["localhost"], true);
+    let peer = Peer::http(&[&pki.cert_path, &pki.key_path]);
+    let url = format!("https://localhost:{}/redirect/to-http", peer.addr.port());
+    let (code, _, stderr) = run_netdeck(&["http", &url, "--cacert", &pki.ca_pem_path]);
+    assert_eq!(code, 47, "{stderr}");
+    assert!(
+        stderr.contains("refused to follow a redirect from https://"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_netdeck(&[
+        "http",
+        &url,
+        "--cacert",
+        &pki.ca_pem_path,
+        "--allow-insecure-redirects",
+    ]);
+    assert_eq!(code, 7, "followed to the plain http port: {stderr}");
+}

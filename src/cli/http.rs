@@ -45,6 +45,9 @@ pub struct HttpArgs {
     /// Follow at most N redirects (default 10; 0 shows the redirect itself).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_redirects: Option<String>,
+    /// Follow redirects from https to plain http (refused by default).
+    #[arg(long)]
+    pub allow_insecure_redirects: bool,
     /// Exit with 22 and print no body when the status is 400 or more.
     #[arg(long)]
     pub fail: bool,
@@ -104,6 +107,7 @@ impl HttpArgs {
                 )
             })?;
         }
+        options.allow_insecure_redirects = self.allow_insecure_redirects;
         options.tls = TlsOptions {
             accept_invalid_certificates: self.insecure,
             extra_roots: match &self.cacert {

@@ -127,6 +127,9 @@ pub enum NetError {
     #[error("more than {limit} redirects")]
     TooManyRedirects { limit: usize },
 
+    #[error("refused to follow a redirect from {from} to unencrypted {to}")]
+    InsecureRedirect { from: String, to: String },
+
     #[error("HTTP {status} {reason}")]
     HttpStatus { status: u16, reason: String },
 
@@ -217,6 +220,9 @@ impl NetError {
             NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => {
                 "The server keeps redirecting; check its configuration, or allow more (--max-redirects).".into()
             }
+            NetError::InsecureRedirect { .. } => {
+                "The request would leave TLS; request the http URL yourself, or allow it (--allow-insecure-redirects).".into()
+            }
             NetError::HttpStatus { .. } => {
                 "The server answered with an error status; the body (without --fail) says more.".into()
             }
@@ -240,9 +246,9 @@ impl NetError {
             NetError::BadUrl { .. } => exit::BAD_URL,
             NetError::BadResponse { .. } => exit::BAD_RESPONSE,
             NetError::PartialBody { .. } => exit::PARTIAL_BODY,
-            NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => {
-                exit::TOO_MANY_REDIRECTS
-            }
+            NetError::RedirectLoop { .. }
+            | NetError::TooManyRedirects { .. }
+            | NetError::InsecureRedirect { .. } => exit::TOO_MANY_REDIRECTS,
             NetError::HttpStatus { .. } => exit::HTTP_STATUS,
             NetError::Io { .. } => exit::OTHER,
         }

@@ -36,6 +36,8 @@ pub struct HttpOptions {
     pub max_body: usize,
     /// Redirects followed; 0 returns the redirect itself.
     pub max_redirects: usize,
+    /// Follow a redirect from https to plain http (off: it would expose the request).
+    pub allow_insecure_redirects: bool,
     pub tls: TlsOptions,
 }
 
@@ -46,6 +48,7 @@ impl Default for HttpOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            allow_insecure_redirects: false,
             tls: TlsOptions::default(),
         }
     }
@@ -131,6 +134,7 @@ impl HttpSession {
         };
         let client = surf::Client::with_http_client(backend).with(FollowRedirects {
             max: options.max_redirects,
+            allow_insecure: options.allow_insecure_redirects,
         });
         HttpSession { client, options }
     }
@@ -220,6 +224,7 @@ fn to_surf(error: NetError) -> surf::Error {
 #[derive(Debug)]
 struct FollowRedirects {
     max: usize,
+    allow_insecure: bool,
 }
 
 #[async_trait::async_trait]
@@ -268,6 +273,12 @@ impl Middleware for FollowRedirects {
                 return Err(bad_location(format!(
                     "redirect to `{target}`: only http and https are followed"
                 )));
+            }
+            if from.scheme() == "https" && target.scheme() == "http" && !self.allow_insecure {
+                return Err(to_surf(NetError::InsecureRedirect {
+                    from: from.to_string(),
+                    to: target.to_string(),
+                }));
             }
             let becomes_get = request.method() != Method::Head
                 && (status == 303

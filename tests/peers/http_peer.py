@@ -92,6 +92,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.redirect(302, "/authorization")
         elif path == "/redirect/other-origin":
             self.redirect(302, f"http://localhost:{port}/authorization")
+        elif path == "/redirect/to-http":
+            self.redirect(302, "http://127.0.0.1:1/target")
         elif path == "/authorization":
             self.send_body(200, (self.headers.get("Authorization") or "none").encode())
         elif path == "/close-delimited":

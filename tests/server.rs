@@ -305,3 +305,32 @@ fn received_data_is_counted_exactly_and_the_display_keeps_a_bounded_tail() {
     assert_eq!(tail.len(), netdeck::gui::TAIL_BYTES);
     assert!(tail.ends_with(b"aaEND"));
 }
+
+#[test]
+fn http_mode_closes_a_client_that_never_completes_its_request_head() {
+    use std::io::Read;
+    let limit = std::time::Duration::from_millis(300);
+    let mut harness = Harness::new();
+    let addr = harness.start(ServerConfig {
+        http_head_timeout: limit,
+        ..loopback(ReplyMode::Http)
+    });
+    let mut slow = connect(addr);
+    let slow_id = harness.connected(slow.local_addr().unwrap());
+    send(&mut slow, b"GET / HTTP/1.1\r\nHost: x\r\n");
+    let reason = harness.wait_for(|event| match event {
+        Event::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == slow_id => {
+            Some(reason.clone())
+        }
+        _ => None,
+    });
+    assert_eq!(reason, DisconnectReason::HeadTimeout(limit));
+    assert!(is_closed_by_server(&mut slow));
+
+    // A prompt client is answered.
+    let mut prompt = connect(addr);
+    send(&mut prompt, b"GET /quick HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut answer = [0; 15];
+    prompt.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200 OK");
+}

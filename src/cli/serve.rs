@@ -72,6 +72,7 @@ impl ServeArgs {
             mode,
             max_clients: if self.once { Some(1) } else { max_clients },
             report_data: !self.quiet,
+            ..ServerConfig::default()
         })
     }
 }

@@ -408,7 +408,7 @@ fn config_from(adapter: &ServerAdapter) -> Result<ServerConfig, NetError> {
         port: parse_port("port", &adapter.get_port())?,
         mode: mode_from(adapter)?,
         max_clients: parse_max_clients("max-clients", &max_clients)?,
-        report_data: true,
+        ..ServerConfig::default()
     })
 }
 

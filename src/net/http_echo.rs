@@ -33,6 +33,11 @@ pub struct Answer {
 }
 
 impl HttpEcho {
+    /// True until a complete request head has arrived (and again after each answer).
+    pub fn awaiting_head(&self) -> bool {
+        self.request.is_none()
+    }
+
     /// Takes received bytes; answers every request they complete.
     pub fn feed(&mut self, input: &[u8], client: SocketAddr) -> Answer {
         self.buffer.extend_from_slice(input);

@@ -12,7 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_net::{TcpListener, TcpStream};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
@@ -28,6 +28,7 @@ const BULK_READ_BUFFER: usize = 64 * 1024;
 const REPORTED_READ_BUFFER: usize = 16 * 1024;
 
 pub const DEFAULT_PORT: u16 = 1234;
+pub const DEFAULT_HTTP_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub type ClientId = u64;
 
@@ -56,6 +57,9 @@ pub struct ServerConfig {
     /// Whether `Received` and `Sent` events are sent at all. Off for bulk transfers, where only
     /// the byte counts in `Disconnected` matter.
     pub report_data: bool,
+    /// In HTTP mode, a client that has not sent a complete request head this long after
+    /// connecting (or after its last answer) is closed.
+    pub http_head_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +70,7 @@ impl Default for ServerConfig {
             mode: ReplyMode::Manual,
             max_clients: None,
             report_data: true,
+            http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
         }
     }
 }
@@ -79,6 +84,8 @@ pub enum DisconnectReason {
     ServerStopped,
     /// HTTP mode answered a request that asked to close (or could not be read).
     ClosedAfterAnswer,
+    /// HTTP mode waited too long for a request head.
+    HeadTimeout(Duration),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -90,6 +97,9 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Kicked => f.write_str("kicked"),
             DisconnectReason::ServerStopped => f.write_str("server stopped"),
             DisconnectReason::ClosedAfterAnswer => f.write_str("closed after the answer"),
+            DisconnectReason::HeadTimeout(limit) => {
+                write!(f, "no complete request within {} s", limit.as_secs_f64())
+            }
         }
     }
 }
@@ -148,6 +158,7 @@ struct Shared<E> {
     clients: Mutex<HashMap<ClientId, Client>>,
     mode: Mutex<ReplyMode>,
     report_data: bool,
+    http_head_timeout: Duration,
     events: EventSink<E>,
 }
 
@@ -213,6 +224,7 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
             clients: Mutex::new(HashMap::new()),
             mode: Mutex::new(config.mode),
             report_data: config.report_data,
+            http_head_timeout: config.http_head_timeout,
             events,
         });
         shared
@@ -426,6 +438,7 @@ async fn serve_client<E: From<ServerEvent>>(
 enum Step {
     Outgoing(Option<Vec<u8>>),
     Read(io::Result<usize>),
+    HeadTimeout,
 }
 
 /// Moves bytes both ways until the connection ends, and says why it ended.
@@ -446,7 +459,12 @@ async fn pump<E: From<ServerEvent>>(
     };
     let mut buffer: Option<Box<[u8]>> = None;
     let mut http: Option<HttpEcho> = None;
+    let mut waiting_for_head_since = Instant::now();
     loop {
+        let mode = shared.mode();
+        let head_deadline = (mode == ReplyMode::Http
+            && http.as_ref().is_none_or(HttpEcho::awaiting_head))
+        .then(|| waiting_for_head_since + shared.http_head_timeout);
         let step = async { Step::Outgoing(queue.recv().await.ok()) }
             .or(async {
                 let buffer = match &mut buffer {
@@ -461,6 +479,15 @@ async fn pump<E: From<ServerEvent>>(
                 };
                 Step::Read(reader.read(buffer).await)
             })
+            .or(async {
+                match head_deadline {
+                    Some(deadline) => {
+                        Timer::at(deadline).await;
+                        Step::HeadTimeout
+                    }
+                    None => std::future::pending().await,
+                }
+            })
             .await;
         let mut close_after_reply = false;
         let reply = match step {
@@ -468,6 +495,7 @@ async fn pump<E: From<ServerEvent>>(
             Step::Outgoing(Some(bytes)) => bytes,
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
             Step::Read(Err(error)) => return disconnect_reason(error),
+            Step::HeadTimeout => return DisconnectReason::HeadTimeout(shared.http_head_timeout),
             Step::Read(Ok(n)) => {
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
@@ -481,13 +509,16 @@ async fn pump<E: From<ServerEvent>>(
                         })
                         .await;
                 }
-                let reply = match shared.mode() {
+                let reply = match mode {
                     ReplyMode::Manual => Vec::new(),
                     ReplyMode::Echo => received.to_vec(),
                     ReplyMode::AutoReply(reply) => reply,
                     ReplyMode::Http => {
                         let answer = http.get_or_insert_default().feed(received, peer);
                         close_after_reply = answer.close;
+                        if !answer.bytes.is_empty() {
+                            waiting_for_head_since = Instant::now();
+                        }
                         answer.bytes
                     }
                 };

@@ -114,3 +114,37 @@ fn data(bytes: &[u8], style: DataStyle) -> String {
         _ => text,
     }
 }
+
+/// Header names whose values are secrets: shown as `***` in the log.
+const SECRET_HEADERS: [&str; 2] = ["authorization:", "cookie:"];
+
+/// Masks the values of `Authorization`, `Proxy-Authorization` and `Cookie` headers in a log
+/// line (data shown with escapes, so a value ends at `\r`, `\n` or the end of the line).
+pub fn mask_credentials(line: &str) -> String {
+    let lower = line.to_ascii_lowercase();
+    let mut out = String::with_capacity(line.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some((start, name)) = SECRET_HEADERS
+        .iter()
+        .filter_map(|name| lower[at..].find(name).map(|i| (at + i, name)))
+        .min_by_key(|(i, _)| *i)
+    {
+        let value_start = start + name.len();
+        let value_end = [r"\r", r"\n"]
+            .iter()
+            .filter_map(|end| line[value_start..].find(end).map(|i| value_start + i))
+            .min()
+            .unwrap_or(line.len());
+        if line[value_start..value_end].trim().is_empty() {
+            at = value_end;
+            continue;
+        }
+        out.push_str(&line[copied..value_start]);
+        out.push_str(" ***");
+        copied = value_end;
+        at = value_end;
+    }
+    out.push_str(&line[copied..]);
+    out
+}

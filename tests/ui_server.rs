@@ -68,5 +68,20 @@ fn the_server_tab_starts_lists_clients_and_stops() {
         TcpListener::bind(addr).is_ok(),
         "Stop frees the port at once"
     );
-    element(&window, "Start");
+    assert!(
+        !adapter.get_all_interfaces(),
+        "loopback is not every interface"
+    );
+
+    // Listening on every interface is shown as a warning.
+    element(&window, "Bind address").set_accessible_value("0.0.0.0");
+    element(&window, "Port").set_accessible_value("0");
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("listening on all interfaces", || adapter.get_listening());
+    assert!(adapter.get_all_interfaces());
+    element(&window, "Warning: listening on all interfaces");
+    element(&window, "Stop").invoke_accessible_default_action();
+    run_until("the stopped state", || {
+        !adapter.get_listening() && !adapter.get_busy()
+    });
 }

@@ -82,7 +82,7 @@ impl LogController {
                 None => return,
             },
         };
-        self.push(text, is_error);
+        self.push(report::mask_credentials(&text), is_error);
     }
 
     fn push(&self, text: String, is_error: bool) {

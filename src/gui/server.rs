@@ -291,9 +291,10 @@ impl ServerController {
             Event::Client(_) | Event::Http(_) => return,
         };
         match event {
-            ServerEvent::Listening { .. } => {
+            ServerEvent::Listening { addr } => {
                 adapter.set_busy(false);
                 adapter.set_listening(true);
+                adapter.set_all_interfaces(addr.ip().is_unspecified());
             }
             ServerEvent::Stopped => {
                 adapter.set_busy(false);

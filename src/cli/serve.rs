@@ -21,7 +21,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
     pub bind: String,
     /// Port to listen on; 0 picks a free one and prints it.
-    #[arg(long, value_name = "N", default_value = "1234")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1234",
+        allow_hyphen_values = true
+    )]
     pub port: String,
     /// Send every chunk received back to its sender.
     #[arg(long, conflicts_with_all = ["reply", "http"])]
@@ -33,7 +38,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "TEXT")]
     pub reply: Option<String>,
     /// Close clients over this many at once.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_clients: Option<String>,
     /// Print data as hex bytes instead of text.
     #[arg(long)]

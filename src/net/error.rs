@@ -339,6 +339,15 @@ pub fn parse_host(field: &'static str, text: &str) -> Result<String, NetError> {
             format!("`{host}` is a URL; give only the host, like example.com or 192.168.1.10"),
         ));
     }
+    if host.starts_with('[') || host.ends_with(']') {
+        let inner = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+        if inner.is_none_or(|inner| inner.parse::<std::net::Ipv6Addr>().is_err()) {
+            return Err(NetError::invalid(
+                field,
+                format!("`{host}` is not an IPv6 address in brackets, like [::1]"),
+            ));
+        }
+    }
     if let Some(bad) = host
         .chars()
         .find(|c| c.is_whitespace() || c.is_control() || *c == '/')

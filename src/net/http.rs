@@ -726,7 +726,10 @@ pub fn parse_url(text: &str) -> Result<Url, NetError> {
         problem,
     };
     if text.is_empty() {
-        return Err(bad("a URL is needed, like http://127.0.0.1:8080/".into()));
+        return Err(NetError::BadUrl {
+            url: "\"\"".into(),
+            problem: "a URL is needed, like http://127.0.0.1:8080/".into(),
+        });
     }
     if !text.contains("://") {
         return Err(bad(format!("no scheme; did you mean http://{text} ?")));
@@ -765,7 +768,13 @@ pub fn parse_header(text: &str) -> Result<(String, String), NetError> {
             format!("`{text}` has no colon; write it as Name: value"),
         ));
     };
-    let name = name.trim();
+    let name = name.trim_matches([' ', '\t']);
+    if name.is_empty() {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{text}` has no name before the colon"),
+        ));
+    }
     let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(is_token) {
         return Err(NetError::invalid(

@@ -1,0 +1,372 @@
+//! Malformed input across the command line and the checks the GUI's adapters use: each is
+//! refused with its exact message and exit code, before anything starts, and never panics.
+
+mod common;
+
+use common::run_netdeck;
+use netdeck::net::NetError;
+use netdeck::net::error::{
+    parse_bind_ip, parse_duration_ms, parse_host, parse_max_clients, parse_port, parse_seconds,
+};
+use netdeck::net::http::{check_json, parse_header, parse_method, parse_url};
+use netdeck::payload::{Encoding, LineEnding, encode};
+
+/// (arguments, exit code, the error line netdeck prints)
+const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
+    (
+        &["serve", "--port", "70000"],
+        2,
+        "port: 70000 is not a port number (0 to 65535)",
+    ),
+    (
+        &["serve", "--port", "-1"],
+        2,
+        "port: `-1` is not a port number (0 to 65535)",
+    ),
+    (&["serve", "--port", ""], 2, "port: a port number is needed"),
+    (
+        &["serve", "--port", "12ab"],
+        2,
+        "port: `12ab` is not a port number (0 to 65535)",
+    ),
+    (
+        &["serve", "--bind", "999.1.1.1"],
+        2,
+        "bind: `999.1.1.1` is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)",
+    ),
+    (
+        &["serve", "--bind", "localhost"],
+        2,
+        "bind: `localhost` is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)",
+    ),
+    (
+        &["serve", "--bind", "::1::"],
+        2,
+        "bind: `::1::` is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)",
+    ),
+    (
+        &["serve", "--bind", "[::1"],
+        2,
+        "bind: `[::1` is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)",
+    ),
+    (
+        &["serve", "--max-clients", "0"],
+        2,
+        "max-clients: `0` is not a client count (a whole number, 1 or more; empty for no limit)",
+    ),
+    (
+        &["serve", "--max-clients", "-2"],
+        2,
+        "max-clients: `-2` is not a client count (a whole number, 1 or more; empty for no limit)",
+    ),
+    (
+        &["serve", "--reply", r"a\q"],
+        2,
+        r"reply: unknown escape `\q` (use \r \n \t \0 \\ or \xNN; `\\` for a backslash) at column 2",
+    ),
+    (
+        &["serve", "--reply", r"a\"],
+        2,
+        r"reply: a lone `\` ends the text (write `\\` for a backslash) at column 2",
+    ),
+    (
+        &["serve", "--reply", r"\xZZ"],
+        2,
+        r"reply: `\x` needs exactly two hex digits, like `\x0a` at column 1",
+    ),
+    (
+        &["serve", "--bind", "192.0.2.1", "--port", "0"],
+        45,
+        "cannot listen on 192.0.2.1:0: 192.0.2.1 is not an address of this machine",
+    ),
+    (
+        &["connect", "", "80"],
+        2,
+        "host: a host name or address is needed",
+    ),
+    (
+        &["connect", "http://x", "80"],
+        2,
+        "host: `http://x` is a URL; give only the host, like example.com or 192.168.1.10",
+    ),
+    (
+        &["connect", "a b", "80"],
+        2,
+        "host: `a b` is not a host name (it contains ' ')",
+    ),
+    (
+        &["connect", "host/path", "80"],
+        2,
+        "host: `host/path` is not a host name (it contains '/')",
+    ),
+    (
+        &["connect", "[::1", "80"],
+        2,
+        "host: `[::1` is not an IPv6 address in brackets, like [::1]",
+    ),
+    (
+        &["connect", "[example.com]", "80"],
+        2,
+        "host: `[example.com]` is not an IPv6 address in brackets, like [::1]",
+    ),
+    (
+        &["connect", "127.0.0.1", "65536"],
+        2,
+        "port: 65536 is not a port number (0 to 65535)",
+    ),
+    (
+        &["connect", "127.0.0.1", "port"],
+        2,
+        "port: `port` is not a port number (0 to 65535)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--hex", "zz"],
+        2,
+        "hex: `z` is not a hex digit (0-9, a-f) at column 1",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--hex", "0x"],
+        2,
+        "hex: `0x` without digits at column 1",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--hex", "4"],
+        2,
+        "hex: odd number of hex digits in `4` (each byte is two digits, like `0a`) at column 1",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--hex", "48 6"],
+        2,
+        "hex: odd number of hex digits in `6` (each byte is two digits, like `0a`) at column 4",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--send", r"\x4"],
+        2,
+        r"send: `\x` needs exactly two hex digits, like `\x0a` at column 1",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--send", r"tab\T"],
+        2,
+        r"send: unknown escape `\T` (use \r \n \t \0 \\ or \xNN; `\\` for a backslash) at column 4",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--timeout", "0"],
+        2,
+        "timeout: `0` is not a number of seconds (more than 0, at most 86400)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--timeout", "abc"],
+        2,
+        "timeout: `abc` is not a number of seconds (more than 0, at most 86400)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--timeout", "1e9"],
+        2,
+        "timeout: `1e9` is not a number of seconds (more than 0, at most 86400)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--wait", "-5"],
+        2,
+        "wait: `-5` is not a number of milliseconds (0 to 86400000)",
+    ),
+    (
+        &[
+            "connect",
+            "127.0.0.1",
+            "80",
+            "--tls",
+            "--cacert",
+            "/nonexistent.pem",
+        ],
+        2,
+        "cacert: cannot read /nonexistent.pem: I/O error: No such file or directory (os error 2)",
+    ),
+    (
+        &["http", "htp://x"],
+        3,
+        "URL htp://x: the scheme `htp` is not supported; use http:// or https://",
+    ),
+    (
+        &["http", "http://"],
+        3,
+        "URL http://: not a valid URL (empty host)",
+    ),
+    (
+        &["http", "http://a b/"],
+        3,
+        "URL http://a b/: not a valid URL (invalid international domain name)",
+    ),
+    (
+        &["http", "example.com"],
+        3,
+        "URL example.com: no scheme; did you mean http://example.com ?",
+    ),
+    (
+        &["http", ""],
+        3,
+        r#"URL "": a URL is needed, like http://127.0.0.1:8080/"#,
+    ),
+    (
+        &["http", "ftp://example.com/"],
+        3,
+        "URL ftp://example.com/: the scheme `ftp` is not supported; use http:// or https://",
+    ),
+    (
+        &["http", "http://[::1/"],
+        3,
+        "URL http://[::1/: not a valid URL (invalid IPv6 address)",
+    ),
+    (
+        &["http", "http://example.com:99999/"],
+        3,
+        "URL http://example.com:99999/: not a valid URL (invalid port number)",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-H", "NoColon"],
+        2,
+        "header: `NoColon` has no colon; write it as Name: value",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-H", ": value"],
+        2,
+        "header: `: value` has no name before the colon",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-H", "Bad Name: v"],
+        2,
+        "header: `Bad Name` is not a header name (letters, digits and - only)",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-H", "X-Name: café"],
+        2,
+        "header: the value of X-Name has characters outside ASCII, which HTTP headers cannot carry",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--json", "{"],
+        2,
+        "json: invalid JSON at line 1 column 1: EOF while parsing an object",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--json", r#"{"a": 1,}"#],
+        2,
+        "json: invalid JSON at line 1 column 9: trailing comma",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--json", "[1, 2"],
+        2,
+        "json: invalid JSON at line 1 column 5: EOF while parsing a list",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--timeout", "-1"],
+        2,
+        "timeout: `-1` is not a number of seconds (more than 0, at most 86400)",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--max-redirects", "-3"],
+        2,
+        "max-redirects: `-3` is not a number of redirects (0 or more)",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--repeat", "0"],
+        2,
+        "repeat: `0` is not a count (1 or more)",
+    ),
+    (
+        &["http", "FETCH", "http://127.0.0.1:9/"],
+        2,
+        "method: `FETCH` is not one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+    ),
+    (
+        &[
+            "http",
+            "http://127.0.0.1:9/",
+            "--cacert",
+            "/nonexistent.pem",
+        ],
+        2,
+        "cacert: cannot read /nonexistent.pem: I/O error: No such file or directory (os error 2)",
+    ),
+];
+
+#[test]
+fn every_bad_command_line_names_its_field_and_starts_nothing() {
+    assert!(COMMAND_LINE.len() >= 40);
+    for (args, code, message) in COMMAND_LINE {
+        let (exit, stdout, stderr) = run_netdeck(args);
+        let mut lines = stderr.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("netdeck: {message}").as_str()),
+            "{args:?}"
+        );
+        assert!(
+            lines.next().is_some_and(|hint| hint.starts_with("hint: ")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(exit, *code, "{args:?}: {stderr}");
+        assert!(
+            stdout.is_empty(),
+            "{args:?} started something: {}",
+            String::from_utf8_lossy(&stdout)
+        );
+    }
+}
+
+/// The checks behind the GUI's fields: the variant, the field it is shown under, the code.
+#[test]
+fn the_fields_checks_return_the_exact_error() {
+    fn field_of(
+        result: Result<impl std::fmt::Debug, NetError>,
+    ) -> (Option<&'static str>, u8, bool) {
+        let error = result.expect_err("refused");
+        let input = matches!(
+            error,
+            NetError::InvalidInput { .. } | NetError::Payload { .. } | NetError::BadUrl { .. }
+        );
+        (error.field(), error.exit_code(), input)
+    }
+    let cases = [
+        (
+            field_of(parse_port("port", "65536")),
+            (Some("port"), 2, true),
+        ),
+        (
+            field_of(parse_bind_ip("bind", "1.2.3")),
+            (Some("bind"), 2, true),
+        ),
+        (
+            field_of(parse_max_clients("max-clients", "1.5")),
+            (Some("max-clients"), 2, true),
+        ),
+        (
+            field_of(parse_host("host", "[fe80::1")),
+            (Some("host"), 2, true),
+        ),
+        (
+            field_of(parse_seconds("timeout", "NaN")),
+            (Some("timeout"), 2, true),
+        ),
+        (
+            field_of(parse_duration_ms("wait", "1.5")),
+            (Some("wait"), 2, true),
+        ),
+        (
+            field_of(parse_url("http//missing-colon")),
+            (Some("url"), 3, true),
+        ),
+        (
+            field_of(parse_header("X-A\r\n: b")),
+            (Some("header"), 2, true),
+        ),
+        (field_of(check_json("{\"open\": ")), (Some("json"), 2, true)),
+        (field_of(parse_method("get it")), (Some("method"), 2, true)),
+    ];
+    for (found, expected) in cases {
+        assert_eq!(found, expected);
+    }
+    let payload = encode("0x4", Encoding::Hex, LineEnding::None).unwrap_err();
+    assert_eq!(
+        (payload.column, payload.problem.contains("odd number")),
+        (1, true)
+    );
+}

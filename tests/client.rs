@@ -14,6 +14,13 @@ use netdeck::net::error::CertificateProblem;
 use netdeck::net::tls::TlsOptions;
 use netdeck::runtime::{ClientCommand, Event};
 
+/// `netdeck connect 127.0.0.1 PORT <more>`, run to its end.
+fn connect_cli(port: &str, more: &[&str]) -> (i32, Vec<u8>, String) {
+    let mut args = vec!["connect", "127.0.0.1", port];
+    args.extend_from_slice(more);
+    run_netdeck(&args)
+}
+
 fn config_for(addr: std::net::SocketAddr) -> ClientConfig {
     ClientConfig::new(addr.ip().to_string(), addr.port())
 }
@@ -91,18 +98,12 @@ fn text_and_hex_payloads_come_back_from_a_python_echo_server() {
 fn the_cli_sends_text_with_crlf_and_prints_raw_replies() {
     let peer = Peer::start(&["echo"]);
     let port = peer.addr.port().to_string();
-    let (code, stdout, stderr) = run_netdeck(&[
-        "connect",
-        "127.0.0.1",
+    let (code, stdout, stderr) = connect_cli(
         &port,
-        "--send",
-        r"one\x00",
-        "--send",
-        "two",
-        "--crlf",
-        "--wait",
-        "500",
-    ]);
+        &[
+            "--send", r"one\x00", "--send", "two", "--crlf", "--wait", "500",
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, b"one\x00\r\ntwo\r\n");
     assert!(
@@ -115,20 +116,12 @@ fn the_cli_sends_text_with_crlf_and_prints_raw_replies() {
 fn the_cli_sends_text_and_hex_in_command_line_order() {
     let peer = Peer::start(&["echo"]);
     let port = peer.addr.port().to_string();
-    let (code, stdout, stderr) = run_netdeck(&[
-        "connect",
-        "127.0.0.1",
+    let (code, stdout, stderr) = connect_cli(
         &port,
-        "--send",
-        "one",
-        "--hex",
-        "00 01",
-        "--send",
-        "two",
-        "--lf",
-        "--wait",
-        "500",
-    ]);
+        &[
+            "--send", "one", "--hex", "00 01", "--send", "two", "--lf", "--wait", "500",
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     // Replies may come in several chunks, each dumped from its own offset on.
     let dumped: Vec<u8> = String::from_utf8(stdout)
@@ -146,15 +139,7 @@ fn the_cli_sends_text_and_hex_in_command_line_order() {
 fn the_cli_prints_a_hex_dump_when_speaking_hex() {
     let peer = Peer::start(&["echo"]);
     let port = peer.addr.port().to_string();
-    let (code, stdout, _) = run_netdeck(&[
-        "connect",
-        "127.0.0.1",
-        &port,
-        "--hex",
-        "48 69",
-        "--wait",
-        "500",
-    ]);
+    let (code, stdout, _) = connect_cli(&port, &["--hex", "48 69", "--wait", "500"]);
     assert_eq!(code, 0);
     assert_eq!(
         String::from_utf8(stdout).unwrap(),
@@ -316,17 +301,10 @@ fn a_server_that_never_answers_times_out_with_28() {
     }
 
     let port = peer.addr.port().to_string();
-    let (code, _, stderr) = run_netdeck(&[
-        "connect",
-        "127.0.0.1",
+    let (code, _, stderr) = connect_cli(
         &port,
-        "--send",
-        "anyone?",
-        "--wait",
-        "10000",
-        "--timeout",
-        "0.3",
-    ]);
+        &["--send", "anyone?", "--wait", "10000", "--timeout", "0.3"],
+    );
     assert_eq!(code, 28, "{stderr}");
     assert!(stderr.contains("waiting for data from"), "{stderr}");
 }
@@ -344,7 +322,7 @@ fn tls_to_a_plain_tcp_server_is_a_handshake_failure_35() {
         "{error}"
     );
     let port = peer.addr.port().to_string();
-    let (code, _, stderr) = run_netdeck(&["connect", "127.0.0.1", &port, "--tls"]);
+    let (code, _, stderr) = connect_cli(&port, &["--tls"]);
     assert_eq!(code, 35, "{stderr}");
 }
 

@@ -42,6 +42,11 @@ pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
     }
 }
 
+/// A failure as the log shows it: the message and what to do.
+pub fn error_line(error: &crate::net::NetError) -> String {
+    format!("! {error} — {}", error.hint())
+}
+
 pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
     match event {
         ClientEvent::Connected { peer, tls: None } => format!("connected to {peer}"),
@@ -51,7 +56,7 @@ pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
         } => format!("connected to {peer} ({})", tls_summary(tls)),
         ClientEvent::Received(bytes) => format!("received: {}", data(bytes, style)),
         ClientEvent::Sent(bytes) => format!("sent: {}", data(bytes, style)),
-        ClientEvent::Failed(error) => format!("! {error} — {}", error.hint()),
+        ClientEvent::Failed(error) => error_line(error),
         ClientEvent::Closed {
             reason,
             bytes_in,
@@ -81,7 +86,7 @@ pub fn http_line(event: &HttpEvent) -> Option<String> {
                 crate::payload::ByteCount(response.body_bytes),
                 response.timings.total.as_secs_f64() * 1000.0
             ),
-            Err(error) => format!("! {error} — {}", error.hint()),
+            Err(error) => error_line(error),
         }),
     }
 }

@@ -62,7 +62,7 @@ impl LogController {
                     ServerEvent::Refused { .. } | ServerEvent::AcceptFailed { .. }
                 ),
             ),
-            Event::ServerFailed(error) => (format!("! {error} — {}", error.hint()), true),
+            Event::ServerFailed(error) => (report::error_line(error), true),
             Event::Client(event) => (
                 report::client_line(event, style),
                 matches!(

@@ -402,3 +402,17 @@ pub fn run_netdeck(args: &[&str]) -> (i32, Vec<u8>, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The certificate was refused because no trusted authority signed it.
+pub fn assert_self_signed_or_unknown_authority(error: &netdeck::net::NetError) {
+    assert!(
+        matches!(
+            error,
+            netdeck::net::NetError::CertificateUntrusted {
+                problem: netdeck::net::error::CertificateProblem::UnknownIssuer,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

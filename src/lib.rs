@@ -2,6 +2,7 @@
 //! GUI (`gui`) and the headless commands (`cli`) both drive it.
 
 pub mod cli;
+pub mod config;
 pub mod gui;
 pub mod net;
 pub mod payload;

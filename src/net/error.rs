@@ -133,6 +133,19 @@ pub enum NetError {
     #[error("HTTP {status} {reason}")]
     HttpStatus { status: u16, reason: String },
 
+    #[error(
+        "preset: no {kind} preset `{name}` in {}; {}",
+        file.display(),
+        saved_names(kind, saved)
+    )]
+    UnknownPreset {
+        kind: crate::config::PresetKind,
+        name: String,
+        file: std::path::PathBuf,
+        /// The names saved for this kind, in order.
+        saved: Vec<String>,
+    },
+
     #[error("{action}: {source}")]
     Io {
         /// What was being done, e.g. "cannot listen on 127.0.0.1:1234".
@@ -226,6 +239,13 @@ impl NetError {
             NetError::HttpStatus { .. } => {
                 "The server answered with an error status; the body (without --fail) says more.".into()
             }
+            NetError::UnknownPreset { kind, saved, .. } if saved.is_empty() => format!(
+                "Save a preset with the preset controls of the {} tab in the window, then use its name.",
+                kind.tab()
+            ),
+            NetError::UnknownPreset { .. } => {
+                "Use one of the saved names (they are case-sensitive).".into()
+            }
             NetError::Io { .. } => "Check the address and the system's limits, then try again.".into(),
         }
     }
@@ -233,7 +253,9 @@ impl NetError {
     /// The command line's exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            NetError::InvalidInput { .. } | NetError::Payload { .. } => exit::BAD_INPUT,
+            NetError::InvalidInput { .. }
+            | NetError::Payload { .. }
+            | NetError::UnknownPreset { .. } => exit::BAD_INPUT,
             NetError::PortInUse { .. }
             | NetError::BindPermission { .. }
             | NetError::AddressNotLocal { .. } => exit::LOCAL_ADDRESS,
@@ -262,6 +284,7 @@ impl NetError {
             NetError::AddressNotLocal { .. } => Some("bind"),
             NetError::ResolveFailed { .. } => Some("host"),
             NetError::BadUrl { .. } => Some("url"),
+            NetError::UnknownPreset { .. } => Some("preset"),
             _ => None,
         }
     }
@@ -314,6 +337,15 @@ pub fn parse_max_clients(field: &'static str, text: &str) -> Result<Option<usize
             ),
         )),
     }
+}
+
+/// The names of the saved presets of a kind, for an error message.
+fn saved_names(kind: &crate::config::PresetKind, saved: &[String]) -> String {
+    if saved.is_empty() {
+        return format!("no {kind} presets are saved there");
+    }
+    let names: Vec<String> = saved.iter().map(|name| format!("`{name}`")).collect();
+    format!("the saved {kind} presets are {}", names.join(", "))
 }
 
 /// A duration as people say it: `500 ms`, `5 s`, `1.5 s`.

@@ -9,6 +9,7 @@ use clap::ArgMatches;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt, StreamExt};
 use smol::{Timer, Unblock};
 
+use crate::config::Presets;
 use crate::net::NetError;
 use crate::net::client::{self, ClientConfig, DEFAULT_CONNECT_TIMEOUT, Stream};
 use crate::net::error::{parse_duration_ms, parse_host, parse_port, parse_seconds};
@@ -23,11 +24,14 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 const CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("tls-source").args(["tls", "preset"]).multiple(true))]
 pub struct ConnectArgs {
     /// Host name, IPv4 address or IPv6 address.
-    pub host: String,
+    #[arg(required_unless_present = "preset")]
+    pub host: Option<String>,
     /// Port to connect to.
-    pub port: String,
+    #[arg(required_unless_present = "preset")]
+    pub port: Option<String>,
     /// Send TEXT (escapes: \r \n \t \0 \\ \xNN). Repeatable; payloads go out in the order given.
     #[arg(long, value_name = "TEXT")]
     pub send: Vec<String>,
@@ -56,11 +60,16 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub tls: bool,
     /// With --tls: accept any certificate (self-signed, expired, other host). Testing only.
-    #[arg(long, requires = "tls")]
+    #[arg(long, requires = "tls-source")]
     pub insecure: bool,
     /// With --tls: also trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE", requires = "tls-source")]
     pub cacert: Option<String>,
+    /// Start from the client preset NAME saved in the window: its host, port, TLS choice,
+    /// payload and line ending. What is given here replaces the preset's value; --send and
+    /// --hex replace its payload.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 }
 
 /// Everything checked and ready before the first packet.
@@ -74,14 +83,21 @@ struct Plan {
 
 impl ConnectArgs {
     fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, NetError> {
-        let host = parse_host("host", &self.host)?;
-        let port = parse_port("port", &self.port)?;
+        let saved = match &self.preset {
+            Some(name) => Some(super::saved_preset(name, Presets::client)?),
+            None => None,
+        };
+        let saved = saved.as_ref();
+        let host = self.host.as_ref().or(saved.map(|s| &s.host));
+        let host = parse_host("host", host.map_or("", String::as_str))?;
+        let port = self.port.as_ref().or(saved.map(|s| &s.port));
+        let port = parse_port("port", port.map_or("", String::as_str))?;
         let line_ending = if self.crlf {
             LineEnding::CrLf
         } else if self.lf {
             LineEnding::Lf
         } else {
-            LineEnding::None
+            saved.map_or(LineEnding::None, |s| s.line_ending.into())
         };
         // Payloads go out in command-line order, --send and --hex interleaved.
         let positions = |id: &str| -> Vec<usize> {
@@ -109,19 +125,34 @@ impl ConnectArgs {
             ordered.push((hex_at.get(n).copied().unwrap_or(usize::MAX), bytes));
         }
         ordered.sort_by_key(|(position, _)| *position);
+        // --send and --hex replace the preset's payload.
+        let saved_payload = saved.filter(|s| ordered.is_empty() && !s.payload.is_empty());
+        if let Some(saved) = saved_payload {
+            let field = if saved.hex { "hex" } else { "send" };
+            let bytes = payload::encode(&saved.payload, saved.encoding(), line_ending)
+                .map_err(|source| NetError::Payload { field, source })?;
+            ordered.push((0, bytes));
+        }
         let payloads = ordered.into_iter().map(|(_, bytes)| bytes).collect();
         let timeout = self
             .timeout
             .as_deref()
             .map(|text| parse_seconds("timeout", text))
             .transpose()?;
-        let tls = if self.tls {
+        let tls_on = self.tls || saved.is_some_and(|s| s.tls);
+        if !tls_on && (self.insecure || self.cacert.is_some()) {
+            return Err(NetError::invalid(
+                "tls",
+                "--insecure and --cacert need TLS, which the preset leaves off; add --tls",
+            ));
+        }
+        let tls = if tls_on {
             let extra_roots = match &self.cacert {
                 Some(path) => tls::load_pem_certificates(path)?,
                 None => Vec::new(),
             };
             Some(TlsOptions {
-                accept_invalid_certificates: self.insecure,
+                accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
                 extra_roots,
             })
         } else {
@@ -142,7 +173,7 @@ impl ConnectArgs {
                 .as_deref()
                 .map(|text| parse_duration_ms("wait", text))
                 .transpose()?,
-            hex_output: !self.hex.is_empty(),
+            hex_output: !self.hex.is_empty() || saved_payload.is_some_and(|s| s.hex),
         })
     }
 }

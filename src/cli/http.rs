@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use crate::config::{self, Presets};
 use crate::net::NetError;
 use crate::net::error::parse_seconds;
 use crate::net::http::{
@@ -17,7 +18,11 @@ use crate::payload::ByteCount;
 pub struct HttpArgs {
     /// The method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS; default GET, or POST with a
     /// body), then the URL.
-    #[arg(value_name = "[METHOD] URL", num_args = 1..=2, required = true)]
+    #[arg(
+        value_name = "[METHOD] URL",
+        num_args = 1..=2,
+        required_unless_present = "preset"
+    )]
     pub target: Vec<String>,
     /// A request header; repeatable.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
@@ -61,26 +66,51 @@ pub struct HttpArgs {
     /// bodies.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub repeat: Option<String>,
+    /// Start from the HTTP preset NAME saved in the window: its method, URL, headers, body and
+    /// certificate choice. What is given here replaces the preset's value; -H replaces its
+    /// header of the same name.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 }
 
 impl HttpArgs {
     /// Everything checked before the first packet.
     fn request(&self) -> Result<(HttpRequest, HttpOptions, usize), NetError> {
-        let (method, url) = match self.target.as_slice() {
-            [url] => (None, url),
-            [method, url] => (Some(parse_method(method)?), url),
-            _ => unreachable!("clap takes one or two"),
+        let saved = match &self.preset {
+            Some(name) => Some(super::saved_preset(name, Presets::http)?),
+            None => None,
         };
-        let url = parse_url(url)?;
-        let mut headers = self
+        let saved = saved.as_ref();
+        let (method, url) = match self.target.as_slice() {
+            [] => (None, None),
+            [url] => (None, Some(url)),
+            [method, url] => (Some(parse_method(method)?), Some(url)),
+            _ => unreachable!("clap takes at most two"),
+        };
+        let url = parse_url(url.or(saved.map(|s| &s.url)).map_or("", String::as_str))?;
+        let method = match (method, saved) {
+            (None, Some(saved)) => Some(parse_method(&saved.method)?),
+            (method, _) => method,
+        };
+        let mut headers = match saved {
+            Some(saved) => saved.checked_headers()?,
+            None => Vec::new(),
+        };
+        let explicit = self
             .headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<Vec<_>, _>>()?;
+        headers.retain(|(name, _)| !explicit.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+        headers.extend(explicit);
         let given = |headers: &[(String, String)], name: &str| {
             headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
         };
-        let body = match (&self.data, &self.json) {
+        let (data, json) = match saved {
+            Some(saved) if self.data.is_none() && self.json.is_none() => body_of(saved),
+            _ => (self.data.as_ref(), self.json.as_ref()),
+        };
+        let body = match (data, json) {
             (Some(data), _) => data.clone().into_bytes(),
             (None, Some(json)) => {
                 check_json(json)?;
@@ -109,7 +139,7 @@ impl HttpArgs {
         }
         options.allow_insecure_redirects = self.allow_insecure_redirects;
         options.tls = TlsOptions {
-            accept_invalid_certificates: self.insecure,
+            accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
             extra_roots: match &self.cacert {
                 Some(path) => tls::load_pem_certificates(path)?,
                 None => Vec::new(),
@@ -136,6 +166,18 @@ impl HttpArgs {
             options,
             repeat,
         ))
+    }
+}
+
+/// A preset's body as `-d` or `--json` would give it: JSON when its switch says so and there is
+/// something to check, nothing when it is empty.
+fn body_of(saved: &config::HttpRequest) -> (Option<&String>, Option<&String>) {
+    if saved.body.is_empty() {
+        (None, None)
+    } else if saved.json && !saved.body.trim().is_empty() {
+        (None, Some(&saved.body))
+    } else {
+        (Some(&saved.body), None)
     }
 }
 

@@ -11,6 +11,7 @@ pub use connect::ConnectArgs;
 pub use http::HttpArgs;
 pub use serve::ServeArgs;
 
+use crate::config;
 use crate::net::NetError;
 
 #[derive(Debug, Parser)]
@@ -47,4 +48,20 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
         CliCommand::Http(args) => http::run(args),
         CliCommand::Demo => demo::run(),
     }
+}
+
+/// The preset `name` from the settings file, picked by `find` (`Presets::http`, ...). A file
+/// that cannot be used is reported on stderr and counts as having no presets.
+fn saved_preset<T: Clone>(
+    name: &str,
+    find: for<'a> fn(&'a config::Presets, &str, &std::path::Path) -> Result<&'a T, NetError>,
+) -> Result<T, NetError> {
+    // A bad name is refused before the file is touched.
+    config::preset_name(name)?;
+    let path = config::config_path();
+    let loaded = config::load(&path);
+    if let Some(warning) = &loaded.warning {
+        eprintln!("netdeck: warning: {warning}");
+    }
+    find(&loaded.config.presets, name, &path).cloned()
 }

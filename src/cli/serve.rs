@@ -7,6 +7,7 @@ use async_signal::{Signal, Signals};
 use futures_lite::{FutureExt, StreamExt};
 use smol::Executor;
 
+use crate::config::Presets;
 use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
 use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
@@ -16,18 +17,13 @@ use crate::runtime::EVENT_QUEUE;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Local address to listen on: 127.0.0.1 (this machine only), 0.0.0.0 or :: (every
-    /// interface), or one of this machine's addresses.
-    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
-    pub bind: String,
-    /// Port to listen on; 0 picks a free one and prints it.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value = "1234",
-        allow_hyphen_values = true
-    )]
-    pub port: String,
+    /// Local address to listen on: 127.0.0.1 (this machine only, the default), 0.0.0.0 or ::
+    /// (every interface), or one of this machine's addresses.
+    #[arg(long, value_name = "IP")]
+    pub bind: Option<String>,
+    /// Port to listen on (default 1234); 0 picks a free one and prints it.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub port: Option<String>,
     /// Send every chunk received back to its sender.
     #[arg(long, conflicts_with_all = ["reply", "http"])]
     pub echo: bool,
@@ -49,11 +45,20 @@ pub struct ServeArgs {
     /// Serve exactly one client, and exit when it disconnects.
     #[arg(long)]
     pub once: bool,
+    /// Start from the server preset NAME saved in the window: its address, port, client limit
+    /// and mode. What is given here replaces the preset's value.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 }
 
 impl ServeArgs {
     /// Every option checked before anything starts.
     fn config(&self) -> Result<ServerConfig, NetError> {
+        let saved = match &self.preset {
+            Some(name) => Some(super::saved_preset(name, Presets::server)?),
+            None => None,
+        };
+        let saved = saved.as_ref();
         let mode = match (&self.reply, self.echo, self.http) {
             (Some(reply), _, _) => {
                 ReplyMode::AutoReply(payload::parse_text(reply).map_err(|source| {
@@ -65,19 +70,31 @@ impl ServeArgs {
             }
             (None, true, _) => ReplyMode::Echo,
             (None, false, true) => ReplyMode::Http,
-            (None, false, false) => ReplyMode::Manual,
+            (None, false, false) => match saved {
+                Some(saved) => saved.reply_mode()?,
+                None => ReplyMode::Manual,
+            },
         };
-        let max_clients = match &self.max_clients {
+        let max_clients = match self.max_clients.as_ref().or(saved.map(|s| &s.max_clients)) {
             Some(text) => parse_max_clients("max-clients", text)?,
             None => None,
         };
+        let bind = self.bind.as_ref().or(saved.map(|s| &s.bind));
+        let port = self.port.as_ref().or(saved.map(|s| &s.port));
+        let defaults = ServerConfig::default();
         Ok(ServerConfig {
-            bind: parse_bind_ip("bind", &self.bind)?,
-            port: parse_port("port", &self.port)?,
+            bind: match bind {
+                Some(bind) => parse_bind_ip("bind", bind)?,
+                None => defaults.bind,
+            },
+            port: match port {
+                Some(port) => parse_port("port", port)?,
+                None => defaults.port,
+            },
             mode,
             max_clients: if self.once { Some(1) } else { max_clients },
             report_data: !self.quiet,
-            ..ServerConfig::default()
+            ..defaults
         })
     }
 }

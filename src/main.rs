@@ -2,20 +2,30 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use netdeck::cli::{self, Cli};
+use netdeck::config::parse_scale;
+use netdeck::gui::GuiOptions;
+use netdeck::net::NetError;
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let args = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     raise_open_file_limit();
     match args.command {
-        None => match netdeck::gui::run() {
+        None => match gui_options(&args).and_then(|options| {
+            netdeck::gui::run(&options).map_err(|error| GuiError::Window(error.to_string()))
+        }) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
+            Err(GuiError::Window(error)) => {
                 eprintln!("netdeck: cannot open the window: {error}");
                 eprintln!(
                     "hint: on a machine without a screen, use the headless commands (netdeck --help)."
                 );
                 ExitCode::FAILURE
+            }
+            Err(GuiError::Options(error)) => {
+                eprintln!("netdeck: {error}");
+                eprintln!("hint: {}", error.hint());
+                ExitCode::from(error.exit_code())
             }
         },
         Some(command) => match cli::run(command, matches.subcommand().map(|(_, m)| m)) {
@@ -27,6 +37,28 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+enum GuiError {
+    Options(NetError),
+    Window(String),
+}
+
+/// The window's options from the command line and `NETDECK_KIOSK`.
+fn gui_options(args: &Cli) -> Result<GuiOptions, GuiError> {
+    let kiosk_env = std::env::var("NETDECK_KIOSK")
+        .is_ok_and(|value| matches!(value.trim(), "1" | "true" | "yes" | "on"));
+    let scale = args
+        .scale
+        .as_deref()
+        .map(|scale| parse_scale("scale", scale))
+        .transpose()
+        .map_err(GuiError::Options)?;
+    Ok(GuiOptions::new(
+        args.kiosk || kiosk_env,
+        args.allow_quit,
+        scale,
+    ))
 }
 
 /// Thousands of clients need thousands of descriptors: take all the system allows.

@@ -12,7 +12,7 @@ use slint::{ComponentHandle, Model};
 fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window).unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
     window.set_current_tab(1);
     let adapter = window.global::<ClientAdapter>();
     let peer = Peer::start(&["echo"]);

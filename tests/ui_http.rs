@@ -12,7 +12,7 @@ use slint::{ComponentHandle, Model};
 fn the_http_tab_sends_a_request_and_shows_status_and_body() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window).unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
     window.set_current_tab(2);
     let adapter = window.global::<HttpAdapter>();
     let peer = Peer::http(&[]);

@@ -22,7 +22,7 @@ fn free_port() -> u16 {
 fn the_server_tab_starts_lists_clients_and_stops() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window).unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
     let adapter = window.global::<ServerAdapter>();
 
     // A port that is not a port is refused under its field, and nothing starts.

@@ -25,6 +25,19 @@ use crate::net::NetError;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<CliCommand>,
+
+    /// Kiosk mode: fullscreen, no window frame, the on-screen keyboard on, and no way to
+    /// quit from the window (also NETDECK_KIOSK=1).
+    #[arg(long)]
+    pub kiosk: bool,
+
+    /// In kiosk mode, keep the Quit button in the Settings tab.
+    #[arg(long)]
+    pub allow_quit: bool,
+
+    /// Make everything in the window bigger or smaller, e.g. 1.5 on a large panel (0.5 to 3).
+    #[arg(long, value_name = "F")]
+    pub scale: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

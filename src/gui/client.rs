@@ -10,6 +10,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::clock;
 use super::ui::{AppWindow, ClientAdapter, ConversationLine};
+use crate::config::Connection;
 use crate::net::NetError;
 use crate::net::client::{ClientConfig, ClientEvent, CloseReason};
 use crate::net::error::{parse_host, parse_port};
@@ -325,4 +326,34 @@ fn config_from(adapter: &ClientAdapter) -> Result<ClientConfig, NetError> {
         }),
         ..ClientConfig::new(host, port)
     })
+}
+
+/// The tab's fields as the settings file keeps them.
+pub fn fields(window: &AppWindow) -> Connection {
+    let adapter = window.global::<ClientAdapter>();
+    Connection {
+        host: adapter.get_host().into(),
+        port: adapter.get_port().into(),
+        tls: adapter.get_tls(),
+        insecure: adapter.get_accept_invalid(),
+        payload: adapter.get_payload().into(),
+        hex: adapter.get_payload_hex(),
+        line_ending: super::line_ending_choice(adapter.get_line_ending()),
+    }
+}
+
+/// Fills the tab's fields; an open connection stays as it is.
+pub fn restore(window: &AppWindow, connection: &Connection) {
+    let adapter = window.global::<ClientAdapter>();
+    if adapter.get_state() != 0 {
+        return;
+    }
+    adapter.set_host(connection.host.as_str().into());
+    adapter.set_port(connection.port.as_str().into());
+    adapter.set_tls(connection.tls);
+    adapter.set_accept_invalid(connection.insecure);
+    adapter.set_payload(connection.payload.as_str().into());
+    adapter.set_payload_hex(connection.hex);
+    adapter.set_line_ending(super::line_ending_index(connection.line_ending));
+    clear_errors(&adapter);
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase};
+use crate::config;
 use crate::net::NetError;
 use crate::net::http::{
     HttpRequest, HttpResponse, check_json, parse_header, parse_method, parse_url,
@@ -271,4 +272,53 @@ fn body_view(response: &HttpResponse) -> String {
         payload::hex_dump(body, 0)
     };
     text + &cut
+}
+
+/// The tab's fields as the settings file keeps them; empty header rows are left out.
+pub fn fields(window: &AppWindow) -> config::HttpRequest {
+    let adapter = window.global::<HttpAdapter>();
+    config::HttpRequest {
+        method: adapter.get_method().into(),
+        url: adapter.get_url().into(),
+        headers: adapter
+            .get_headers()
+            .iter()
+            .filter(|row| !row.name.trim().is_empty() || !row.value.trim().is_empty())
+            .map(|row| config::Header {
+                name: row.name.into(),
+                value: row.value.into(),
+            })
+            .collect(),
+        body: adapter.get_body().into(),
+        json: adapter.get_body_json(),
+        insecure: adapter.get_accept_invalid(),
+    }
+}
+
+/// Fills the tab's fields, with one empty header row to type into when there are none.
+pub fn restore(window: &AppWindow, request: &config::HttpRequest) {
+    let adapter = window.global::<HttpAdapter>();
+    adapter.set_method(request.method.as_str().into());
+    adapter.set_url(request.url.as_str().into());
+    let mut rows: Vec<HeaderRow> = request
+        .headers
+        .iter()
+        .map(|header| HeaderRow {
+            name: header.name.as_str().into(),
+            value: header.value.as_str().into(),
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(HeaderRow::default());
+    }
+    let headers = adapter.get_headers();
+    if let Some(model) = headers.as_any().downcast_ref::<VecModel<HeaderRow>>() {
+        model.set_vec(rows);
+    }
+    adapter.set_body(request.body.as_str().into());
+    adapter.set_body_json(request.json);
+    adapter.set_accept_invalid(request.insecure);
+    adapter.set_url_error(SharedString::new());
+    adapter.set_header_error(SharedString::new());
+    adapter.set_body_error(SharedString::new());
 }

@@ -1,6 +1,10 @@
 //! The Log tab's controller: every engine event as a timestamped line, newest last, capped.
 
 use std::cell::Cell;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -14,8 +18,6 @@ use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
 use crate::runtime::{Event, HttpEvent};
 
-/// Lines kept; older ones are dropped and counted.
-const LOG_CAP: usize = 1000;
 /// Data is cut to this many characters per line; the line still gives the full size.
 const DATA_CHARS: usize = 200;
 
@@ -24,10 +26,14 @@ pub struct LogController {
     lines: Rc<VecModel<LogLine>>,
     dropped: Cell<usize>,
     changed: Cell<bool>,
+    /// Lines kept; older ones are dropped and counted.
+    cap: Cell<usize>,
+    /// Where exported logs go.
+    export_dir: PathBuf,
 }
 
 impl LogController {
-    pub fn setup(window: &AppWindow) -> Rc<Self> {
+    pub fn setup(window: &AppWindow, export_dir: PathBuf) -> Rc<Self> {
         let lines = Rc::new(VecModel::default());
         let adapter = window.global::<LogAdapter>();
         adapter.set_lines(ModelRc::from(lines.clone()));
@@ -36,6 +42,8 @@ impl LogController {
             lines,
             dropped: Cell::new(0),
             changed: Cell::new(false),
+            cap: Cell::new(crate::config::Settings::default().log_lines),
+            export_dir,
         });
         let weak = Rc::downgrade(&controller);
         adapter.on_clear(move || {
@@ -46,7 +54,76 @@ impl LogController {
                 controller.refresh();
             }
         });
+        let weak = Rc::downgrade(&controller);
+        adapter.on_export(move || {
+            if let Some(controller) = weak.upgrade()
+                && let Some(window) = controller.window.upgrade()
+            {
+                let adapter = window.global::<LogAdapter>();
+                let (status, failed) = match controller.export() {
+                    Ok(path) => (format!("Saved to {}", path.display()), false),
+                    Err(error) => (
+                        format!(
+                            "Log not saved in {}: {error}",
+                            controller.export_dir.display()
+                        ),
+                        true,
+                    ),
+                };
+                adapter.set_export_status(status.into());
+                adapter.set_export_failed(failed);
+            }
+        });
         controller
+    }
+
+    /// Keeps at most `cap` lines from now on, dropping the oldest at once if there are more.
+    pub fn set_cap(&self, cap: usize) {
+        self.cap.set(cap);
+        self.trim();
+        self.refresh();
+    }
+
+    /// Writes every line, as shown (credentials masked), to a new file readable only by
+    /// its owner; returns its path.
+    fn export(&self) -> std::io::Result<PathBuf> {
+        let now = SystemTime::now();
+        let mut text = format!(
+            "# netdeck log, saved {} · {} lines",
+            super::date_time(now),
+            self.lines.row_count()
+        );
+        if self.dropped.get() > 0 {
+            text.push_str(&format!(" ({} older lines dropped)", self.dropped.get()));
+        }
+        text.push('\n');
+        for line in self.lines.iter() {
+            text.push_str(&format!("{} {}\n", line.time, line.text));
+        }
+        std::fs::create_dir_all(&self.export_dir)?;
+        let stem = format!("netdeck-log-{}", super::file_stamp(now));
+        for attempt in 1.. {
+            let name = match attempt {
+                1 => format!("{stem}.txt"),
+                n => format!("{stem}-{n}.txt"),
+            };
+            let path = self.export_dir.join(name);
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    file.write_all(text.as_bytes())?;
+                    file.sync_all()?;
+                    return Ok(path);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        unreachable!("the attempts never end")
     }
 
     pub fn on_event(&self, event: &Event) {
@@ -91,11 +168,18 @@ impl LogController {
             text: SharedString::from(text),
             is_error,
         });
-        while self.lines.row_count() > LOG_CAP {
-            self.lines.remove(0);
-            self.dropped.set(self.dropped.get() + 1);
-        }
+        self.trim();
         self.changed.set(true);
+    }
+
+    fn trim(&self) {
+        let excess = self.lines.row_count().saturating_sub(self.cap.get());
+        if excess > 0 {
+            let kept: Vec<LogLine> = self.lines.iter().skip(excess).collect();
+            self.lines.set_vec(kept);
+            self.dropped.set(self.dropped.get() + excess);
+            self.changed.set(true);
+        }
     }
 
     /// Publishes the counters once per batch.

@@ -6,18 +6,22 @@ mod client;
 mod http;
 mod log;
 mod server;
+mod settings;
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use slint::platform::WindowEvent;
 use slint::{ComponentHandle, Timer, TimerMode};
 
+use crate::config::{self, LineEndingChoice, Loaded};
 use crate::net::NetError;
 use crate::net::client::ClientEvent;
 use crate::net::server::ServerEvent;
 use crate::payload::{self, Encoding, LineEnding};
-use crate::runtime::{Engine, Event};
+use crate::runtime::{Engine, Event, HttpEvent};
 
 pub use server::{ClientView, ServerView, TAIL_BYTES};
 
@@ -26,7 +30,7 @@ pub mod ui {
     slint::include_modules!();
 }
 
-use ui::AppWindow;
+use ui::{AppWindow, KeyboardState};
 
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
@@ -39,9 +43,59 @@ thread_local! {
     static DISPATCHER: RefCell<Weak<Dispatcher>> = const { RefCell::new(Weak::new()) };
 }
 
+/// How the window runs: from the command line, or set by a test.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    /// Fullscreen, no frame, the on-screen keyboard on, and no way to quit from the UI
+    /// unless `allow_quit`.
+    pub kiosk: bool,
+    pub allow_quit: bool,
+    /// Overrides the saved scale.
+    pub scale: Option<f32>,
+    /// The settings file; `None` keeps settings and presets in memory only.
+    pub config: Option<PathBuf>,
+    /// Where the Log tab exports to; `None` means the system's temporary directory.
+    pub logs: Option<PathBuf>,
+}
+
+impl GuiOptions {
+    /// What the command line asked for, with settings in the usual file.
+    pub fn new(kiosk: bool, allow_quit: bool, scale: Option<f32>) -> Self {
+        GuiOptions {
+            kiosk,
+            allow_quit,
+            scale,
+            config: Some(config::config_path()),
+            logs: Some(config::data_dir()),
+        }
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        self.logs.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
+    fn can_quit(&self) -> bool {
+        !self.kiosk || self.allow_quit
+    }
+
+    fn load(&self) -> Loaded {
+        match &self.config {
+            Some(path) => config::load(path),
+            None => Loaded::default(),
+        }
+    }
+}
+
 /// Keeps the engine and the page controllers alive as long as it is held.
 pub struct Gui {
-    _dispatcher: Rc<Dispatcher>,
+    dispatcher: Rc<Dispatcher>,
+}
+
+impl Gui {
+    /// Saves every tab's fields as the ones to start with next time.
+    pub fn remember(&self) {
+        self.dispatcher.settings.remember();
+    }
 }
 
 struct Dispatcher {
@@ -50,11 +104,17 @@ struct Dispatcher {
     client: Rc<client::ClientController>,
     http: Rc<http::HttpController>,
     log: Rc<log::LogController>,
+    settings: Rc<settings::SettingsController>,
     timer: Timer,
 }
 
-/// Starts the engine and wires every page of `window` to it.
-pub fn setup(window: &AppWindow) -> std::io::Result<Gui> {
+/// Starts the engine and wires every page of `window` to it, with the saved settings and
+/// fields.
+pub fn setup(window: &AppWindow, options: &GuiOptions) -> std::io::Result<Gui> {
+    setup_loaded(window, options, options.load())
+}
+
+fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std::io::Result<Gui> {
     let engine = Rc::new(Engine::start(|| {
         let _ = slint::invoke_from_event_loop(|| {
             if let Some(dispatcher) = DISPATCHER.with(|d| d.borrow().upgrade()) {
@@ -62,26 +122,64 @@ pub fn setup(window: &AppWindow) -> std::io::Result<Gui> {
             }
         });
     })?);
+    let log = log::LogController::setup(window, options.log_dir());
     let dispatcher = Rc::new(Dispatcher {
         server: server::ServerController::setup(window, engine.clone()),
         client: client::ClientController::setup(window, engine.clone()),
         http: http::HttpController::setup(window, engine.clone()),
-        log: log::LogController::setup(window),
+        settings: settings::SettingsController::setup(
+            window,
+            log.clone(),
+            options.config.clone(),
+            loaded,
+            options.kiosk,
+            options.can_quit(),
+        ),
+        log,
         engine,
         timer: Timer::default(),
     });
     DISPATCHER.with(|d| *d.borrow_mut() = Rc::downgrade(&dispatcher));
-    Ok(Gui {
-        _dispatcher: dispatcher,
-    })
+    wire_keyboard(window);
+    window.set_kiosk(options.kiosk);
+    if !options.can_quit() {
+        window
+            .window()
+            .on_close_requested(|| slint::CloseRequestResponse::KeepWindowShown);
+    }
+    Ok(Gui { dispatcher })
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run() -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
+    let loaded = options.load();
+    let scale = options.scale.unwrap_or(loaded.config.settings.scale);
+    if scale != 1.0 {
+        // SAFETY: nothing else runs yet: the engine thread starts in `setup`, after this.
+        unsafe { std::env::set_var("SLINT_SCALE_FACTOR", scale.to_string()) };
+    }
     let window = AppWindow::new()?;
-    let _gui = setup(&window)?;
-    window.run()?;
+    let gui = setup_loaded(&window, options, loaded)?;
+    window.show()?;
+    if options.kiosk {
+        window.window().set_fullscreen(true);
+    }
+    slint::run_event_loop()?;
+    gui.remember();
+    window.hide()?;
     Ok(())
+}
+
+/// The on-screen keyboard's keys reach the focused field as key events, as a physical key would.
+fn wire_keyboard(window: &AppWindow) {
+    let weak = window.as_weak();
+    window.global::<KeyboardState>().on_key(move |text| {
+        if let Some(window) = weak.upgrade() {
+            let window = window.window();
+            window.dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            window.dispatch_event(WindowEvent::KeyReleased { text });
+        }
+    });
 }
 
 impl Dispatcher {
@@ -102,6 +200,9 @@ impl Dispatcher {
         let events = self.engine.drain(DRAIN_BATCH);
         let more_waiting = events.len() == DRAIN_BATCH;
         for event in coalesce(events) {
+            if started_something(&event) {
+                self.settings.remember();
+            }
             self.log.on_event(&event);
             self.server.on_event(&event);
             self.client.on_event(&event);
@@ -113,6 +214,17 @@ impl Dispatcher {
         if !more_waiting {
             self.timer.stop();
         }
+    }
+}
+
+/// A server listening, a connection made or an answer received: the fields that did it are
+/// worth keeping for next time.
+fn started_something(event: &Event) -> bool {
+    match event {
+        Event::Server(ServerEvent::Listening { .. })
+        | Event::Client(ClientEvent::Connected { .. }) => true,
+        Event::Http(HttpEvent::Done(result)) => result.is_ok(),
+        _ => false,
     }
 }
 
@@ -166,17 +278,55 @@ fn encode_payload(text: &str, hex: bool, line_ending: i32) -> Result<Vec<u8>, Ne
     }
 }
 
+/// The line-ending choice of a page (0 none, 1 LF, 2 CRLF) as the settings file keeps it.
+fn line_ending_choice(index: i32) -> LineEndingChoice {
+    match index {
+        1 => LineEndingChoice::Lf,
+        2 => LineEndingChoice::CrLf,
+        _ => LineEndingChoice::None,
+    }
+}
+
+fn line_ending_index(choice: LineEndingChoice) -> i32 {
+    match choice {
+        LineEndingChoice::None => 0,
+        LineEndingChoice::Lf => 1,
+        LineEndingChoice::CrLf => 2,
+    }
+}
+
 /// Local wall-clock time as `HH:MM:SS`.
 fn clock(time: SystemTime) -> String {
+    let tm = local_time(time);
+    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}
+
+/// Local date and time as `YYYY-MM-DD HH:MM:SS`.
+fn date_time(time: SystemTime) -> String {
+    let tm = local_time(time);
+    format!(
+        "{}-{:02}-{:02} {}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        clock(time)
+    )
+}
+
+/// Local date and time for a file name: `YYYYMMDD-HHMMSS`.
+fn file_stamp(time: SystemTime) -> String {
+    date_time(time).replace(['-', ':'], "").replace(' ', "-")
+}
+
+fn local_time(time: SystemTime) -> libc::tm {
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as libc::time_t)
         .unwrap_or(0);
     // SAFETY: localtime_r only writes the `tm` we hand it.
-    let tm = unsafe {
+    unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
         libc::localtime_r(&seconds, &mut tm);
         tm
-    };
-    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    }
 }

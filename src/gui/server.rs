@@ -11,6 +11,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::clock;
 use super::ui::{AppWindow, ClientRow, ServerAdapter};
+use crate::config::{ServerMode, ServerSetup};
 use crate::net::NetError;
 use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
 use crate::net::server::{ClientId, ReplyMode, ServerConfig, ServerEvent};
@@ -435,4 +436,46 @@ fn payload_from(adapter: &ServerAdapter) -> Option<Vec<u8>> {
     )
     .map_err(|error| adapter.set_send_error(error.to_string().into()))
     .ok()
+}
+
+/// The tab's fields as the settings file keeps them.
+pub fn fields(window: &AppWindow) -> ServerSetup {
+    let adapter = window.global::<ServerAdapter>();
+    ServerSetup {
+        bind: adapter.get_bind_address().into(),
+        port: adapter.get_port().into(),
+        max_clients: adapter.get_max_clients().into(),
+        mode: match adapter.get_mode() {
+            1 => ServerMode::Echo,
+            2 => ServerMode::AutoReply,
+            3 => ServerMode::Http,
+            _ => ServerMode::Manual,
+        },
+        reply: adapter.get_reply().into(),
+        payload: adapter.get_payload().into(),
+        hex: adapter.get_payload_hex(),
+        line_ending: super::line_ending_choice(adapter.get_line_ending()),
+    }
+}
+
+/// Fills the tab's fields; a running server keeps running as it is.
+pub fn restore(window: &AppWindow, setup: &ServerSetup) {
+    let adapter = window.global::<ServerAdapter>();
+    if adapter.get_listening() {
+        return;
+    }
+    adapter.set_bind_address(setup.bind.as_str().into());
+    adapter.set_port(setup.port.as_str().into());
+    adapter.set_max_clients(setup.max_clients.as_str().into());
+    adapter.set_mode(match setup.mode {
+        ServerMode::Manual => 0,
+        ServerMode::Echo => 1,
+        ServerMode::AutoReply => 2,
+        ServerMode::Http => 3,
+    });
+    adapter.set_reply(setup.reply.as_str().into());
+    adapter.set_payload(setup.payload.as_str().into());
+    adapter.set_payload_hex(setup.hex);
+    adapter.set_line_ending(super::line_ending_index(setup.line_ending));
+    clear_errors(&adapter);
 }

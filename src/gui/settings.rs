@@ -1,0 +1,380 @@
+//! The Settings tab's controller: theme, scale, keyboard and log size, the named presets of the
+//! Server, Client and HTTP tabs, and the settings file they are kept in. The last-used fields
+//! of every tab are saved whenever something starts and when the window closes.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::log::LogController;
+use super::ui::{
+    AppWindow, ClientAdapter, HttpAdapter, KeyboardState, PresetRow, ServerAdapter, SettingsAdapter,
+};
+use super::{client, http, server};
+use crate::config::{self, Config, Loaded, PresetKind, Theme};
+
+/// The scales the Settings tab offers, in the order of `SettingsAdapter.scales`.
+const SCALES: [f32; 5] = [0.75, 1.0, 1.25, 1.5, 2.0];
+
+pub struct SettingsController {
+    window: slint::Weak<AppWindow>,
+    /// None: settings live in memory only.
+    path: Option<PathBuf>,
+    /// False when the file could not be read and could not be backed up: it is never
+    /// overwritten then.
+    can_save: bool,
+    config: RefCell<Config>,
+    /// The presets as listed, so a row's index names its preset.
+    listed: RefCell<Vec<(PresetKind, String)>>,
+    rows: Rc<VecModel<PresetRow>>,
+    log: Rc<LogController>,
+}
+
+impl SettingsController {
+    pub fn setup(
+        window: &AppWindow,
+        log: Rc<LogController>,
+        path: Option<PathBuf>,
+        loaded: Loaded,
+        keyboard_forced: bool,
+        can_quit: bool,
+    ) -> Rc<Self> {
+        let adapter = window.global::<SettingsAdapter>();
+        let rows = Rc::new(VecModel::default());
+        adapter.set_presets(ModelRc::from(rows.clone()));
+        adapter.set_can_quit(can_quit);
+        adapter.set_config_path(
+            path.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "memory only".into())
+                .into(),
+        );
+        if let Some(warning) = &loaded.warning {
+            adapter.set_warning(warning.into());
+        }
+        let mut config = loaded.config;
+        if keyboard_forced {
+            config.settings.keyboard = true;
+        }
+        let controller = Rc::new(SettingsController {
+            window: window.as_weak(),
+            path,
+            can_save: loaded.can_save,
+            config: RefCell::new(config),
+            listed: RefCell::default(),
+            rows,
+            log,
+        });
+        controller.show_settings(&adapter);
+        controller.restore_fields();
+        controller.list_presets(&adapter);
+
+        let on = |action: fn(&SettingsController, &SettingsAdapter)| {
+            let weak = Rc::downgrade(&controller);
+            move || {
+                if let Some(controller) = weak.upgrade()
+                    && let Some(window) = controller.window.upgrade()
+                {
+                    action(&controller, &window.global::<SettingsAdapter>());
+                }
+            }
+        };
+        adapter.on_theme_changed(on(Self::settings_changed));
+        adapter.on_scale_changed(on(Self::scale_changed));
+        adapter.on_keyboard_changed(on(Self::settings_changed));
+        adapter.on_log_lines_changed(on(Self::settings_changed));
+        adapter.on_quit(on(|controller, _| {
+            controller.remember();
+            let _ = slint::quit_event_loop();
+        }));
+        let on_row = |action: fn(&SettingsController, &SettingsAdapter, PresetKind, &str)| {
+            let weak = Rc::downgrade(&controller);
+            move |index: i32| {
+                if let Some(controller) = weak.upgrade()
+                    && let Some(window) = controller.window.upgrade()
+                {
+                    let preset = controller.listed.borrow().get(index as usize).cloned();
+                    if let Some((kind, name)) = preset {
+                        action(
+                            &controller,
+                            &window.global::<SettingsAdapter>(),
+                            kind,
+                            &name,
+                        );
+                    }
+                }
+            }
+        };
+        adapter.on_load_preset(on_row(|controller, _, kind, name| {
+            controller.load_preset(kind, name);
+        }));
+        adapter.on_run_preset(on_row(|controller, _, kind, name| {
+            if controller.load_preset(kind, name) {
+                controller.run_current(kind);
+            }
+        }));
+        adapter.on_delete_preset(on_row(Self::delete_preset));
+        let weak = Rc::downgrade(&controller);
+        adapter.on_save_preset(move |tab| {
+            if let Some(controller) = weak.upgrade()
+                && let Some(window) = controller.window.upgrade()
+            {
+                let kind = match tab {
+                    0 => PresetKind::Server,
+                    1 => PresetKind::Client,
+                    _ => PresetKind::Http,
+                };
+                controller.save_preset(&window.global::<SettingsAdapter>(), kind);
+            }
+        });
+        controller
+    }
+
+    fn show_settings(&self, adapter: &SettingsAdapter) {
+        let settings = &self.config.borrow().settings;
+        adapter.set_theme(match settings.theme {
+            Theme::Dark => 0,
+            Theme::Light => 1,
+        });
+        adapter.set_scale(nearest_scale(settings.scale) as i32);
+        adapter.set_keyboard(settings.keyboard);
+        adapter.set_log_lines(settings.log_lines.to_string().into());
+        self.apply_settings();
+    }
+
+    fn apply_settings(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let settings = &self.config.borrow().settings;
+        window
+            .global::<KeyboardState>()
+            .set_enabled(settings.keyboard);
+        self.log.set_cap(settings.log_lines);
+    }
+
+    fn settings_changed(&self, adapter: &SettingsAdapter) {
+        adapter.set_log_lines_error(SharedString::new());
+        let log_lines = match config::parse_log_lines(&adapter.get_log_lines()) {
+            Ok(lines) => Some(lines),
+            Err(error) => {
+                adapter.set_log_lines_error(error.to_string().into());
+                None
+            }
+        };
+        {
+            let settings = &mut self.config.borrow_mut().settings;
+            settings.theme = if adapter.get_theme() == 1 {
+                Theme::Light
+            } else {
+                Theme::Dark
+            };
+            settings.keyboard = adapter.get_keyboard();
+            if let Some(lines) = log_lines {
+                settings.log_lines = lines;
+            }
+        }
+        self.apply_settings();
+        self.save(adapter);
+    }
+
+    fn scale_changed(&self, adapter: &SettingsAdapter) {
+        let scale = SCALES[(adapter.get_scale().max(0) as usize).min(SCALES.len() - 1)];
+        self.config.borrow_mut().settings.scale = scale;
+        if let Some(window) = self.window.upgrade() {
+            window
+                .window()
+                .dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged {
+                    scale_factor: scale,
+                });
+        }
+        self.save(adapter);
+    }
+
+    /// Puts the last-used fields back into every tab.
+    fn restore_fields(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let config = self.config.borrow();
+        server::restore(&window, &config.server);
+        client::restore(&window, &config.client);
+        http::restore(&window, &config.http);
+    }
+
+    /// Saves what every tab holds now as its last-used fields.
+    pub fn remember(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        {
+            let mut config = self.config.borrow_mut();
+            config.server = server::fields(&window);
+            config.client = client::fields(&window);
+            config.http = http::fields(&window);
+        }
+        self.save(&window.global::<SettingsAdapter>());
+    }
+
+    fn save_preset(&self, adapter: &SettingsAdapter, kind: PresetKind) {
+        adapter.set_preset_error(SharedString::new());
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let name = match config::preset_name(&adapter.get_preset_name()) {
+            Ok(name) => name,
+            Err(error) => {
+                adapter.set_preset_error(error.to_string().into());
+                return;
+            }
+        };
+        {
+            let presets = &mut self.config.borrow_mut().presets;
+            match kind {
+                PresetKind::Server => {
+                    presets.server.insert(name.clone(), server::fields(&window));
+                }
+                PresetKind::Client => {
+                    presets.client.insert(name.clone(), client::fields(&window));
+                }
+                PresetKind::Http => {
+                    presets.http.insert(name.clone(), http::fields(&window));
+                }
+            }
+        }
+        self.list_presets(adapter);
+        if self.save(adapter) {
+            adapter.set_preset_status(format!("Saved {} preset “{name}”.", kind.tab()).into());
+        }
+    }
+
+    /// Fills the preset's tab with it and shows that tab; false if it is gone.
+    fn load_preset(&self, kind: PresetKind, name: &str) -> bool {
+        let Some(window) = self.window.upgrade() else {
+            return false;
+        };
+        let presets = &self.config.borrow().presets;
+        let (found, tab) = match kind {
+            PresetKind::Server => (
+                presets
+                    .server
+                    .get(name)
+                    .map(|p| server::restore(&window, p)),
+                0,
+            ),
+            PresetKind::Client => (
+                presets
+                    .client
+                    .get(name)
+                    .map(|p| client::restore(&window, p)),
+                1,
+            ),
+            PresetKind::Http => (presets.http.get(name).map(|p| http::restore(&window, p)), 2),
+        };
+        if found.is_some() {
+            window.set_current_tab(tab);
+        }
+        found.is_some()
+    }
+
+    /// Starts the server, connects, or sends the request, as the tab's own button does.
+    fn run_current(&self, kind: PresetKind) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        match kind {
+            PresetKind::Server => window.global::<ServerAdapter>().invoke_start(),
+            PresetKind::Client => window.global::<ClientAdapter>().invoke_connect(),
+            PresetKind::Http => window.global::<HttpAdapter>().invoke_send(),
+        }
+    }
+
+    fn delete_preset(&self, adapter: &SettingsAdapter, kind: PresetKind, name: &str) {
+        {
+            let presets = &mut self.config.borrow_mut().presets;
+            match kind {
+                PresetKind::Server => presets.server.remove(name).map(drop),
+                PresetKind::Client => presets.client.remove(name).map(drop),
+                PresetKind::Http => presets.http.remove(name).map(drop),
+            };
+        }
+        self.list_presets(adapter);
+        if self.save(adapter) {
+            adapter.set_preset_status(format!("Deleted {} preset “{name}”.", kind.tab()).into());
+        }
+    }
+
+    fn list_presets(&self, adapter: &SettingsAdapter) {
+        let config = self.config.borrow();
+        let presets = &config.presets;
+        let mut listed = Vec::new();
+        let mut rows = Vec::new();
+        for (name, setup) in &presets.server {
+            listed.push((PresetKind::Server, name.clone()));
+            rows.push(row(PresetKind::Server, name, setup.summary()));
+        }
+        for (name, connection) in &presets.client {
+            listed.push((PresetKind::Client, name.clone()));
+            rows.push(row(PresetKind::Client, name, connection.summary()));
+        }
+        for (name, request) in &presets.http {
+            listed.push((PresetKind::Http, name.clone()));
+            rows.push(row(PresetKind::Http, name, request.summary()));
+        }
+        self.rows.set_vec(rows);
+        *self.listed.borrow_mut() = listed;
+        adapter.set_preset_status(
+            format!(
+                "{} presets: Load fills their tab, Run also starts it.",
+                self.rows_len()
+            )
+            .into(),
+        );
+    }
+
+    fn rows_len(&self) -> usize {
+        self.listed.borrow().len()
+    }
+
+    /// Writes the settings file; a failure is shown, never hidden. True when written.
+    fn save(&self, adapter: &SettingsAdapter) -> bool {
+        let Some(path) = &self.path else {
+            return true;
+        };
+        if !self.can_save {
+            return false;
+        }
+        match config::save(path, &self.config.borrow()) {
+            Ok(()) => {
+                if !adapter.get_warning().is_empty() && !adapter.get_warning().contains(".bak") {
+                    adapter.set_warning(SharedString::new());
+                }
+                true
+            }
+            Err(error) => {
+                adapter.set_warning(format!("Settings not saved: {error}").into());
+                false
+            }
+        }
+    }
+}
+
+fn row(kind: PresetKind, name: &str, summary: String) -> PresetRow {
+    PresetRow {
+        kind: kind.tab().into(),
+        name: name.into(),
+        summary: summary.into(),
+    }
+}
+
+/// The offered scale closest to `scale`.
+fn nearest_scale(scale: f32) -> usize {
+    SCALES
+        .iter()
+        .enumerate()
+        .min_by(|(_, a), (_, b)| (*a - scale).abs().total_cmp(&(*b - scale).abs()))
+        .map(|(index, _)| index)
+        .unwrap_or(1)
+}

@@ -416,3 +416,77 @@ pub fn assert_self_signed_or_unknown_authority(error: &netdeck::net::NetError) {
         "{error:?}"
     );
 }
+
+/// A folder of its own under the system's temporary directory, removed when dropped.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "netdeck-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A folder for `XDG_CONFIG_HOME`, given to netdeck child processes only: the test process's
+/// own environment is shared by tests running in parallel.
+pub struct ConfigHome {
+    pub dir: TempDir,
+}
+
+impl ConfigHome {
+    /// With no settings file.
+    pub fn empty() -> Self {
+        ConfigHome {
+            dir: TempDir::new("config-home"),
+        }
+    }
+
+    /// With `text` as the settings file.
+    pub fn with_file(text: &str) -> Self {
+        let home = Self::empty();
+        std::fs::create_dir_all(home.file().parent().unwrap()).unwrap();
+        std::fs::write(home.file(), text).unwrap();
+        home
+    }
+
+    /// Where netdeck looks for its settings under this folder.
+    pub fn file(&self) -> std::path::PathBuf {
+        self.dir.join("netdeck").join("config.toml")
+    }
+
+    /// `netdeck` with these arguments and this settings folder, stdout piped.
+    pub fn netdeck(&self, args: &[&str]) -> Command {
+        let mut command = netdeck(args);
+        command.env("XDG_CONFIG_HOME", &self.dir.path);
+        command
+    }
+
+    /// Runs `netdeck` to its end with this settings folder: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, Vec<u8>, String) {
+        let output = self.netdeck(args).output().expect("netdeck runs");
+        (
+            output.status.code().expect("exited, not killed"),
+            output.stdout,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}

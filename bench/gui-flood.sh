@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Measures the window under a flood, with examples/gui_flood.rs: the real window, the Server
+# tab listening, one client selected so that its received-data view is live. While the client
+# floods the server, a probe posts a closure to the GUI thread every 10 ms and records how long
+# it waited to run; resident memory is sampled. The same run with a silent client (idle) is
+# the baseline. Prints a Markdown table and writes it to bench/results-gui-flood.md.
+#
+# Usage (from the repository root): bash bench/gui-flood.sh
+# Knobs: RUNS (runs per case, default 3), DURATION (seconds per run, default 10).
+# Needs a display; without DISPLAY it starts Xvfb (apt-get install -y xvfb
+# libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2 fontconfig fonts-dejavu-core).
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+
+# Shared helpers; sourcing also moves to the repository root and sets up $tmp and pids.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+RESULTS=bench/results-gui-flood.md
+EXAMPLE=target/release/examples/gui_flood
+
+# Targets: the GUI answers within 50 ms at the 99th percentile; the process stays under 40 MiB.
+P99_TARGET_MS=50
+RSS_TARGET_MIB=40
+
+# --- Tools -------------------------------------------------------------------------------
+
+log "building $EXAMPLE"
+cargo build --release --locked --example gui_flood
+
+if [[ -z ${DISPLAY:-} ]]; then
+    require Xvfb
+    # Xvfb picks a free display number and writes it to fd 3, so a display someone else
+    # already runs is left alone.
+    Xvfb -displayfd 3 -screen 0 800x480x24 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+    pids+=("$!")
+    wait_for 10 '[[ -s $tmp/display ]]' || die "Xvfb did not start: $(cat "$tmp/xvfb.log")"
+    export DISPLAY=":$(cat "$tmp/display")"
+    log "started Xvfb on $DISPLAY"
+fi
+export SLINT_BACKEND=winit-software
+
+# --- Runs --------------------------------------------------------------------------------
+
+# The value of line "$2: value" in the output file $1.
+figure() { sed -n "s|^$2: ||p" "$1"; }
+
+# Runs the example once in case $1 (idle or flood) and appends its figures to the arrays
+# named after the case ($1_p50, $1_p99, ...).
+run_case() {
+    local case=$1 out=$tmp/$1.out args=("$DURATION")
+    [[ $case == idle ]] && args+=(--idle)
+    timeout $((DURATION + 60)) "$EXAMPLE" "${args[@]}" >"$out" 2>"$tmp/$case.err" ||
+        die "gui_flood $case failed: $(tail -n 3 "$tmp/$case.err")"
+    local -n p50=${case}_p50 p90=${case}_p90 p99=${case}_p99 max=${case}_max \
+        peak=${case}_peak end=${case}_end mbps=${case}_mbps probes=${case}_probes
+    p50+=("$(figure "$out" 'delay p50 ms')")
+    p90+=("$(figure "$out" 'delay p90 ms')")
+    p99+=("$(figure "$out" 'delay p99 ms')")
+    max+=("$(figure "$out" 'delay max ms')")
+    peak+=("$(figure "$out" 'rss peak MiB')")
+    end+=("$(figure "$out" 'rss end MiB')")
+    mbps+=("$(figure "$out" 'flood MB/s')")
+    probes+=("$(figure "$out" 'probes')")
+    log "run $i/$RUNS: $case: p50 ${p50[-1]} ms, p99 ${p99[-1]} ms, max ${max[-1]} ms," \
+        "RSS peak ${peak[-1]} MiB, end ${end[-1]} MiB, ${mbps[-1]} MB/s" \
+        "($(figure "$out" 'client row'))"
+}
+
+for case in idle flood; do
+    for metric in p50 p90 p99 max peak end mbps probes; do
+        declare -a "${case}_$metric=()"
+    done
+done
+for ((i = 1; i <= RUNS; i++)); do
+    # Alternating spreads the machine's background noise over both cases.
+    run_case idle
+    run_case flood
+done
+
+# --- Report ------------------------------------------------------------------------------
+
+# "met" or "missed": whether $1 is below target $2.
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t) ? "met" : "missed" }'; }
+
+p99_median=$(median "${flood_p99[@]}")
+peak_median=$(median "${flood_peak[@]}")
+
+table=$(
+    cat <<EOF
+| Measurement, median of $RUNS runs of $DURATION s | idle | flood |
+|---|---:|---:|
+| Client sending (MB/s) | 0 | $(median "${flood_mbps[@]}") |
+| Probes per run | $(median "${idle_probes[@]}") | $(median "${flood_probes[@]}") |
+| GUI delay p50 (ms) | $(median "${idle_p50[@]}") | $(median "${flood_p50[@]}") |
+| GUI delay p90 (ms) | $(median "${idle_p90[@]}") | $(median "${flood_p90[@]}") |
+| GUI delay p99 (ms; target < $P99_TARGET_MS: $(verdict "$p99_median" "$P99_TARGET_MS")) | $(median "${idle_p99[@]}") | $p99_median |
+| GUI delay max (ms) | $(median "${idle_max[@]}") | $(median "${flood_max[@]}") |
+| RSS peak (MiB; target < $RSS_TARGET_MIB: $(verdict "$peak_median" "$RSS_TARGET_MIB")) | $(median "${idle_peak[@]}") | $peak_median |
+| RSS at the end (MiB) | $(median "${idle_end[@]}") | $(median "${flood_end[@]}") |
+| Runs: GUI delay p99 (ms) | $(join "${idle_p99[@]}") | $(join "${flood_p99[@]}") |
+| Runs: GUI delay max (ms) | $(join "${idle_max[@]}") | $(join "${flood_max[@]}") |
+| Runs: RSS peak (MiB) | $(join "${idle_peak[@]}") | $(join "${flood_peak[@]}") |
+| Runs: client sending (MB/s) | | $(join "${flood_mbps[@]}") |
+EOF
+)
+
+{
+    echo "# The window under a flood"
+    echo
+    measured_by "Xvfb, SLINT_BACKEND=winit-software"
+    echo "The 2 cores are shared with other work and noisy; each figure is the median over the"
+    echo "runs of that figure alone."
+    echo
+    echo "The Server tab listens on loopback with one client selected, so its received-data"
+    echo "view is live. In the flood case that client writes 64 KiB of text lines per call as"
+    echo "fast as the server takes them; in the idle case it stays silent. GUI delay: a probe"
+    echo "posts a closure with \`slint::invoke_from_event_loop\` every 10 ms and records how"
+    echo "long it waited to run on the GUI thread. RSS: VmRSS of the whole process (window,"
+    echo "engine and the example's own threads), read every 10 ms; \"at the end\" is the last"
+    echo "reading, as the flood stops. MB/s is 10^6 bytes per second written by the client;"
+    echo "the engine reads only as fast as the window shows, so this is the window's pace."
+    echo
+    print_table "$table"
+} >"$RESULTS"
+
+show_results "$table"

@@ -1,0 +1,267 @@
+//! Measures how the window copes with a flood: the real window, its Server tab listening on a
+//! free loopback port, one client selected so that its received-data view is live, and that
+//! client writing as fast as it can. Meanwhile a probe posts a closure to the GUI thread every
+//! 10 ms and records how long each waited to run, and resident memory is sampled.
+//!
+//! Usage: `gui_flood [--idle] [SECONDS]` (default 10 s). `--idle` keeps the client connected
+//! and selected but silent, for a baseline. Needs a display (`SLINT_BACKEND=winit-software`
+//! under Xvfb works); `bash bench/gui-flood.sh` runs both cases and writes the results.
+
+use std::error::Error;
+use std::io::{ErrorKind, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use netdeck::gui::ui::{AppWindow, ServerAdapter};
+use slint::{ComponentHandle, Model};
+
+type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+
+/// How often the probe posts to the GUI thread.
+const PROBE_INTERVAL: Duration = Duration::from_millis(10);
+/// How often resident memory is read.
+const RSS_INTERVAL: Duration = Duration::from_millis(10);
+/// What the flooding client hands to each write.
+const FLOOD_CHUNK: usize = 64 * 1024;
+/// How long setup steps and late probe answers may take before the run counts as failed.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+const USAGE: &str = "usage: gui_flood [--idle] [SECONDS]";
+
+struct Options {
+    idle: bool,
+    duration: Duration,
+}
+
+/// What one run measured.
+struct Report {
+    options: Options,
+    flooded_bytes: u64,
+    flood_time: Duration,
+    /// How long each probe waited for the GUI thread, sorted.
+    delays: Vec<Duration>,
+    rss_peak_kib: u64,
+    rss_end_kib: u64,
+    /// The flooding client's row in the list and how much text the received view shows,
+    /// to confirm that the view was live.
+    client_row: String,
+    received_chars: usize,
+}
+
+fn main() -> Result<()> {
+    let options = options(std::env::args().skip(1))?;
+    let window = AppWindow::new()?;
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default())?;
+    window.show()?;
+    let adapter = window.global::<ServerAdapter>();
+    adapter.set_port("0".into());
+    adapter.invoke_start();
+
+    let weak = window.as_weak();
+    let driver = thread::spawn(move || {
+        let report = drive(weak, options);
+        // Ends the run whether it worked or not.
+        let _ = slint::quit_event_loop();
+        report
+    });
+    slint::run_event_loop()?;
+    let report = driver.join().map_err(|_| "the driver thread panicked")??;
+    print(&report);
+    Ok(())
+}
+
+fn options(args: impl Iterator<Item = String>) -> Result<Options> {
+    let mut options = Options {
+        idle: false,
+        duration: Duration::from_secs(10),
+    };
+    for arg in args {
+        match arg.as_str() {
+            "--idle" => options.idle = true,
+            seconds => match seconds.parse::<u64>() {
+                Ok(seconds) if seconds > 0 => options.duration = Duration::from_secs(seconds),
+                _ => return Err(format!("{USAGE}\nnot a number of seconds: {seconds}").into()),
+            },
+        }
+    }
+    Ok(options)
+}
+
+/// Runs off the GUI thread: waits for the server, connects and selects the client, then
+/// floods (or idles), probes and samples memory for the whole duration.
+fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
+    let port = wait_for(&window, "the server to listen", |window| {
+        listening_port(&window.global::<ServerAdapter>().get_status())
+    })?;
+    let stream = TcpStream::connect(("127.0.0.1", port))?;
+    let id = wait_for(&window, "the client in the list", |window| {
+        let clients = window.global::<ServerAdapter>().get_clients();
+        clients.row_data(0).map(|row| row.id)
+    })?;
+    on_gui(&window, move |window| {
+        window.global::<ServerAdapter>().invoke_select_client(id)
+    })?;
+
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let memory = thread::spawn(move || sample_rss(deadline));
+    let probe = thread::spawn(move || probe(deadline));
+    let (flooded_bytes, flood_time) = if options.idle {
+        thread::sleep(options.duration);
+        (0, started.elapsed())
+    } else {
+        let flood = thread::spawn(move || flood(stream, deadline));
+        flood.join().map_err(|_| "the flood thread panicked")??
+    };
+    let (rss_peak_kib, rss_end_kib) = memory.join().map_err(|_| "the memory thread panicked")??;
+    let mut delays = probe.join().map_err(|_| "the probe thread panicked")??;
+    delays.sort();
+    let (client_row, received_chars) = on_gui(&window, |window| {
+        let adapter = window.global::<ServerAdapter>();
+        let row = adapter.get_clients().row_data(0);
+        let row = row.map(|row| format!("{} {}", row.peer, row.detail));
+        (
+            row.unwrap_or_default(),
+            adapter.get_received().chars().count(),
+        )
+    })?;
+    Ok(Report {
+        options,
+        flooded_bytes,
+        flood_time,
+        delays,
+        rss_peak_kib,
+        rss_end_kib,
+        client_row,
+        received_chars,
+    })
+}
+
+/// Runs `f` on the GUI thread and returns its result.
+fn on_gui<T: Send + 'static>(
+    window: &slint::Weak<AppWindow>,
+    f: impl FnOnce(&AppWindow) -> T + Send + 'static,
+) -> Result<T> {
+    let (answer, answered) = mpsc::channel();
+    window.upgrade_in_event_loop(move |window| {
+        let _ = answer.send(f(&window));
+    })?;
+    Ok(answered.recv_timeout(PATIENCE)?)
+}
+
+/// Asks the GUI thread every 10 ms until `check` gives an answer.
+fn wait_for<T: Send + 'static>(
+    window: &slint::Weak<AppWindow>,
+    what: &str,
+    check: fn(&AppWindow) -> Option<T>,
+) -> Result<T> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(answer) = on_gui(window, check)? {
+            return Ok(answer);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The port in the Server tab's "Listening on 127.0.0.1:PORT · N clients" status line.
+fn listening_port(status: &str) -> Option<u16> {
+    let addr = status.strip_prefix("Listening on ")?.split(' ').next()?;
+    addr.rsplit_once(':')?.1.parse().ok()
+}
+
+/// Writes lines of text as fast as the server takes them until `deadline`; returns the bytes
+/// written and the time it took.
+fn flood(mut stream: TcpStream, deadline: Instant) -> Result<(u64, Duration)> {
+    // Text lines, as a chatty device sends: the received view shows them as they are.
+    let line = b"0123456789 the quick brown fox jumps over the lazy dog 0123456789\n";
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(FLOOD_CHUNK).collect();
+    // A blocked write returns in time to stop at the deadline.
+    stream.set_write_timeout(Some(Duration::from_millis(100)))?;
+    let started = Instant::now();
+    let mut written = 0u64;
+    while Instant::now() < deadline {
+        match stream.write(&chunk) {
+            Ok(n) => written += n as u64,
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok((written, started.elapsed()))
+}
+
+/// Posts a closure to the GUI thread every [`PROBE_INTERVAL`] until `deadline`; each records
+/// how long it waited to run. Returns every probe's delay, late ones included.
+fn probe(deadline: Instant) -> Result<Vec<Duration>> {
+    let (answer, answers) = mpsc::channel();
+    let mut posted = 0;
+    let mut next = Instant::now();
+    while next < deadline {
+        let answer = answer.clone();
+        let posted_at = Instant::now();
+        slint::invoke_from_event_loop(move || {
+            let _ = answer.send(posted_at.elapsed());
+        })?;
+        posted += 1;
+        next += PROBE_INTERVAL;
+        thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    (0..posted)
+        .map(|_| {
+            answers
+                .recv_timeout(PATIENCE)
+                .map_err(|_| "a probe got no answer from the GUI thread".into())
+        })
+        .collect()
+}
+
+/// Reads VmRSS every [`RSS_INTERVAL`] until `deadline`; returns the peak and the last value,
+/// in KiB.
+fn sample_rss(deadline: Instant) -> Result<(u64, u64)> {
+    let mut peak = 0;
+    loop {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        let rss = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or("no VmRSS line in /proc/self/status")?;
+        peak = peak.max(rss);
+        if Instant::now() >= deadline {
+            return Ok((peak, rss));
+        }
+        thread::sleep(RSS_INTERVAL);
+    }
+}
+
+/// The value at percentile `p` of sorted `values` (nearest rank), in milliseconds.
+fn percentile_ms(values: &[Duration], p: f64) -> f64 {
+    let rank = ((p / 100.0 * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    values[rank - 1].as_secs_f64() * 1000.0
+}
+
+/// One `name: value` line per figure, for people and for the bench script.
+fn print(report: &Report) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let mode = if report.options.idle { "idle" } else { "flood" };
+    println!("mode: {mode}");
+    println!("seconds: {}", report.options.duration.as_secs());
+    println!("flooded bytes: {}", report.flooded_bytes);
+    println!(
+        "flood MB/s: {:.1}",
+        report.flooded_bytes as f64 / report.flood_time.as_secs_f64() / 1e6
+    );
+    println!("probes: {}", report.delays.len());
+    for (name, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)] {
+        println!("delay {name} ms: {:.2}", percentile_ms(&report.delays, p));
+    }
+    println!("rss peak MiB: {:.1}", mib(report.rss_peak_kib));
+    println!("rss end MiB: {:.1}", mib(report.rss_end_kib));
+    println!("client row: {}", report.client_row);
+    println!("received view chars: {}", report.received_chars);
+}

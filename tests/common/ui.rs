@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::ElementHandle;
 use netdeck::gui::ui::AppWindow;
-use slint::Timer;
+use slint::platform::{PointerEventButton, WindowEvent};
+use slint::{ComponentHandle, LogicalPosition, Timer};
 
 /// Runs the event loop in short slices until `done` holds, failing the test after a generous
 /// deadline. Checking between slices (not from a timer inside the loop) keeps a quit request
@@ -33,4 +34,26 @@ pub fn element(window: &AppWindow, label: &str) -> ElementHandle {
             .collect::<Vec<_>>()
     );
     found.pop().unwrap()
+}
+
+/// A touch tap at the middle of `element`, as the window would get it from a finger.
+pub fn tap(window: &AppWindow, element: &ElementHandle) {
+    let position = element.absolute_position();
+    let size = element.size();
+    let position = LogicalPosition::new(
+        position.x + size.width / 2.0,
+        position.y + size.height / 2.0,
+    );
+    let button = PointerEventButton::Left;
+    let window = window.window();
+    window.dispatch_event(WindowEvent::PointerMoved { position });
+    window.dispatch_event(WindowEvent::PointerPressed { position, button });
+    window.dispatch_event(WindowEvent::PointerReleased { position, button });
+}
+
+/// Whether an element with this accessible label is on screen now.
+pub fn shown(window: &AppWindow, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(window, label)
+        .next()
+        .is_some()
 }

@@ -1,0 +1,139 @@
+//! Kiosk mode and the on-screen keyboard, driven by taps and accessible labels. One test: the
+//! testing backend's event loop can be set up once per process.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::ui::{element, run_until, shown, tap};
+use i_slint_backend_testing::ElementQuery;
+use netdeck::gui::GuiOptions;
+use netdeck::gui::ui::{AppWindow, ClientAdapter, KeyboardState, ServerAdapter};
+use slint::{ComponentHandle, LogicalSize};
+
+/// The labels of every key on the keyboard now, without the "Key " prefix.
+fn keys(window: &AppWindow) -> BTreeSet<String> {
+    ElementQuery::from_root(window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_label())
+        .filter_map(|label| label.strip_prefix("Key ").map(str::to_string))
+        .collect()
+}
+
+fn press(window: &AppWindow, key: &str) {
+    element(window, &format!("Key {key}")).invoke_accessible_default_action();
+}
+
+fn open(options: &GuiOptions) -> (AppWindow, netdeck::gui::Gui) {
+    let window = AppWindow::new().unwrap();
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    let gui = netdeck::gui::setup(&window, options).unwrap();
+    window.show().unwrap();
+    (window, gui)
+}
+
+#[test]
+fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+
+    // Outside kiosk mode the keyboard is off and Quit is offered.
+    let (desktop, desktop_gui) = open(&GuiOptions::default());
+    assert!(!desktop.global::<KeyboardState>().get_enabled());
+    desktop.set_current_tab(4);
+    run_until("the Settings tab", || shown(&desktop, "Log lines"));
+    assert!(shown(&desktop, "Quit"));
+    desktop.hide().unwrap();
+    drop((desktop_gui, desktop));
+
+    // Kiosk mode with --allow-quit keeps Quit.
+    let (allowed, allowed_gui) = open(&GuiOptions {
+        kiosk: true,
+        allow_quit: true,
+        ..GuiOptions::default()
+    });
+    allowed.set_current_tab(4);
+    run_until("the Settings tab", || shown(&allowed, "Log lines"));
+    assert!(shown(&allowed, "Quit"));
+    allowed.hide().unwrap();
+    drop((allowed_gui, allowed));
+
+    // Kiosk mode: no Quit anywhere, the keyboard on.
+    let (window, _gui) = open(&GuiOptions {
+        kiosk: true,
+        ..GuiOptions::default()
+    });
+    assert!(window.get_kiosk());
+    assert!(window.global::<KeyboardState>().get_enabled());
+    for tab in 0..5 {
+        window.set_current_tab(tab);
+        run_until("the tab to show", || shown(&window, "Server tab"));
+        assert!(
+            !shown(&window, "Quit"),
+            "tab {tab} offers Quit in kiosk mode"
+        );
+    }
+
+    // No field has focus: no keyboard.
+    window.set_current_tab(0);
+    run_until("the Server tab", || shown(&window, "Payload"));
+    assert!(!shown(&window, "Key q"));
+
+    // Focusing the payload field, at the bottom of the page, shows the letters; the page
+    // moves up so the field stays above the keyboard.
+    tap(&window, &element(&window, "Payload"));
+    run_until("the keyboard", || shown(&window, "Key q"));
+    run_until("the field above the keyboard", || {
+        let field = element(&window, "Payload");
+        let top_key = element(&window, "Key q");
+        let field_bottom = field.absolute_position().y + field.size().height;
+        field.absolute_position().y >= 0.0 && field_bottom <= top_key.absolute_position().y
+    });
+
+    // Typing on it edits the field.
+    let server = window.global::<ServerAdapter>();
+    for key in ["h", "i", "Space", "t", "o"] {
+        press(&window, key);
+    }
+    assert_eq!(server.get_payload(), "hi to");
+    press(&window, "Backspace");
+    press(&window, "Shift");
+    press(&window, "M");
+    assert_eq!(server.get_payload(), "hi tM");
+    press(&window, "123");
+    run_until("digits and symbols", || shown(&window, "Key 7"));
+    press(&window, "7");
+    press(&window, "\\");
+    assert_eq!(server.get_payload(), "hi tM7\\");
+
+    // A hex field gets only the hex pad, and every key on it types hex.
+    window.set_current_tab(1);
+    run_until("the Client tab", || shown(&window, "Message"));
+    element(&window, "Message format: Hex").invoke_accessible_default_action();
+    let client = window.global::<ClientAdapter>();
+    assert!(client.get_payload_hex());
+    tap(&window, &element(&window, "Message"));
+    run_until("the hex pad", || shown(&window, "Key F"));
+    let hex_pad = keys(&window);
+    let typing: Vec<&String> = hex_pad
+        .iter()
+        .filter(|key| !matches!(key.as_str(), "Backspace" | "Enter" | "Hide keyboard"))
+        .collect();
+    assert_eq!(typing.len(), 17, "16 hex digits and Space: {hex_pad:?}");
+    for key in &typing {
+        press(&window, key);
+    }
+    let typed = client.get_payload();
+    assert_eq!(typed.len(), 17, "{typed:?}");
+    assert!(
+        typed.chars().all(|c| c.is_ascii_hexdigit() || c == ' '),
+        "only hex was typed: {typed:?}"
+    );
+    assert!(!shown(&window, "Key q") && !shown(&window, "Key 123"));
+
+    // The hide key puts it away; the field keeps its text.
+    press(&window, "Hide keyboard");
+    run_until("the keyboard to go", || !shown(&window, "Key F"));
+    assert_eq!(client.get_payload(), typed);
+}

@@ -72,7 +72,7 @@ use serde::{Deserialize, Serialize};
 use crate::net::NetError;
 use crate::net::http::parse_header;
 use crate::net::server::ReplyMode;
-use crate::payload::{self, Encoding, LineEnding};
+use crate::payload::{self, Encoding, LineEnding, Lines};
 
 /// The interface scale a settings file may ask for.
 pub const SCALE_RANGE: RangeInclusive<f32> = 0.5..=3.0;
@@ -437,9 +437,14 @@ pub fn preset_name(text: &str) -> Result<String, NetError> {
     let problem = if text.is_empty() {
         format!("a preset name is needed (1 to {PRESET_NAME_MAX} characters)")
     } else if let Some(control) = text.chars().find(|c| c.is_control()) {
-        format!("{text:?} contains the control character {control:?}; a name is one line of text")
+        let shown = |text: &str| payload::display_text(text.as_bytes(), Lines::Escape);
+        format!(
+            "`{}` contains the control character `{}`; a name is one line of text",
+            shown(text),
+            shown(control.encode_utf8(&mut [0; 4]))
+        )
     } else if name.is_empty() {
-        format!("{text:?} is only white space; a name needs a visible character")
+        format!("`{text}` is only white space; a name needs a visible character")
     } else if name.chars().count() > PRESET_NAME_MAX {
         format!(
             "a preset name has at most {PRESET_NAME_MAX} characters; this one has {}",

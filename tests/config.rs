@@ -435,19 +435,23 @@ fn preset_names_are_checked() {
         ("", "preset: a preset name is needed (1 to 64 characters)"),
         (
             "a\tb",
-            r#"preset: "a\tb" contains the control character '\t'; a name is one line of text"#,
+            r"preset: `a\tb` contains the control character `\t`; a name is one line of text",
         ),
         (
             "bell\u{7}",
-            r#"preset: "bell\u{7}" contains the control character '\u{7}'; a name is one line of text"#,
+            r"preset: `bell\x07` contains the control character `\x07`; a name is one line of text",
         ),
         (
             "line\n",
-            r#"preset: "line\n" contains the control character '\n'; a name is one line of text"#,
+            r"preset: `line\n` contains the control character `\n`; a name is one line of text",
+        ),
+        (
+            "\u{85}next line",
+            r"preset: `\xc2\x85next line` contains the control character `\xc2\x85`; a name is one line of text",
         ),
         (
             "   ",
-            r#"preset: "   " is only white space; a name needs a visible character"#,
+            "preset: `   ` is only white space; a name needs a visible character",
         ),
         (
             &long,

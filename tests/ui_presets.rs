@@ -1,0 +1,210 @@
+//! Presets and saved fields across a restart: the window saves an HTTP preset and runs it,
+//! exports its log, then a new process of this test opens a new window on the same settings
+//! file, finds the preset and the last-used fields, and runs the preset again; `netdeck http
+//! --preset` runs it from the command line too.
+//!
+//! This file has its own `main` (no test harness) so it can start itself again as the new
+//! process; the testing backend can be set up once per process.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::ui::{element, run_until, shown};
+use common::{ConfigHome, Peer};
+use netdeck::gui::GuiOptions;
+use netdeck::gui::ui::{AppWindow, HttpAdapter, LogAdapter, ServerAdapter, SettingsAdapter};
+use slint::{ComponentHandle, Model};
+
+/// Set in the environment of the second process: the settings file to open.
+const SETTINGS_FILE: &str = "NETDECK_TEST_SETTINGS_FILE";
+/// Set in the environment of the second process: the HTTP peer's address.
+const PEER: &str = "NETDECK_TEST_PEER";
+
+fn main() {
+    if std::env::args().any(|arg| arg == "--list") {
+        println!("presets_survive_a_restart: test");
+        return;
+    }
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    match (std::env::var(SETTINGS_FILE), std::env::var(PEER)) {
+        (Ok(file), Ok(peer)) => after_restart(Path::new(&file), &peer),
+        _ => before_restart(),
+    }
+    println!("test presets_survive_a_restart ... ok");
+}
+
+fn open(file: &Path, logs: PathBuf) -> (AppWindow, netdeck::gui::Gui) {
+    let window = AppWindow::new().unwrap();
+    let gui = netdeck::gui::setup(
+        &window,
+        &GuiOptions {
+            config: Some(file.to_path_buf()),
+            logs: Some(logs),
+            ..GuiOptions::default()
+        },
+    )
+    .unwrap();
+    (window, gui)
+}
+
+/// Runs the preset named `name` from the Settings tab and waits for the HTTP answer.
+fn run_http_preset(window: &AppWindow, name: &str) -> String {
+    window.set_current_tab(4);
+    run_until("the Settings tab", || shown(window, "Preset name"));
+    element(window, &format!("Run preset {name}")).invoke_accessible_default_action();
+    assert_eq!(
+        window.get_current_tab(),
+        2,
+        "running an HTTP preset shows its tab"
+    );
+    let http = window.global::<HttpAdapter>();
+    run_until("the answer", || http.get_has_response() && !http.get_busy());
+    assert_eq!(http.get_error(), "");
+    assert_eq!(http.get_status(), "200 OK");
+    http.get_response_body().into()
+}
+
+fn before_restart() {
+    let home = ConfigHome::empty();
+    let file = home.file();
+    let peer = Peer::http(&[]);
+    let (window, gui) = open(&file, home.dir.join("logs"));
+
+    // An HTTP request, built in its tab and saved as a preset from the Settings tab.
+    window.set_current_tab(2);
+    run_until("the HTTP tab", || shown(&window, "URL"));
+    let http = window.global::<HttpAdapter>();
+    http.set_method("POST".into());
+    element(&window, "URL").set_accessible_value(format!("http://{}/method", peer.addr));
+    element(&window, "Header name 1").set_accessible_value("X-Probe");
+    element(&window, "Header value 1").set_accessible_value("1");
+    element(&window, "Body").set_accessible_value("from a preset");
+
+    window.set_current_tab(4);
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    element(&window, "Preset name").set_accessible_value("probe");
+    element(&window, "Save HTTP preset").invoke_accessible_default_action();
+    let settings = window.global::<SettingsAdapter>();
+    assert_eq!(settings.get_preset_error(), "");
+    assert_eq!(settings.get_warning(), "");
+    let rows: Vec<(String, String)> = settings
+        .get_presets()
+        .iter()
+        .map(|row| (row.kind.to_string(), row.name.to_string()))
+        .collect();
+    assert_eq!(rows, [("HTTP".to_string(), "probe".to_string())]);
+    let saved = std::fs::read_to_string(&file).expect("the settings file was written");
+    assert!(saved.contains("[presets.http.probe]"), "{saved}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only its owner may read the settings file");
+
+    // A bad name is refused under the field.
+    element(&window, "Preset name").set_accessible_value("   ");
+    element(&window, "Save HTTP preset").invoke_accessible_default_action();
+    assert!(!settings.get_preset_error().is_empty());
+    assert_eq!(settings.get_presets().row_count(), 1);
+
+    // Run from the window.
+    assert_eq!(run_http_preset(&window, "probe"), "POST from a preset");
+
+    // The log, exported, masks credentials as the Log tab does.
+    window.set_current_tab(0);
+    run_until("the Server tab", || shown(&window, "Port"));
+    let server = window.global::<ServerAdapter>();
+    element(&window, "Port").set_accessible_value("0");
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("the server", || server.get_listening());
+    run_until("the address in the status", || {
+        server.get_status().starts_with("Listening on ")
+    });
+    let status = server.get_status();
+    let addr: std::net::SocketAddr = status
+        .strip_prefix("Listening on ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("an address in {status:?}"));
+    let mut client = TcpStream::connect(addr).unwrap();
+    client
+        .write_all(b"Authorization: Bearer s3cret\r\n")
+        .unwrap();
+    let log = window.global::<LogAdapter>();
+    run_until("the data in the log", || {
+        log.get_lines()
+            .iter()
+            .any(|line| line.text.contains("Authorization"))
+    });
+    window.set_current_tab(3);
+    run_until("the Log tab", || shown(&window, "Export log"));
+    element(&window, "Export log").invoke_accessible_default_action();
+    assert!(!log.get_export_failed(), "{}", log.get_export_status());
+    let exported = log
+        .get_export_status()
+        .strip_prefix("Saved to ")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{}", log.get_export_status()));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.contains("Authorization: ***"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(
+        text.contains("200 OK"),
+        "the HTTP answer is in the log: {text}"
+    );
+    drop(client);
+
+    // Closing the window keeps the fields for next time.
+    gui.remember();
+    drop(gui);
+    drop(window);
+
+    // A new process finds all of it.
+    let output = Command::new(std::env::current_exe().unwrap())
+        .env(SETTINGS_FILE, &file)
+        .env(PEER, peer.addr.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the restarted window failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // And the command line runs the same preset.
+    let (code, stdout, stderr) = home.run(&["http", "--preset", "probe"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(stdout, b"POST from a preset");
+}
+
+fn after_restart(file: &Path, peer: &str) {
+    let logs = file.parent().unwrap().join("logs");
+    let (window, _gui) = open(file, logs);
+    let settings = window.global::<SettingsAdapter>();
+    assert_eq!(settings.get_warning(), "");
+    let names: Vec<String> = settings
+        .get_presets()
+        .iter()
+        .map(|row| row.name.to_string())
+        .collect();
+    assert_eq!(names, ["probe"]);
+
+    // The last-used fields are back.
+    let http = window.global::<HttpAdapter>();
+    assert_eq!(http.get_method(), "POST");
+    assert_eq!(http.get_url(), format!("http://{peer}/method"));
+    assert_eq!(http.get_body(), "from a preset");
+    let header = http.get_headers().row_data(0).unwrap();
+    assert_eq!(
+        (header.name.as_str(), header.value.as_str()),
+        ("X-Probe", "1")
+    );
+    assert_eq!(window.global::<ServerAdapter>().get_port(), "0");
+
+    // A changed field does not change the preset: running it sends what was saved.
+    http.set_body("edited since".into());
+    assert_eq!(run_http_preset(&window, "probe"), "POST from a preset");
+}

@@ -47,9 +47,10 @@
 //!
 //! On the command line, `--preset NAME` supplies the values and what is given explicitly
 //! wins:
-//! - `netdeck http`: METHOD and URL replace the preset's; `-H` replaces the preset's header of
-//!   the same name (the others are kept); `-d` or `--json` replaces the body, which otherwise
-//!   goes as `--json` when the preset's JSON switch is on, else as `-d`.
+//! - `netdeck http`: a URL replaces the preset's, and so does a METHOD before it (a METHOD
+//!   alone would be read as the URL); `-H` replaces the preset's header of the same name (the
+//!   others are kept); `-d` or `--json` replaces the body, which otherwise goes as `--json` when
+//!   the preset's JSON switch is on, else as `-d`.
 //! - `netdeck connect`: HOST and PORT replace the preset's (HOST alone keeps its port);
 //!   `--send` and `--hex` replace its payload, which otherwise goes out as `--send` would send
 //!   it (as `--hex` when the preset's hex switch is on, and then the answer is a hex dump);
@@ -57,7 +58,10 @@
 //! - `netdeck serve`: `--bind`, `--port`, `--max-clients`, and `--echo`, `--http` or `--reply`
 //!   (for the mode) replace the preset's.
 //!
-//! Switches (`--tls`, `--insecure`) can only turn on what the preset leaves off.
+//! Switches (`--tls`, `--insecure`) can only turn on what the preset leaves off; `--insecure`
+//! and `--cacert` with a client preset that leaves TLS off are refused (add `--tls`). A
+//! settings file that cannot be used is reported on stderr (`netdeck: warning: ...`) and then
+//! holds no presets, so the preset is reported unknown.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

@@ -537,3 +537,39 @@ fn a_preset_with_bad_fields_loads_and_fails_where_used() {
         "header: `Bad Name` is not a header name (letters, digits and - only)"
     );
 }
+
+#[test]
+fn settings_typed_in_the_window_are_checked_against_their_ranges() {
+    assert_eq!(config::parse_scale("scale", " 1.5 ").unwrap(), 1.5);
+    assert_eq!(config::parse_scale("scale", "0.5").unwrap(), 0.5);
+    for bad in ["0.4", "3.01", "NaN", "inf", "big"] {
+        let error = config::parse_scale("scale", bad).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("scale: `{bad}` is not a scale (0.5 to 3)")
+        );
+        assert_eq!((error.field(), error.exit_code()), (Some("scale"), 2));
+    }
+    assert_eq!(config::parse_log_lines("100000").unwrap(), 100_000);
+    for bad in ["99", "100001", "-1", ""] {
+        assert_eq!(
+            config::parse_log_lines(bad).unwrap_err().to_string(),
+            format!("log-lines: `{bad}` is not a number of lines (100 to 100000)")
+        );
+    }
+}
+
+#[test]
+fn each_preset_has_a_one_line_summary() {
+    let config = full_config();
+    assert_eq!(
+        config.server.summary(),
+        "0.0.0.0:8080 · auto-reply · at most 5 clients"
+    );
+    assert_eq!(
+        config.client.summary(),
+        "example.com:443 · TLS, any certificate"
+    );
+    assert_eq!(Connection::default().summary(), "127.0.0.1:1234");
+    assert_eq!(config.http.summary(), "POST https://example.com/api?x=1");
+}

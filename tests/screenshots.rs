@@ -1,0 +1,74 @@
+//! Every tab drawn by the software renderer, headless, at a 7-inch panel's 800x480 and a
+//! tablet's 1280x800, into `target/screenshots/TAB-WxH.png`. Each picture must show a real
+//! page: many colours, not one flat fill. README's pictures in `docs/` are copies of these.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use netdeck::gui::GuiOptions;
+use netdeck::gui::ui::AppWindow;
+use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
+
+const TABS: [&str; 5] = ["server", "client", "http", "log", "settings"];
+const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 800)];
+
+fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
+    let file = BufWriter::new(File::create(path).unwrap());
+    let mut encoder = png::Encoder::new(file, image.width(), image.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(image.as_bytes()).unwrap();
+}
+
+/// How many different colours the picture has; a blank or flat window has one or two.
+fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
+    let mut seen: Vec<[u8; 4]> = image
+        .as_slice()
+        .iter()
+        .map(|p| [p.r, p.g, p.b, p.a])
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+#[test]
+fn every_tab_renders_at_800x480_and_1280x800() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        // Mock time lets each picture wait for the buttons' colour animations exactly.
+        mock_time: true,
+        threading: true,
+        renderer_name: Some("software".into()),
+    })))
+    .unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
+    window.show().unwrap();
+    for (width, height) in SIZES {
+        window.window().set_size(PhysicalSize::new(width, height));
+        for (index, tab) in TABS.iter().enumerate() {
+            window.set_current_tab(index as i32);
+            i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+            let image = window.window().take_snapshot().unwrap();
+            assert_eq!((image.width(), image.height()), (width, height));
+            let path = dir.join(format!("{tab}-{width}x{height}.png"));
+            write_png(&path, &image);
+            let found = colours(&image);
+            assert!(
+                found > 50,
+                "{} looks blank: {found} colours",
+                path.display()
+            );
+        }
+    }
+}

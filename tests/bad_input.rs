@@ -407,14 +407,14 @@ const PRESETS: &[(bool, &[&str], i32, &str, &str)] = &[
         &["connect", "--preset", "nope"],
         2,
         "preset: no client preset `nope` in {file}; no client presets are saved there",
-        "Save a preset with the preset controls of the Client tab in the window, then use its name.",
+        "In the window, fill in the Client tab, name the preset in the Settings tab and press Save Client.",
     ),
     (
         false,
         &["serve", "--preset", "nope"],
         2,
         "preset: no server preset `nope` in {file}; no server presets are saved there",
-        "Save a preset with the preset controls of the Server tab in the window, then use its name.",
+        "In the window, fill in the Server tab, name the preset in the Settings tab and press Save Server.",
     ),
     (
         true,

@@ -269,7 +269,7 @@ fn the_settings_file_is_found_through_xdg_config_home_then_home() {
     let expected = |file: &std::path::Path| {
         format!(
             "netdeck: preset: no http preset `x` in {}; no http presets are saved there\n\
-             hint: Save a preset with the preset controls of the HTTP tab in the window, then use its name.\n",
+             hint: In the window, fill in the HTTP tab, name the preset in the Settings tab and press Save HTTP.\n",
             file.display()
         )
     };
@@ -306,7 +306,7 @@ fn an_unusable_settings_file_is_reported_backed_up_and_left_alone() {
         format!(
             "netdeck: warning: cannot use {0}: line 3, column 10: string values must be quoted, expected literal string; using the default settings; the file is kept as {0}.bak\n\
              netdeck: preset: no http preset `api` in {0}; no http presets are saved there\n\
-             hint: Save a preset with the preset controls of the HTTP tab in the window, then use its name.\n",
+             hint: In the window, fill in the HTTP tab, name the preset in the Settings tab and press Save HTTP.\n",
             file.display()
         )
     );

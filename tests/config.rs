@@ -503,7 +503,7 @@ fn an_unknown_preset_names_the_file_and_the_saved_ones() {
     );
     assert_eq!(
         error.hint(),
-        "Save a preset with the preset controls of the Server tab in the window, then use its name."
+        "In the window, fill in the Server tab, name the preset in the Settings tab and press Save Server."
     );
 
     assert_eq!(presets.http(" api.example ", file).unwrap().method, "POST");

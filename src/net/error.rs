@@ -240,7 +240,7 @@ impl NetError {
                 "The server answered with an error status; the body (without --fail) says more.".into()
             }
             NetError::UnknownPreset { kind, saved, .. } if saved.is_empty() => format!(
-                "Save a preset with the preset controls of the {} tab in the window, then use its name.",
+                "In the window, fill in the {0} tab, name the preset in the Settings tab and press Save {0}.",
                 kind.tab()
             ),
             NetError::UnknownPreset { .. } => {

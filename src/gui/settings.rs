@@ -181,16 +181,14 @@ impl SettingsController {
     }
 
     fn scale_changed(&self, adapter: &SettingsAdapter) {
+        // The renderer sizes its buffers at start, so a new scale applies from the next start.
         let scale = SCALES[(adapter.get_scale().max(0) as usize).min(SCALES.len() - 1)];
         self.config.borrow_mut().settings.scale = scale;
-        if let Some(window) = self.window.upgrade() {
-            window
-                .window()
-                .dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged {
-                    scale_factor: scale,
-                });
+        if self.save(adapter) {
+            adapter.set_note(
+                format!("Scale {}% applies when netdeck starts next.", scale * 100.0).into(),
+            );
         }
-        self.save(adapter);
     }
 
     /// Puts the last-used fields back into every tab.

@@ -21,7 +21,7 @@ use crate::net::NetError;
 use crate::net::client::ClientEvent;
 use crate::net::server::ServerEvent;
 use crate::payload::{self, Encoding, LineEnding};
-use crate::runtime::{Engine, Event, HttpEvent};
+use crate::runtime::{EVENT_QUEUE, Engine, Event, HttpEvent};
 
 pub use server::{ClientView, ServerView, TAIL_BYTES};
 
@@ -35,8 +35,10 @@ use ui::{AppWindow, KeyboardState};
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
 const DRAIN_INTERVAL: Duration = Duration::from_millis(33);
-/// Events handled per tick; the rest wait for the next one.
-const DRAIN_BATCH: usize = 512;
+/// Events handled per tick; the rest wait for the next one. One queue's worth, so a tick holds
+/// at most the queue's few MiB of data (twice: the events and their joined copy), even while
+/// the engine refills the queue during the drain.
+const DRAIN_BATCH: usize = EVENT_QUEUE;
 
 thread_local! {
     /// The dispatcher the engine's wake-ups reach; it lives on the GUI thread.

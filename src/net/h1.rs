@@ -94,13 +94,19 @@ fn head_error(error: httparse::Error) -> FramingError {
     }
 }
 
+/// The part of `buf` a head may occupy. Nothing past `MAX_HEAD` is parsed, so a head that
+/// does not end within it is too large whether the bytes came in one read or many; parsing
+/// further could find a malformed byte there on one read and not on the other.
+fn head_window(buf: &[u8]) -> &[u8] {
+    &buf[..buf.len().min(MAX_HEAD)]
+}
+
 /// A complete response head at the start of `buf` and its length, `None` if more bytes are
 /// needed.
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, FramingError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(buf).map_err(head_error)? {
-        httparse::Status::Complete(len) if len > MAX_HEAD => Err(FramingError::HeadTooLarge),
+    match response.parse(head_window(buf)).map_err(head_error)? {
         httparse::Status::Complete(len) => Ok(Some((
             ResponseHead {
                 minor_version: response.version.unwrap_or(1),
@@ -120,8 +126,7 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
 pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, FramingError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
-    match request.parse(buf).map_err(head_error)? {
-        httparse::Status::Complete(len) if len > MAX_HEAD => Err(FramingError::HeadTooLarge),
+    match request.parse(head_window(buf)).map_err(head_error)? {
         httparse::Status::Complete(len) => Ok(Some((
             RequestHead {
                 method: request.method.unwrap_or("").to_string(),

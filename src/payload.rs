@@ -262,7 +262,8 @@ impl fmt::Display for ByteCount {
         }
         let mut value = self.0 as f64 / 1024.0;
         let mut unit = 0;
-        while value >= 1024.0 && unit < UNITS.len() - 1 {
+        // 1023.95 and up would print as "1024.0": that is the next unit's 1.0.
+        while value >= 1023.95 && unit < UNITS.len() - 1 {
             value /= 1024.0;
             unit += 1;
         }

@@ -159,5 +159,7 @@ fn byte_counts_read_like_people_write_them() {
     assert_eq!(ByteCount(0).to_string(), "0 B");
     assert_eq!(ByteCount(1023).to_string(), "1023 B");
     assert_eq!(ByteCount(1536).to_string(), "1.5 KiB");
+    assert_eq!(ByteCount(1_048_575).to_string(), "1.0 MiB");
+    assert_eq!(ByteCount(1_048_524).to_string(), "1023.9 KiB");
     assert_eq!(ByteCount(2 * 1024 * 1024 * 1024).to_string(), "2.0 GiB");
 }

@@ -145,10 +145,14 @@ fn content_length(headers: &[Header]) -> Result<Option<u64>, FramingError> {
     let mut found = None;
     for header in find(headers, "content-length") {
         let text = header.value_text();
-        let value = text
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| FramingError::BadContentLength(text.clone()))?;
+        let digits = text.trim();
+        // Only digits (RFC 9112): integer parsing alone would also take a sign.
+        let value = digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse::<u64>().ok())
+            .flatten()
+            .ok_or_else(|| FramingError::BadContentLength(text.clone()))?;
         // Repeated values must agree, or the message is ambiguous.
         if found.is_some_and(|previous| previous != value) {
             return Err(FramingError::BadContentLength(text));
@@ -320,8 +324,13 @@ impl ChunkedDecoder {
             ChunkState::Size => {
                 let text = String::from_utf8_lossy(line);
                 let size_text = text.split(';').next().unwrap_or("").trim();
-                let size = u64::from_str_radix(size_text, 16)
-                    .map_err(|_| FramingError::BadChunk(format!("size `{size_text}`")))?;
+                // Only hex digits: integer parsing alone would also take a sign.
+                let size = size_text
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit())
+                    .then(|| u64::from_str_radix(size_text, 16).ok())
+                    .flatten()
+                    .ok_or_else(|| FramingError::BadChunk(format!("size `{size_text}`")))?;
                 if size == 0 {
                     ChunkState::Trailers
                 } else {

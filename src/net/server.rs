@@ -286,6 +286,9 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
             return false;
         };
         end_client(&self.shared, id, client, DisconnectReason::Kicked).await;
+        if self.shared.clients().is_empty() {
+            release_free_memory();
+        }
         true
     }
 
@@ -299,6 +302,7 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
         for (id, client) in clients {
             end_client(&self.shared, id, client, DisconnectReason::ServerStopped).await;
         }
+        release_free_memory();
         self.shared.events.emit(ServerEvent::Stopped).await;
     }
 }
@@ -331,6 +335,18 @@ async fn end_client<E: From<ServerEvent>>(
     } = client;
     task.cancel().await;
     shared.report_end(id, peer, &counters, reason).await;
+}
+
+/// Gives the memory the clients freed back to the system. glibc keeps freed memory for reuse,
+/// so after a burst (in HTTP mode each upload holds up to 64 KiB of body) a server with no
+/// client left would stay at the burst's peak; the moment the last client leaves is a cheap
+/// one to return it.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the system; nothing in use moves.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
@@ -427,10 +443,17 @@ async fn serve_client<E: From<ServerEvent>>(
         })
         .await;
     let reason = pump(&shared, id, peer, stream, &queue, &counters).await;
-    let entry = shared.clients().remove(&id);
+    let (entry, no_clients_left) = {
+        let mut clients = shared.clients();
+        (clients.remove(&id), clients.is_empty())
+    };
     if let Some(client) = entry {
         // This is our own handle: dropping it would cancel us before the report is out.
         client.task.detach();
+        if no_clients_left {
+            // Before the report: whoever sees the last end sees the memory given back.
+            release_free_memory();
+        }
         shared.report_end(id, peer, &counters, reason).await;
     }
 }

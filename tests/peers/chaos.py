@@ -23,8 +23,10 @@ server closes), resetting (SO_LINGER 0, then close) or disconnecting, and starts
   graceful       for each client that ended without a reset and that the server saw close:
                  the bytes it sent are the bytes the server counted (and, after a half-close,
                  the bytes it received are the bytes the server sent)
-  memory         VmRSS at the end of the load against the level after the warm-up (at most
-                 --rss-ratio times it), or below --rss-max-mib
+  memory         VmRSS once the clients have left (the probe's end printed) against the level
+                 after the warm-up: at most --rss-ratio times it; or, with --rss-max-mib, below
+                 that at the end of the load and after. VmRSS at the end of the load (clients
+                 still busy) is reported beside it.
   no hang        every wait ended within 60 s, and SIGTERM stopped the server
   no panic       exit status 0 and nothing on stderr
 
@@ -626,13 +628,21 @@ class Soak:
         end_window = [k for t, k in self.rss if t > self.options.duration - 1]
         warm = max(warm_window) if warm_window else None
         end = max(end_window) if end_window else None
-        ratio = round(end / warm, 3) if warm and end else None
+        idle = self.rss_idle
+        ratio = round(idle / warm, 3) if warm and idle else None
+        load_ratio = round(end / warm, 3) if warm and end else None
         if self.options.rss_max_mib is not None:
-            memory_ok = end is not None and end < self.options.rss_max_mib * 1024
-            memory_rule = f"end RSS below {self.options.rss_max_mib} MiB"
+            memory_ok = end is not None and idle is not None
+            memory_ok = memory_ok and max(end, idle) < self.options.rss_max_mib * 1024
+            memory_rule = f"RSS below {self.options.rss_max_mib:g} MiB at the end of the load and after"
         else:
             memory_ok = ratio is not None and ratio <= self.options.rss_ratio
-            memory_rule = f"end / warm-up at most {self.options.rss_ratio}"
+            memory_rule = f"after the clients left / after the warm-up at most {self.options.rss_ratio:g}"
+        # One sample every 5 s (the highest of each 5 s), to see the trend.
+        series = {}
+        for t, k in self.rss:
+            slot = int(t // 5) * 5
+            series[slot] = max(series.get(slot, 0), k)
         hung = [c for c in self.conns if c.hung]
         checks = {
             "still accepts": self.probe_result["ok"],
@@ -688,10 +698,12 @@ class Soak:
             "rss_kib": {
                 "warm": warm,
                 "end": end,
-                "idle": self.rss_idle,
+                "idle": idle,
                 "ratio": ratio,
+                "load_ratio": load_ratio,
                 "min": min((k for _, k in self.rss), default=None),
                 "max": max((k for _, k in self.rss), default=None),
+                "every_5_s": [series[slot] for slot in sorted(series)],
                 "rule": memory_rule,
             },
             "checks": checks,
@@ -710,9 +722,11 @@ def print_mode(r):
     log(f"  server reasons: {s['reasons']}")
     rss = r["rss_kib"]
     log(
-        f"  RSS {mib(rss['warm'])} after warm-up, {mib(rss['end'])} at the end "
-        f"(ratio {rss['ratio']}), {mib(rss['idle'])} idle; rule: {rss['rule']}"
+        f"  RSS {mib(rss['warm'])} after the warm-up, {mib(rss['end'])} at the end of the load "
+        f"({rss['load_ratio']}), {mib(rss['idle'])} after the clients left ({rss['ratio']}); "
+        f"rule: {rss['rule']}"
     )
+    log(f"  RSS every 5 s (MiB): {' '.join(mib(k).split()[0] for k in rss['every_5_s'])}")
     log(f"  probe: {r['probe']['detail']}")
     log(
         f"  graceful clients: {r['graceful_clients']}, checked against the server's counts: "

@@ -53,7 +53,10 @@ run_case() {
     timeout $((DURATION + 60)) "$EXAMPLE" "${args[@]}" >"$out" 2>"$tmp/$case.err" ||
         die "gui_flood $case failed: $(tail -n 3 "$tmp/$case.err")"
     local -n p50=${case}_p50 p90=${case}_p90 p99=${case}_p99 max=${case}_max \
-        peak=${case}_peak end=${case}_end mbps=${case}_mbps probes=${case}_probes
+        peak=${case}_peak end=${case}_end mbps=${case}_mbps probes=${case}_probes \
+        cpu=${case}_cpu wait=${case}_wait quiet=${case}_quiet load=${case}_load
+    # The machine's load as the run starts: a busy machine delays every thread.
+    load+=("$(cut -d ' ' -f 1 /proc/loadavg)")
     p50+=("$(figure "$out" 'delay p50 ms')")
     p90+=("$(figure "$out" 'delay p90 ms')")
     p99+=("$(figure "$out" 'delay p99 ms')")
@@ -62,13 +65,17 @@ run_case() {
     end+=("$(figure "$out" 'rss end MiB')")
     mbps+=("$(figure "$out" 'flood MB/s')")
     probes+=("$(figure "$out" 'probes')")
+    cpu+=("$(figure "$out" 'gui thread cpu %')")
+    wait+=("$(figure "$out" 'gui thread wait %')")
+    quiet+=("$(figure "$out" 'gui thread wake-ups when quiet')")
     log "run $i/$RUNS: $case: p50 ${p50[-1]} ms, p99 ${p99[-1]} ms, max ${max[-1]} ms," \
-        "RSS peak ${peak[-1]} MiB, end ${end[-1]} MiB, ${mbps[-1]} MB/s" \
+        "RSS peak ${peak[-1]} MiB, end ${end[-1]} MiB, ${mbps[-1]} MB/s," \
+        "GUI thread on a CPU ${cpu[-1]} %, waiting ${wait[-1]} %, load ${load[-1]}" \
         "($(figure "$out" 'client row'))"
 }
 
 for case in idle flood; do
-    for metric in p50 p90 p99 max peak end mbps probes; do
+    for metric in p50 p90 p99 max peak end mbps probes cpu wait quiet load; do
         declare -a "${case}_$metric=()"
     done
 done
@@ -98,10 +105,15 @@ table=$(
 | GUI delay max (ms) | $(median "${idle_max[@]}") | $(median "${flood_max[@]}") |
 | RSS peak (MiB; target < $RSS_TARGET_MIB: $(verdict "$peak_median" "$RSS_TARGET_MIB")) | $(median "${idle_peak[@]}") | $peak_median |
 | RSS at the end (MiB) | $(median "${idle_end[@]}") | $(median "${flood_end[@]}") |
+| GUI thread on a CPU (% of the run) | $(median "${idle_cpu[@]}") | $(median "${flood_cpu[@]}") |
+| GUI thread ready but waiting for a CPU (% of the run) | $(median "${idle_wait[@]}") | $(median "${flood_wait[@]}") |
 | Runs: GUI delay p99 (ms) | $(join "${idle_p99[@]}") | $(join "${flood_p99[@]}") |
 | Runs: GUI delay max (ms) | $(join "${idle_max[@]}") | $(join "${flood_max[@]}") |
 | Runs: RSS peak (MiB) | $(join "${idle_peak[@]}") | $(join "${flood_peak[@]}") |
 | Runs: client sending (MB/s) | | $(join "${flood_mbps[@]}") |
+| Runs: GUI thread wake-ups in 1 s of quiet after the run (idle: no timer, so 0) | $(join "${idle_quiet[@]}") | $(join "${flood_quiet[@]}") |
+| Runs: GUI thread waiting for a CPU (%) | $(join "${idle_wait[@]}") | $(join "${flood_wait[@]}") |
+| Runs: machine load average (1 min) at the start | $(join "${idle_load[@]}") | $(join "${flood_load[@]}") |
 EOF
 )
 
@@ -120,6 +132,9 @@ EOF
     echo "engine and the example's own threads), read every 10 ms; \"at the end\" is the last"
     echo "reading, as the flood stops. MB/s is 10^6 bytes per second written by the client;"
     echo "the engine reads only as fast as the window shows, so this is the window's pace."
+    echo "GUI thread times come from its schedstat: time on a CPU is its own cost; time ready"
+    echo "but waiting for a CPU is other work on the 2 cores (the engine, the flooding client,"
+    echo "Xvfb and whatever else the machine runs), and it shows in the delays."
     echo
     print_table "$table"
 } >"$RESULTS"

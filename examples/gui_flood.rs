@@ -1,7 +1,9 @@
 //! Measures how the window copes with a flood: the real window, its Server tab listening on a
 //! free loopback port, one client selected so that its received-data view is live, and that
 //! client writing as fast as it can. Meanwhile a probe posts a closure to the GUI thread every
-//! 10 ms and records how long each waited to run, and resident memory is sampled.
+//! 10 ms and records how long each waited to run, and resident memory is sampled. The GUI
+//! thread's CPU time and its time spent waiting for a CPU tell its own cost from a busy
+//! machine's.
 //!
 //! Usage: `gui_flood [--idle] [SECONDS]` (default 10 s). `--idle` keeps the client connected
 //! and selected but silent, for a baseline. Needs a display (`SLINT_BACKEND=winit-software`
@@ -25,6 +27,10 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 const RSS_INTERVAL: Duration = Duration::from_millis(10);
 /// What the flooding client hands to each write.
 const FLOOD_CHUNK: usize = 64 * 1024;
+/// After the run: time for the window to show the last data, then the time in which an idle
+/// window's wake-ups are counted.
+const SETTLE: Duration = Duration::from_millis(500);
+const QUIET: Duration = Duration::from_secs(1);
 /// How long setup steps and late probe answers may take before the run counts as failed.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -44,6 +50,12 @@ struct Report {
     delays: Vec<Duration>,
     rss_peak_kib: u64,
     rss_end_kib: u64,
+    /// What the GUI thread did during the run, and how long the run was.
+    gui_thread: ThreadTimes,
+    run_time: Duration,
+    /// Times the GUI thread ran during [`QUIET`] once everything was shown: an idle window
+    /// has no timer running, so this should be 0.
+    quiet_wakeups: u64,
     /// The flooding client's row in the list and how much text the received view shows,
     /// to confirm that the view was live.
     client_row: String,
@@ -104,6 +116,7 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         window.global::<ServerAdapter>().invoke_select_client(id)
     })?;
 
+    let gui_thread_before = gui_thread_times()?;
     let started = Instant::now();
     let deadline = started + options.duration;
     let memory = thread::spawn(move || sample_rss(deadline));
@@ -112,12 +125,20 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         thread::sleep(options.duration);
         (0, started.elapsed())
     } else {
-        let flood = thread::spawn(move || flood(stream, deadline));
+        // A clone writes, so the client stays connected (and listed) until the end.
+        let writer = stream.try_clone()?;
+        let flood = thread::spawn(move || flood(writer, deadline));
         flood.join().map_err(|_| "the flood thread panicked")??
     };
+    let gui_thread = gui_thread_times()?.since(&gui_thread_before);
+    let run_time = started.elapsed();
     let (rss_peak_kib, rss_end_kib) = memory.join().map_err(|_| "the memory thread panicked")??;
     let mut delays = probe.join().map_err(|_| "the probe thread panicked")??;
     delays.sort();
+    thread::sleep(SETTLE);
+    let quiet_before = gui_thread_times()?;
+    thread::sleep(QUIET);
+    let quiet_wakeups = gui_thread_times()?.since(&quiet_before).slices;
     let (client_row, received_chars) = on_gui(&window, |window| {
         let adapter = window.global::<ServerAdapter>();
         let row = adapter.get_clients().row_data(0);
@@ -134,6 +155,9 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         delays,
         rss_peak_kib,
         rss_end_kib,
+        gui_thread,
+        run_time,
+        quiet_wakeups,
         client_row,
         received_chars,
     })
@@ -239,6 +263,37 @@ fn sample_rss(deadline: Instant) -> Result<(u64, u64)> {
     }
 }
 
+/// Time a thread spent on a CPU and runnable but waiting for one, and how often it ran.
+struct ThreadTimes {
+    running: Duration,
+    waiting: Duration,
+    slices: u64,
+}
+
+impl ThreadTimes {
+    fn since(&self, earlier: &ThreadTimes) -> ThreadTimes {
+        ThreadTimes {
+            running: self.running - earlier.running,
+            waiting: self.waiting - earlier.waiting,
+            slices: self.slices - earlier.slices,
+        }
+    }
+}
+
+/// The GUI thread's times so far. It is the main thread, whose id is the process id.
+fn gui_thread_times() -> Result<ThreadTimes> {
+    let path = format!("/proc/self/task/{}/schedstat", std::process::id());
+    let schedstat = std::fs::read_to_string(path)?;
+    // Nanoseconds on a CPU, nanoseconds waiting on a run queue, time slices.
+    let mut fields = schedstat.split_whitespace().map(str::parse::<u64>);
+    let mut next = || -> Result<u64> { Ok(fields.next().ok_or("a short schedstat line")??) };
+    Ok(ThreadTimes {
+        running: Duration::from_nanos(next()?),
+        waiting: Duration::from_nanos(next()?),
+        slices: next()?,
+    })
+}
+
 /// The value at percentile `p` of sorted `values` (nearest rank), in milliseconds.
 fn percentile_ms(values: &[Duration], p: f64) -> f64 {
     let rank = ((p / 100.0 * values.len() as f64).ceil() as usize).clamp(1, values.len());
@@ -262,6 +317,10 @@ fn print(report: &Report) {
     }
     println!("rss peak MiB: {:.1}", mib(report.rss_peak_kib));
     println!("rss end MiB: {:.1}", mib(report.rss_end_kib));
+    let share = |time: Duration| time.as_secs_f64() / report.run_time.as_secs_f64() * 100.0;
+    println!("gui thread cpu %: {:.1}", share(report.gui_thread.running));
+    println!("gui thread wait %: {:.1}", share(report.gui_thread.waiting));
+    println!("gui thread wake-ups when quiet: {}", report.quiet_wakeups);
     println!("client row: {}", report.client_row);
     println!("received view chars: {}", report.received_chars);
 }

@@ -3,11 +3,11 @@
 
 mod common;
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::thread::{self, JoinHandle};
 
-use common::{ConfigHome, PATIENCE, Peer, ServeProcess, TempDir, connect, read_exact, read_line};
+use common::{ConfigHome, PATIENCE, Peer, ServeProcess, TempDir, connect, read_exact};
 
 /// Accepts one connection, answers `answer` at once and half-closes, then returns everything
 /// the client sent until it closed.
@@ -235,15 +235,7 @@ reply = 'pong\n'
     let start = |more: &[&str]| {
         let mut args = vec!["serve", "--preset", "pong", "--once"];
         args.extend(more);
-        let mut child = home.netdeck(&args).spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap());
-        let first = read_line(&mut lines);
-        let addr = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("expected the listening line, got {first:?}"))
-            .parse()
-            .unwrap();
-        ServeProcess { child, lines, addr }
+        ServeProcess::spawn(home.netdeck(&args))
     };
 
     let mut serve = start(&[]);

@@ -201,7 +201,12 @@ impl ServeProcess {
     pub fn start(args: &[&str]) -> Self {
         let mut full = vec!["serve", "--port", "0"];
         full.extend_from_slice(args);
-        let mut child = netdeck(&full).spawn().expect("netdeck starts");
+        Self::spawn(netdeck(&full))
+    }
+
+    /// Starts `command`, a `netdeck serve` with stdout piped, and waits for its listening line.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("netdeck starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap());
         let first = read_line(&mut lines);
         let addr = first

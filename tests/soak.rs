@@ -329,3 +329,43 @@ fn memory_held_for_a_burst_of_uploads_goes_back_when_the_clients_leave() {
         "{after_kib} KiB after the clients left ({idle_kib} KiB before, {holding_kib} KiB holding)"
     );
 }
+
+/// While `netdeck serve` cannot accept (here: stopped; in the soak: waiting on its output),
+/// the kernel completes handshakes and queues them, up to the listen backlog. With std's 128,
+/// hundreds of reconnecting clients overflowed it; the kernel then dropped handshakes and
+/// reset some connections whose clients had already sent their data and closed, so the
+/// server never saw them.
+#[test]
+fn connections_made_while_serve_cannot_accept_wait_for_it() {
+    let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .expect("net.core.somaxconn")
+        .trim()
+        .parse()
+        .unwrap();
+    // The kernel caps every backlog at net.core.somaxconn (4096 since Linux 5.4).
+    let count = 600.min(somaxconn);
+    println!("{count} connections (net.core.somaxconn {somaxconn})");
+    let mut serve = common::ServeProcess::start(&[]);
+    serve.signal(libc::SIGSTOP);
+    let clients: Vec<_> = (0..count)
+        .map(|i| {
+            let mut client = std::net::TcpStream::connect_timeout(&serve.addr, common::PATIENCE)
+                .unwrap_or_else(|error| panic!("connection {i} of {count}: {error}"));
+            common::send(&mut client, b"queued");
+            client
+        })
+        .collect();
+    serve.signal(libc::SIGCONT);
+    drop(clients);
+    let mut ended = 0;
+    while ended < count {
+        let line = serve.line();
+        if line.starts_with("- ") {
+            assert!(line.ends_with("disconnected (6 bytes in, 0 out)"), "{line}");
+            ended += 1;
+        }
+    }
+    serve.signal(libc::SIGTERM);
+    let (rest, code) = serve.finish();
+    assert_eq!((rest, code), (vec!["stopped".to_string()], 0));
+}

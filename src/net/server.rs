@@ -217,6 +217,7 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
         let listener = TcpListener::bind(requested)
             .await
             .map_err(|error| NetError::from_bind(requested, error))?;
+        lengthen_accept_queue(&listener);
         let local_addr = listener
             .local_addr()
             .map_err(|error| NetError::from_bind(requested, error))?;
@@ -335,6 +336,21 @@ async fn end_client<E: From<ServerEvent>>(
     } = client;
     task.cancel().await;
     shared.report_end(id, peer, &counters, reason).await;
+}
+
+/// Connections the kernel has completed wait in the listen queue until they are accepted:
+/// while the server is busy (`serve` waiting for its output to be read), hundreds of clients
+/// that reconnect overflow std's 128, and the kernel then drops handshakes and resets some
+/// connections whose clients have already sent and closed. Listening again only changes the
+/// queue's length (the kernel caps it at net.core.somaxconn).
+fn lengthen_accept_queue(listener: &TcpListener) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        const ACCEPT_QUEUE: libc::c_int = 4096;
+        // SAFETY: listen on a socket we own, which already listens.
+        unsafe { libc::listen(listener.as_raw_fd(), ACCEPT_QUEUE) };
+    }
 }
 
 /// Gives the memory the clients freed back to the system. glibc keeps freed memory for reuse,

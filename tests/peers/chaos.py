@@ -229,7 +229,7 @@ class Addresses:
 
 
 class Conn:
-    __slots__ = ("peer", "sent", "received", "end", "broken", "hung")
+    __slots__ = ("peer", "sent", "received", "end", "broken", "hung", "writes")
 
     def __init__(self, peer):
         self.peer = peer
@@ -237,6 +237,7 @@ class Conn:
         self.end = None
         self.broken = False  # the connection failed under us (the server closed or reset it)
         self.hung = None  # what we waited for in vain
+        self.writes = []  # the size of each write, for the report of a mismatch
 
     @property
     def graceful(self):
@@ -490,6 +491,7 @@ class Soak:
             raise ConnectionResetError("closed by the server")
         writer.write(data)
         conn.sent += len(data)
+        conn.writes.append(len(data))
         await writer.drain()
 
     async def play(self, rng, writer, receiving, conn):
@@ -586,6 +588,7 @@ class Soak:
         graceful = checked = 0
         mismatches = []
         unmatched_graceful = 0
+        mismatch_count = 0
         server_over = 0
         reason_problems = []
         for conn in self.conns:
@@ -595,11 +598,16 @@ class Soak:
             if closed is None:
                 if conn.graceful:
                     unmatched_graceful += 1
+                    mismatch_count += 1
                     if len(mismatches) < 10:
-                        mismatches.append(f"{conn.peer.decode()}: ended gracefully, never printed")
+                        mismatches.append(
+                            f"{conn.peer.decode()} ({conn.end}, {conn.sent} bytes sent): ended "
+                            "gracefully, never printed"
+                        )
                 continue
             if closed.bytes_in > conn.sent:
                 server_over += 1
+                mismatch_count += 1
                 if len(mismatches) < 10:
                     mismatches.append(f"{conn.peer.decode()}: sent {conn.sent}, server counted {closed.bytes_in}")
             must_be_by_peer = conn.graceful and (
@@ -612,13 +620,13 @@ class Soak:
                 checked += 1
                 expect_out = conn.end == "half-close"
                 if closed.bytes_in != conn.sent or (expect_out and closed.bytes_out != conn.received):
+                    mismatch_count += 1
                     if len(mismatches) < 10:
                         mismatches.append(
-                            f"{conn.peer.decode()} ({conn.end}): sent {conn.sent}, received "
-                            f"{conn.received}; server counted {closed.bytes_in} in, {closed.bytes_out} out"
+                            f"{conn.peer.decode()} ({conn.end}): sent {conn.sent} (writes "
+                            f"{conn.writes[:12]}), received {conn.received}; server counted "
+                            f"{closed.bytes_in} in, {closed.bytes_out} out"
                         )
-                    else:
-                        mismatches.append("...")
         unknown = [
             p.decode()
             for p in log_.closed
@@ -685,6 +693,7 @@ class Soak:
             "graceful_clients": graceful,
             "graceful_checked": checked,
             "graceful_mismatches": mismatches,
+            "graceful_mismatch_count": mismatch_count,
             "graceful_unmatched": unmatched_graceful,
             "server_counted_more_than_sent": server_over,
             "reason_problems": reason_problems,

@@ -81,6 +81,20 @@ apt_install() {
 # Installs the package of the same name when command $1 is missing.
 ensure_command() { command -v "$1" >/dev/null || apt_install "$1"; }
 
+# Installs those of the Debian packages given that are missing, refreshing the package lists
+# once first (a fresh machine may have none).
+ensure_packages() {
+    local pkg missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || missing+=("$pkg")
+    done
+    if ((${#missing[@]} > 0)); then
+        log "installing ${missing[*]}"
+        apt-get update >&2
+        apt-get install -y "${missing[@]}" >&2
+    fi
+}
+
 # Stops the script unless every command named is on the PATH.
 require() {
     local tool

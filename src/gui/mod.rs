@@ -156,9 +156,15 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
 pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = options.load();
     let scale = options.scale.unwrap_or(loaded.config.settings.scale);
-    if scale != 1.0 {
-        // SAFETY: nothing else runs yet: the engine thread starts in `setup`, after this.
-        unsafe { std::env::set_var("SLINT_SCALE_FACTOR", scale.to_string()) };
+    // SAFETY: nothing else runs yet: the engine thread starts in `setup`, after this.
+    unsafe {
+        if scale != 1.0 {
+            std::env::set_var("SLINT_SCALE_FACTOR", scale.to_string());
+        }
+        // The theme is netdeck's own setting, so the desktop's colour scheme is not needed:
+        // without a session bus the window does not start a thread to watch it (a thread,
+        // half a MiB and wake-ups on a kiosk that has no desktop).
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "disabled:");
     }
     let window = AppWindow::new()?;
     let gui = setup_loaded(&window, options, loaded)?;

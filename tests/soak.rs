@@ -1,4 +1,4 @@
-//! A short chaos soak. `tests/peers/chaos.py` runs 100 misbehaving clients for 3 s against
+//! A short chaos soak. `tests/peers/chaos.py` runs 100 misbehaving clients for 2 s against
 //! `netdeck serve` in each mode (connect, random bytes, floods, half-closes, resets,
 //! disconnects; in HTTP mode also partial, malformed, pipelined and oversized requests), then
 //! `netdeck http` against hostile servers. `bash bench/soak.sh` is the 60 s version with 500
@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 const CLIENTS: &str = "100";
-const SECONDS: &str = "3";
+const SECONDS: &str = "2";
 const WARMUP_SECONDS: &str = "1";
 /// A loose bound: a debug build's absolute figures vary, but a leak or a buffer that follows
 /// the traffic goes far past it.

@@ -23,10 +23,9 @@ server closes), resetting (SO_LINGER 0, then close) or disconnecting, and starts
   graceful       for each client that ended without a reset and that the server saw close:
                  the bytes it sent are the bytes the server counted (and, after a half-close,
                  the bytes it received are the bytes the server sent)
-  memory         VmRSS once the clients have left (the probe's end printed) against the level
-                 after the warm-up: at most --rss-ratio times it; or, with --rss-max-mib, below
-                 that at the end of the load and after. VmRSS at the end of the load (clients
-                 still busy) is reported beside it.
+  memory         VmRSS at the end of the load and once the clients have left (the probe's
+                 end printed), each at most --rss-ratio times the level after the warm-up; or,
+                 with --rss-max-mib, both below that
   no hang        every wait ended within 60 s, and SIGTERM stopped the server
   no panic       exit status 0 and nothing on stderr
 
@@ -41,6 +40,7 @@ interleaving still depends on scheduling). Exit status 0 when every check passed
 
 import argparse
 import asyncio
+import fcntl
 import json
 import logging
 import os
@@ -50,6 +50,7 @@ import socket
 import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections import Counter
@@ -460,7 +461,9 @@ class Soak:
             try:
                 await asyncio.wait_for(asyncio.shield(receiving), HANG)
             except asyncio.TimeoutError:
-                conn.hung = "the server's end after a half-close"
+                conn.hung = (
+                    f"the server's end after a half-close ({self.stuck(conn, reader, writer, sock)})"
+                )
                 writer.transport.abort()
             writer.close()
         else:
@@ -475,6 +478,25 @@ class Soak:
         receiving.cancel()
         if conn.hung:
             self.note(f"{conn.peer.decode()} waited in vain for {conn.hung}")
+
+    def stuck(self, conn, reader, writer, sock):
+        """Where a connection stands, for the report of a wait in vain."""
+        seen = self.log.open.get(conn.peer)
+        server = "not accepted or already ended"
+        if seen is not None:
+            server = f"the server printed {seen[0]} bytes in, {seen[1]} out"
+        try:
+            unread = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+            unsent = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+            kernel = f"{unread} bytes unread and {unsent} unsent in the kernel"
+        except OSError as error:
+            kernel = f"socket: {error}"
+        return (
+            f"sent {conn.sent}, received {conn.received}, "
+            f"{writer.transport.get_write_buffer_size()} bytes waiting to be sent, "
+            f"{len(reader._buffer)} read but not taken, reading "
+            f"{'on' if writer.transport.is_reading() else 'paused'}, {kernel}; {server}"
+        )
 
     async def receive(self, reader, conn):
         try:
@@ -644,8 +666,12 @@ class Soak:
             memory_ok = memory_ok and max(end, idle) < self.options.rss_max_mib * 1024
             memory_rule = f"RSS below {self.options.rss_max_mib:g} MiB at the end of the load and after"
         else:
-            memory_ok = ratio is not None and ratio <= self.options.rss_ratio
-            memory_rule = f"after the clients left / after the warm-up at most {self.options.rss_ratio:g}"
+            memory_ok = None not in (ratio, load_ratio)
+            memory_ok = memory_ok and max(ratio, load_ratio) <= self.options.rss_ratio
+            memory_rule = (
+                f"at the end of the load and after the clients left, at most "
+                f"{self.options.rss_ratio:g} times the level after the warm-up"
+            )
         # One sample every 5 s (the highest of each 5 s), to see the trend.
         series = {}
         for t, k in self.rss:
@@ -746,6 +772,8 @@ def print_mode(r):
             log(f"  {key}: {item}")
     for item in s["output_problems"]:
         log(f"  output problem: {item}")
+    for item in s["notices"]:
+        log(f"  server notice: {item}")
     if r["stderr"]:
         log(f"  stderr: {r['stderr']!r}")
     for name, ok in r["checks"].items():

@@ -369,3 +369,48 @@ fn connections_made_while_serve_cannot_accept_wait_for_it() {
     let (rest, code) = serve.finish();
     assert_eq!((rest, code), (vec!["stopped".to_string()], 0));
 }
+
+/// When the output is slower than the clients (as `serve` is under the soak), every client
+/// must still get its turn: in the soak one client's 16 KiB went unreported for a minute while
+/// the others' events flowed. A task woken for a free place in the event queue found it taken
+/// by a task that had not waited, every time. Here 32 clients flood `serve --hex`; a client
+/// that then sends one byte must be heard within a few rounds of the others.
+#[test]
+fn a_client_is_heard_while_others_flood_serve() {
+    use std::collections::HashSet;
+    use std::io::Write;
+
+    const FLOODERS: usize = 32;
+    let mut serve = common::ServeProcess::start(&["--hex"]);
+    let addr = serve.addr;
+    let flooders: Vec<_> = (0..FLOODERS)
+        .map(|_| {
+            let mut flood = common::connect(addr);
+            let me = flood.local_addr().unwrap().to_string();
+            std::thread::spawn(move || {
+                let chunk = [b'f'; 16 * 1024];
+                while flood.write_all(&chunk).is_ok() {}
+            });
+            me
+        })
+        .collect();
+    // The flood is on once every flooder's data has been printed.
+    let mut heard = HashSet::new();
+    while heard.len() < FLOODERS {
+        let line = serve.line();
+        if let Some((peer, _)) = line.split_once(" > ") {
+            heard.insert(peer.to_string());
+        }
+    }
+    assert!(flooders.iter().all(|peer| heard.contains(peer)));
+    let mut client = common::connect(addr);
+    let mine = format!("{} > 78", client.local_addr().unwrap());
+    common::send(&mut client, b"x");
+    let limit = 50 * FLOODERS;
+    let waited = (1..=limit).find(|_| serve.line() == mine);
+    println!("heard after {waited:?} lines ({FLOODERS} flooding clients)");
+    assert!(
+        waited.is_some(),
+        "the byte was not printed within {limit} lines"
+    );
+}

@@ -438,7 +438,7 @@ class Soak:
         try:
             await asyncio.wait_for(self.play(rng, writer, receiving, conn), HANG)
         except asyncio.TimeoutError:
-            conn.hung = "sending"
+            conn.hung = f"sending ({self.stuck(conn, reader, writer, sock)})"
         except OSError:
             conn.broken = True
         if receiving.done() or writer.is_closing():

@@ -25,6 +25,8 @@ pub struct SettingsController {
     /// False when the file could not be read and could not be backed up: it is never
     /// overwritten then.
     can_save: bool,
+    /// What was wrong with the file when it was read; it stays shown after later saves.
+    load_warning: SharedString,
     config: RefCell<Config>,
     /// The presets as listed, so a row's index names its preset.
     listed: RefCell<Vec<(PresetKind, String)>>,
@@ -51,9 +53,8 @@ impl SettingsController {
                 .unwrap_or_else(|| "memory only".into())
                 .into(),
         );
-        if let Some(warning) = &loaded.warning {
-            adapter.set_warning(warning.into());
-        }
+        let load_warning = SharedString::from(loaded.warning.unwrap_or_default());
+        adapter.set_warning(load_warning.clone());
         let mut config = loaded.config;
         if keyboard_forced {
             config.settings.keyboard = true;
@@ -62,6 +63,7 @@ impl SettingsController {
             window: window.as_weak(),
             path,
             can_save: loaded.can_save,
+            load_warning,
             config: RefCell::new(config),
             listed: RefCell::default(),
             rows,
@@ -293,10 +295,16 @@ impl SettingsController {
         {
             let presets = &mut self.config.borrow_mut().presets;
             match kind {
-                PresetKind::Server => presets.server.remove(name).map(drop),
-                PresetKind::Client => presets.client.remove(name).map(drop),
-                PresetKind::Http => presets.http.remove(name).map(drop),
-            };
+                PresetKind::Server => {
+                    presets.server.remove(name);
+                }
+                PresetKind::Client => {
+                    presets.client.remove(name);
+                }
+                PresetKind::Http => {
+                    presets.http.remove(name);
+                }
+            }
         }
         self.list_presets(adapter);
         if self.save(adapter) {
@@ -307,33 +315,32 @@ impl SettingsController {
     fn list_presets(&self, adapter: &SettingsAdapter) {
         let config = self.config.borrow();
         let presets = &config.presets;
-        let mut listed = Vec::new();
-        let mut rows = Vec::new();
-        for (name, setup) in &presets.server {
-            listed.push((PresetKind::Server, name.clone()));
-            rows.push(row(PresetKind::Server, name, setup.summary()));
-        }
-        for (name, connection) in &presets.client {
-            listed.push((PresetKind::Client, name.clone()));
-            rows.push(row(PresetKind::Client, name, connection.summary()));
-        }
-        for (name, request) in &presets.http {
-            listed.push((PresetKind::Http, name.clone()));
-            rows.push(row(PresetKind::Http, name, request.summary()));
-        }
-        self.rows.set_vec(rows);
-        *self.listed.borrow_mut() = listed;
+        let entries = (presets.server.iter())
+            .map(|(name, p)| (PresetKind::Server, name, p.summary()))
+            .chain(
+                presets
+                    .client
+                    .iter()
+                    .map(|(name, p)| (PresetKind::Client, name, p.summary())),
+            )
+            .chain(
+                presets
+                    .http
+                    .iter()
+                    .map(|(name, p)| (PresetKind::Http, name, p.summary())),
+            );
+        let (listed, rows): (Vec<_>, Vec<_>) = entries
+            .map(|(kind, name, summary)| ((kind, name.clone()), row(kind, name, summary)))
+            .unzip();
         adapter.set_preset_status(
             format!(
                 "{} presets: Load fills their tab, Run also starts it.",
-                self.rows_len()
+                listed.len()
             )
             .into(),
         );
-    }
-
-    fn rows_len(&self) -> usize {
-        self.listed.borrow().len()
+        self.rows.set_vec(rows);
+        *self.listed.borrow_mut() = listed;
     }
 
     /// Writes the settings file; a failure is shown, never hidden. True when written.
@@ -346,9 +353,8 @@ impl SettingsController {
         }
         match config::save(path, &self.config.borrow()) {
             Ok(()) => {
-                if !adapter.get_warning().is_empty() && !adapter.get_warning().contains(".bak") {
-                    adapter.set_warning(SharedString::new());
-                }
+                // A failed save's warning goes; the file's own problem stays.
+                adapter.set_warning(self.load_warning.clone());
                 true
             }
             Err(error) => {

@@ -34,30 +34,33 @@ fn open(options: &GuiOptions) -> (AppWindow, netdeck::gui::Gui) {
     (window, gui)
 }
 
+/// Opens a window with `options` and closes it again: whether its keyboard is on, and whether
+/// the Settings tab offers Quit.
+fn settings_with(options: &GuiOptions) -> (bool, bool) {
+    let (window, gui) = open(options);
+    let keyboard_on = window.global::<KeyboardState>().get_enabled();
+    window.set_current_tab(4);
+    run_until("the Settings tab", || shown(&window, "Log lines"));
+    let quit = shown(&window, "Quit");
+    window.hide().unwrap();
+    drop((gui, window));
+    (keyboard_on, quit)
+}
+
 #[test]
 fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     i_slint_backend_testing::init_integration_test_with_system_time();
 
-    // Outside kiosk mode the keyboard is off and Quit is offered.
-    let (desktop, desktop_gui) = open(&GuiOptions::default());
-    assert!(!desktop.global::<KeyboardState>().get_enabled());
-    desktop.set_current_tab(4);
-    run_until("the Settings tab", || shown(&desktop, "Log lines"));
-    assert!(shown(&desktop, "Quit"));
-    desktop.hide().unwrap();
-    drop((desktop_gui, desktop));
-
-    // Kiosk mode with --allow-quit keeps Quit.
-    let (allowed, allowed_gui) = open(&GuiOptions {
+    // Outside kiosk mode the keyboard is off and Quit is offered; --allow-quit keeps it in
+    // kiosk mode.
+    let (keyboard_on, quit) = settings_with(&GuiOptions::default());
+    assert!(!keyboard_on && quit);
+    let (_, quit) = settings_with(&GuiOptions {
         kiosk: true,
         allow_quit: true,
         ..GuiOptions::default()
     });
-    allowed.set_current_tab(4);
-    run_until("the Settings tab", || shown(&allowed, "Log lines"));
-    assert!(shown(&allowed, "Quit"));
-    allowed.hide().unwrap();
-    drop((allowed_gui, allowed));
+    assert!(quit);
 
     // Kiosk mode: no Quit anywhere, the keyboard on.
     let (window, _gui) = open(&GuiOptions {

@@ -1,5 +1,70 @@
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Linker flags that make the release binary smaller, and why each is worth it.
+const SMALLER_BINARY: [(&str, &str); 3] = [
+    // A position-independent binary carries a 24-byte relocation for every pointer in its
+    // tables, about half a megabyte here, all of it read at every start. Packed, they take a
+    // few kilobytes. Needs glibc 2.36 where the binary runs.
+    ("-Wl,-z,pack-relative-relocs", "packed relocations"),
+    // Generic Rust code leaves many functions with identical machine code; keep one of each.
+    ("-Wl,--icf=all", "identical code folding"),
+    // The lookup table for unwinding. With panic = "abort" nothing unwinds, and a stripped
+    // binary's backtrace has no names to show anyway.
+    ("-Wl,--no-eh-frame-hdr", "no unwinding index"),
+];
+
 fn main() {
-    // Debug info lets UI tests (and screen readers' tooling) find elements by accessible label.
-    let config = slint_build::CompilerConfiguration::new().with_debug_info(true);
+    // Debug info lets UI tests find elements by accessible label. Tests build the debug
+    // profile; the release binary goes without it.
+    let release = env::var("PROFILE").is_ok_and(|profile| profile == "release");
+    let config = slint_build::CompilerConfiguration::new().with_debug_info(!release);
     slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
+
+    if release {
+        for (flag, what) in SMALLER_BINARY {
+            if links_and_runs(flag) {
+                println!("cargo:rustc-link-arg-bins={flag}");
+            } else {
+                println!(
+                    "cargo:warning=linking without {what} ({flag}): this linker or libc has none"
+                );
+            }
+        }
+    }
+}
+
+/// Whether rustc, with the linker and flags this build uses, links a small program with
+/// `flag`, and the program runs here. Asked only when building for this machine: a binary
+/// built for another may meet an older linker or libc there.
+fn links_and_runs(flag: &str) -> bool {
+    let target = env::var("TARGET").unwrap_or_default();
+    if target != env::var("HOST").unwrap_or_default() {
+        return false;
+    }
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let source = out.join("link-probe.rs");
+    // A pointer in initialised data is what needs a relative relocation.
+    let program = "static VALUE: u8 = 0;\nstatic POINTER: &u8 = &VALUE;\n\
+                   fn main() { std::process::exit(i32::from(*std::hint::black_box(POINTER))); }\n";
+    if std::fs::write(&source, program).is_err() {
+        return false;
+    }
+    let probe = out.join("link-probe");
+    let mut rustc = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
+    rustc.args(["--edition=2024", "-Copt-level=1", "--target", &target]);
+    if let Ok(linker) = env::var("RUSTC_LINKER") {
+        rustc.arg(format!("-Clinker={linker}"));
+    }
+    if let Ok(flags) = env::var("CARGO_ENCODED_RUSTFLAGS") {
+        rustc.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));
+    }
+    rustc.arg(format!("-Clink-arg={flag}"));
+    let linked = run(rustc.arg("-o").arg(&probe).arg(&source));
+    linked && run(&mut Command::new(&probe))
+}
+
+fn run(command: &mut Command) -> bool {
+    command.output().is_ok_and(|output| output.status.success())
 }

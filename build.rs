@@ -22,9 +22,12 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new().with_debug_info(!release);
     slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
 
-    if release {
+    // Asked only when building for this machine: a binary built for another may meet an
+    // older linker or libc there.
+    let target = env::var("TARGET").unwrap_or_default();
+    if release && target == env::var("HOST").unwrap_or_default() {
         for (flag, what) in SMALLER_BINARY {
-            if links_and_runs(flag) {
+            if links_and_runs(flag, &target) {
                 println!("cargo:rustc-link-arg-bins={flag}");
             } else {
                 println!(
@@ -36,13 +39,8 @@ fn main() {
 }
 
 /// Whether rustc, with the linker and flags this build uses, links a small program with
-/// `flag`, and the program runs here. Asked only when building for this machine: a binary
-/// built for another may meet an older linker or libc there.
-fn links_and_runs(flag: &str) -> bool {
-    let target = env::var("TARGET").unwrap_or_default();
-    if target != env::var("HOST").unwrap_or_default() {
-        return false;
-    }
+/// `flag`, and the program runs here.
+fn links_and_runs(flag: &str, target: &str) -> bool {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let source = out.join("link-probe.rs");
     // A pointer in initialised data is what needs a relative relocation.
@@ -53,7 +51,7 @@ fn links_and_runs(flag: &str) -> bool {
     }
     let probe = out.join("link-probe");
     let mut rustc = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
-    rustc.args(["--edition=2024", "-Copt-level=1", "--target", &target]);
+    rustc.args(["--edition=2024", "-Copt-level=1", "--target", target]);
     if let Ok(linker) = env::var("RUSTC_LINKER") {
         rustc.arg(format!("-Clinker={linker}"));
     }

@@ -6,7 +6,8 @@ use std::process::Command;
 const SMALLER_BINARY: [(&str, &str); 3] = [
     // A position-independent binary carries a 24-byte relocation for every pointer in its
     // tables, about half a megabyte here, all of it read at every start. Packed, they take a
-    // few kilobytes. Needs glibc 2.36 where the binary runs.
+    // few kilobytes. Needs glibc 2.36 where the binary runs (NETDECK_PLAIN_LINK=1 leaves all
+    // three out).
     ("-Wl,-z,pack-relative-relocs", "packed relocations"),
     // Generic Rust code leaves many functions with identical machine code; keep one of each.
     ("-Wl,--icf=all", "identical code folding"),
@@ -16,24 +17,44 @@ const SMALLER_BINARY: [(&str, &str); 3] = [
 ];
 
 fn main() {
-    // Debug info lets UI tests find elements by accessible label. Tests build the debug
-    // profile; the release binary goes without it.
-    let release = env::var("PROFILE").is_ok_and(|profile| profile == "release");
-    let config = slint_build::CompilerConfiguration::new().with_debug_info(!release);
+    // Debug info lets UI tests find elements by accessible label, in any profile.
+    let config = slint_build::CompilerConfiguration::new().with_debug_info(true);
     slint_build::compile_with_config("ui/app.slint", config).expect("ui/app.slint compiles");
 
+    if env::var("PROFILE").is_ok_and(|profile| profile == "release") {
+        add_size_flags();
+    }
+}
+
+fn add_size_flags() {
+    let target = env::var("TARGET").unwrap_or_default();
+    // The answers depend on the linker and flags, so ask again when they change.
+    let triple = target.to_uppercase().replace('-', "_");
+    for variable in [
+        "NETDECK_PLAIN_LINK".to_string(),
+        "RUSTC_LINKER".to_string(),
+        "RUSTFLAGS".to_string(),
+        "CARGO_ENCODED_RUSTFLAGS".to_string(),
+        "CARGO_BUILD_RUSTFLAGS".to_string(),
+        format!("CARGO_TARGET_{triple}_LINKER"),
+        format!("CARGO_TARGET_{triple}_RUSTFLAGS"),
+    ] {
+        println!("cargo:rerun-if-env-changed={variable}");
+    }
+    if env::var_os("NETDECK_PLAIN_LINK").is_some() {
+        return;
+    }
     // Asked only when building for this machine: a binary built for another may meet an
     // older linker or libc there.
-    let target = env::var("TARGET").unwrap_or_default();
-    if release && target == env::var("HOST").unwrap_or_default() {
-        for (flag, what) in SMALLER_BINARY {
-            if links_and_runs(flag, &target) {
-                println!("cargo:rustc-link-arg-bins={flag}");
-            } else {
-                println!(
-                    "cargo:warning=linking without {what} ({flag}): this linker or libc has none"
-                );
-            }
+    if target != env::var("HOST").unwrap_or_default() {
+        println!("cargo:warning=building for another machine: linking without the size flags");
+        return;
+    }
+    for (flag, what) in SMALLER_BINARY {
+        if links_and_runs(flag, &target) {
+            println!("cargo:rustc-link-arg-bins={flag}");
+        } else {
+            println!("cargo:warning=linking without {what} ({flag}): this linker or libc has none");
         }
     }
 }

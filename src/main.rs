@@ -18,7 +18,8 @@ fn main() -> ExitCode {
             Err(GuiError::Window(error)) => {
                 eprintln!("netdeck: cannot open the window: {error}");
                 eprintln!(
-                    "hint: on a machine without a screen, use the headless commands (netdeck --help)."
+                    "hint: on a machine without a screen, use the headless commands (netdeck --help); \
+                     under Wayland with no XWayland, build with --features wayland."
                 );
                 ExitCode::FAILURE
             }

@@ -1,5 +1,5 @@
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Linker flags that make the release binary smaller, and why each is worth it.
@@ -50,8 +50,15 @@ fn add_size_flags() {
         println!("cargo:warning=building for another machine: linking without the size flags");
         return;
     }
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let source = out.join("link-probe.rs");
+    // A pointer in initialised data is what needs a relative relocation.
+    let program = "static VALUE: u8 = 0;\nstatic POINTER: &u8 = &VALUE;\n\
+                   fn main() { std::process::exit(i32::from(*std::hint::black_box(POINTER))); }\n";
+    let written = std::fs::write(&source, program).is_ok();
+    let probe = out.join("link-probe");
     for (flag, what) in SMALLER_BINARY {
-        if links_and_runs(flag, &target) {
+        if written && links_and_runs(&source, &probe, flag, &target) {
             println!("cargo:rustc-link-arg-bins={flag}");
         } else {
             println!("cargo:warning=linking without {what} ({flag}): this linker or libc has none");
@@ -59,18 +66,9 @@ fn add_size_flags() {
     }
 }
 
-/// Whether rustc, with the linker and flags this build uses, links a small program with
+/// Whether rustc, with the linker and flags this build uses, links `source` into `probe` with
 /// `flag`, and the program runs here.
-fn links_and_runs(flag: &str, target: &str) -> bool {
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let source = out.join("link-probe.rs");
-    // A pointer in initialised data is what needs a relative relocation.
-    let program = "static VALUE: u8 = 0;\nstatic POINTER: &u8 = &VALUE;\n\
-                   fn main() { std::process::exit(i32::from(*std::hint::black_box(POINTER))); }\n";
-    if std::fs::write(&source, program).is_err() {
-        return false;
-    }
-    let probe = out.join("link-probe");
+fn links_and_runs(source: &Path, probe: &Path, flag: &str, target: &str) -> bool {
     let mut rustc = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
     rustc.args(["--edition=2024", "-Copt-level=1", "--target", target]);
     if let Ok(linker) = env::var("RUSTC_LINKER") {
@@ -80,8 +78,8 @@ fn links_and_runs(flag: &str, target: &str) -> bool {
         rustc.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));
     }
     rustc.arg(format!("-Clink-arg={flag}"));
-    let linked = run(rustc.arg("-o").arg(&probe).arg(&source));
-    linked && run(&mut Command::new(&probe))
+    let linked = run(rustc.arg("-o").arg(probe).arg(source));
+    linked && run(&mut Command::new(probe))
 }
 
 fn run(command: &mut Command) -> bool {

@@ -17,6 +17,8 @@ pub use error::NetError;
 pub struct EventSink<E> {
     sender: async_channel::Sender<E>,
     notify: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Senders wait here, in turn, for room in the channel (see `emit`); shared by clones.
+    turn: Arc<smol::lock::Mutex<()>>,
 }
 
 impl<E> Clone for EventSink<E> {
@@ -24,6 +26,7 @@ impl<E> Clone for EventSink<E> {
         EventSink {
             sender: self.sender.clone(),
             notify: self.notify.clone(),
+            turn: self.turn.clone(),
         }
     }
 }
@@ -33,6 +36,7 @@ impl<E> EventSink<E> {
         EventSink {
             sender,
             notify: None,
+            turn: Arc::default(),
         }
     }
 
@@ -43,13 +47,20 @@ impl<E> EventSink<E> {
         EventSink {
             sender,
             notify: Some(notify),
+            turn: Arc::default(),
         }
     }
 
     /// Sends the event, waiting while the channel is full: a slow consumer slows the
     /// producer instead of letting the queue grow. Events sent after the consumer has gone
     /// are dropped.
+    ///
+    /// Senders wait in line: the channel alone lets a sender that did not wait take the room
+    /// a waiting one was woken for, so when the consumer is slower than many senders (a
+    /// server's clients flooding it), the ones that got through keep getting through and one
+    /// that waited can be left out for as long as the flood lasts.
     pub async fn emit(&self, event: impl Into<E>) {
+        let _turn = self.turn.lock().await;
         if self.sender.send(event.into()).await.is_ok()
             && let Some(notify) = &self.notify
         {

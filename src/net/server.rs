@@ -160,8 +160,6 @@ struct Shared<E> {
     report_data: bool,
     http_head_timeout: Duration,
     events: EventSink<E>,
-    /// Tasks wait here, in turn, for room in the event queue (see `emit`).
-    emit_turn: smol::lock::Mutex<()>,
 }
 
 impl<E> Shared<E> {
@@ -178,18 +176,6 @@ impl<E> Shared<E> {
             .clone()
     }
 
-    /// Sends an event, waiting in line while the queue is full. The queue alone lets a task
-    /// that did not wait take the room a waiting task was woken for: when the output is slower
-    /// than the clients, the clients that got through keep getting through and one that
-    /// waited can be left out for as long as the flood lasts.
-    async fn emit(&self, event: ServerEvent)
-    where
-        E: From<ServerEvent>,
-    {
-        let _turn = self.emit_turn.lock().await;
-        self.events.emit(event).await;
-    }
-
     async fn report_end(
         &self,
         id: ClientId,
@@ -199,14 +185,15 @@ impl<E> Shared<E> {
     ) where
         E: From<ServerEvent>,
     {
-        self.emit(ServerEvent::Disconnected {
-            id,
-            peer,
-            reason,
-            bytes_in: counters.bytes_in.load(Ordering::Relaxed),
-            bytes_out: counters.bytes_out.load(Ordering::Relaxed),
-        })
-        .await;
+        self.events
+            .emit(ServerEvent::Disconnected {
+                id,
+                peer,
+                reason,
+                bytes_in: counters.bytes_in.load(Ordering::Relaxed),
+                bytes_out: counters.bytes_out.load(Ordering::Relaxed),
+            })
+            .await;
     }
 }
 
@@ -240,9 +227,9 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
             report_data: config.report_data,
             http_head_timeout: config.http_head_timeout,
             events,
-            emit_turn: smol::lock::Mutex::new(()),
         });
         shared
+            .events
             .emit(ServerEvent::Listening { addr: local_addr })
             .await;
         let accept_task = executor.spawn(accept_loop(
@@ -317,7 +304,7 @@ impl<E: From<ServerEvent> + Send + 'static> Server<E> {
             end_client(&self.shared, id, client, DisconnectReason::ServerStopped).await;
         }
         release_free_memory();
-        self.shared.emit(ServerEvent::Stopped).await;
+        self.shared.events.emit(ServerEvent::Stopped).await;
     }
 }
 
@@ -392,6 +379,7 @@ async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
                     admit(&shared, &executor, next_id, stream, peer, max_clients)
                 {
                     shared
+                        .events
                         .emit(ServerEvent::Refused { peer, max_clients })
                         .await;
                 } else {
@@ -402,6 +390,7 @@ async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
                 let out_of_descriptors =
                     matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
                 shared
+                    .events
                     .emit(ServerEvent::AcceptFailed {
                         error: error.to_string(),
                     })
@@ -462,6 +451,7 @@ async fn serve_client<E: From<ServerEvent>>(
     counters: Arc<Counters>,
 ) {
     shared
+        .events
         .emit(ServerEvent::Connected {
             id,
             peer,
@@ -550,6 +540,7 @@ async fn pump<E: From<ServerEvent>>(
                 let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
                 if shared.report_data {
                     shared
+                        .events
                         .emit(ServerEvent::Received {
                             id,
                             peer,
@@ -588,6 +579,7 @@ async fn pump<E: From<ServerEvent>>(
             .fetch_add(reply.len() as u64, Ordering::Relaxed);
         if shared.report_data {
             shared
+                .events
                 .emit(ServerEvent::Sent {
                     id,
                     peer,

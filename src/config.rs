@@ -387,6 +387,30 @@ impl Presets {
     pub fn http(&self, name: &str, file: &Path) -> Result<&HttpRequest, NetError> {
         find(&self.http, PresetKind::Http, name, file)
     }
+
+    /// Every preset as its kind, name and one-line summary: the server ones, then client,
+    /// then HTTP, each kind by name.
+    pub fn summaries(&self) -> impl Iterator<Item = (PresetKind, &String, String)> {
+        let server = (self.server.iter()).map(|(name, p)| (PresetKind::Server, name, p.summary()));
+        let client = (self.client.iter()).map(|(name, p)| (PresetKind::Client, name, p.summary()));
+        let http = (self.http.iter()).map(|(name, p)| (PresetKind::Http, name, p.summary()));
+        server.chain(client).chain(http)
+    }
+
+    /// Removes the preset `name` of `kind`, if there is one.
+    pub fn remove(&mut self, kind: PresetKind, name: &str) {
+        match kind {
+            PresetKind::Server => {
+                self.server.remove(name);
+            }
+            PresetKind::Client => {
+                self.client.remove(name);
+            }
+            PresetKind::Http => {
+                self.http.remove(name);
+            }
+        }
+    }
 }
 
 fn find<'a, T>(

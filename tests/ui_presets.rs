@@ -92,12 +92,7 @@ fn before_restart() {
     let settings = window.global::<SettingsAdapter>();
     assert_eq!(settings.get_preset_error(), "");
     assert_eq!(settings.get_warning(), "");
-    let rows: Vec<(String, String)> = settings
-        .get_presets()
-        .iter()
-        .map(|row| (row.kind.to_string(), row.name.to_string()))
-        .collect();
-    assert_eq!(rows, [("HTTP".to_string(), "probe".to_string())]);
+    assert_eq!(preset_rows(&settings), ["HTTP probe"]);
     let saved = std::fs::read_to_string(&file).expect("the settings file was written");
     assert!(saved.contains("[presets.http.probe]"), "{saved}");
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
@@ -207,4 +202,24 @@ fn after_restart(file: &Path, peer: &str) {
     // A changed field does not change the preset: running it sends what was saved.
     http.set_body("edited since".into());
     assert_eq!(run_http_preset(&window, "probe"), "POST from a preset");
+
+    // A second preset is listed with the first, and deleting it takes it out of the list and
+    // the file; the first stays.
+    window.set_current_tab(4);
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    element(&window, "Preset name").set_accessible_value("scratch");
+    element(&window, "Save Server preset").invoke_accessible_default_action();
+    assert_eq!(preset_rows(&settings), ["Server scratch", "HTTP probe"]);
+    element(&window, "Delete preset scratch").invoke_accessible_default_action();
+    assert_eq!(preset_rows(&settings), ["HTTP probe"]);
+    let saved = std::fs::read_to_string(file).unwrap();
+    assert!(!saved.contains("scratch"), "{saved}");
+    assert!(saved.contains("[presets.http.probe]"), "{saved}");
+}
+
+/// The Settings tab's preset list, each row as its kind and name.
+fn preset_rows(settings: &SettingsAdapter) -> Vec<String> {
+    (settings.get_presets().iter())
+        .map(|row| format!("{} {}", row.kind, row.name))
+        .collect()
 }

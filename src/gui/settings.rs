@@ -292,20 +292,7 @@ impl SettingsController {
     }
 
     fn delete_preset(&self, adapter: &SettingsAdapter, kind: PresetKind, name: &str) {
-        {
-            let presets = &mut self.config.borrow_mut().presets;
-            match kind {
-                PresetKind::Server => {
-                    presets.server.remove(name);
-                }
-                PresetKind::Client => {
-                    presets.client.remove(name);
-                }
-                PresetKind::Http => {
-                    presets.http.remove(name);
-                }
-            }
-        }
+        self.config.borrow_mut().presets.remove(kind, name);
         self.list_presets(adapter);
         if self.save(adapter) {
             adapter.set_preset_status(format!("Deleted {} preset “{name}”.", kind.tab()).into());
@@ -314,22 +301,7 @@ impl SettingsController {
 
     fn list_presets(&self, adapter: &SettingsAdapter) {
         let config = self.config.borrow();
-        let presets = &config.presets;
-        let entries = (presets.server.iter())
-            .map(|(name, p)| (PresetKind::Server, name, p.summary()))
-            .chain(
-                presets
-                    .client
-                    .iter()
-                    .map(|(name, p)| (PresetKind::Client, name, p.summary())),
-            )
-            .chain(
-                presets
-                    .http
-                    .iter()
-                    .map(|(name, p)| (PresetKind::Http, name, p.summary())),
-            );
-        let (listed, rows): (Vec<_>, Vec<_>) = entries
+        let (listed, rows): (Vec<_>, Vec<_>) = (config.presets.summaries())
             .map(|(kind, name, summary)| ((kind, name.clone()), row(kind, name, summary)))
             .unzip();
         adapter.set_preset_status(

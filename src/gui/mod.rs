@@ -3,6 +3,7 @@
 //! the engine has something to say, so an idle window never wakes up.
 
 mod client;
+mod fonts;
 mod http;
 mod log;
 mod server;
@@ -156,6 +157,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
 pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = options.load();
     let scale = options.scale.unwrap_or(loaded.config.settings.scale);
+    fonts::ensure_a_font();
     // SAFETY: nothing else runs yet: the engine thread starts in `setup`, after this.
     unsafe {
         if scale != 1.0 {

@@ -2,6 +2,7 @@
 //! blocking clients, and the `netdeck` binary as a child process.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod display;
 pub mod ui;
 
 use std::collections::VecDeque;

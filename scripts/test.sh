@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test: installs the Debian packages the tests use as peers and displays (when run as
+# root and any is missing), then runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # Fonts for the window's text; fontconfig is loaded at run time.
+  fontconfig fonts-dejavu-core
+  # A real X server and the client libraries winit loads, for the real-window tests.
+  xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "The tests need these Debian packages: ${missing[*]}" >&2
+    echo "Install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+cargo test --locked "$@"

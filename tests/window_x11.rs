@@ -1,0 +1,63 @@
+//! The real window on a real X server (Xvfb, no window manager), as a kiosk starts it.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+
+use common::display::Xvfb;
+use common::{TempDir, netdeck};
+
+/// The window on `xvfb`, with its own settings and cache folders.
+fn window(xvfb: &Xvfb, home: &TempDir, args: &[&str]) -> Command {
+    let mut command = netdeck(args);
+    command
+        .env("DISPLAY", &xvfb.display)
+        .env("SLINT_BACKEND", "winit-software")
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null());
+    command
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The tab bar's labels have been drawn: anti-aliased text gives many shades there.
+fn tab_labels_drawn(screen: &common::display::Screen) -> bool {
+    screen.colours_in(4, 4, 500, 48) >= 12
+}
+
+#[test]
+fn the_window_draws_its_text_on_a_machine_with_no_fonts() {
+    let xvfb = Xvfb::start(800, 480);
+    let home = TempDir::new("no-fonts");
+    let no_fonts = home.join("fonts.conf");
+    std::fs::write(
+        &no_fonts,
+        "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n",
+    )
+    .unwrap();
+    let mut running = Running(
+        window(&xvfb, &home, &[])
+            .env("FONTCONFIG_FILE", &no_fonts)
+            .spawn()
+            .expect("netdeck starts"),
+    );
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the tab labels were drawn",
+        tab_labels_drawn,
+    );
+    assert!(
+        home.join("cache/netdeck/fonts/DejaVuSans-netdeck.ttf")
+            .exists(),
+        "the built-in font was put where fontconfig was pointed"
+    );
+}

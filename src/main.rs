@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         },
         Some(command) => match cli::run(command, matches.subcommand().map(|(_, m)| m)) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(NetError::Silent { code }) => ExitCode::from(code),
             Err(error) => {
                 eprintln!("netdeck: {error}");
                 eprintln!("hint: {}", error.hint());

@@ -3,13 +3,13 @@
 //! events when told there are some; it never waits on the network.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use smol::Executor;
 
 use crate::net::client::{ClientConfig, ClientEvent, Session};
-use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Progress};
+use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Watcher};
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 
@@ -305,23 +305,37 @@ impl HttpSlot {
         {
             let mut options = HttpOptions::default();
             options.tls.accept_invalid_certificates = insecure;
-            self.session = Some((insecure, Arc::new(HttpSession::new(options))));
+            match HttpSession::new(options) {
+                Ok(session) => self.session = Some((insecure, Arc::new(session))),
+                Err(error) => return events.emit(HttpEvent::Done(Box::new(Err(error)))).await,
+            }
         }
         let session = self.session.as_ref().expect("made above").1.clone();
         let events = events.clone();
-        let progress = {
-            let events = events.clone();
-            let reported = std::sync::atomic::AtomicU64::new(0);
-            Progress(Arc::new(move |bytes| {
-                if bytes >= reported.load(Ordering::Relaxed) + PROGRESS_STEP {
-                    reported.store(bytes, Ordering::Relaxed);
-                    events.try_emit(HttpEvent::Progress(bytes));
-                }
-            }))
-        };
+        let progress = Arc::new(ProgressReport {
+            events: events.clone(),
+            reported: AtomicU64::new(0),
+        });
         self.request = Some(executor.spawn(async move {
             let result = session.send(&request, Some(progress)).await;
             events.emit(HttpEvent::Done(Box::new(result))).await;
         }));
+    }
+}
+
+/// Tells the window how much of a body has arrived, at most once per `PROGRESS_STEP`, without
+/// waiting: a slow window never slows a download.
+struct ProgressReport {
+    events: EventSink<Event>,
+    reported: AtomicU64,
+}
+
+impl Watcher for ProgressReport {
+    fn body(&self, _bytes: &[u8], total: u64) -> Result<(), NetError> {
+        if total >= self.reported.load(Ordering::Relaxed) + PROGRESS_STEP {
+            self.reported.store(total, Ordering::Relaxed);
+            self.events.try_emit(HttpEvent::Progress(total));
+        }
+        Ok(())
     }
 }

@@ -62,12 +62,13 @@ pub fn run() -> Result<(), NetError> {
         let session = HttpSession::new(HttpOptions {
             timeout: STEP_LIMIT,
             ..HttpOptions::default()
-        });
+        })?;
         println!("3. HTTP GET /hello");
         let get = HttpRequest {
             method: "GET".into(),
             url: parse_url(&format!("http://{addr}/hello?from=demo"))?,
             headers: Vec::new(),
+            omitted: Vec::new(),
             body: Vec::new(),
         };
         show(&session.send(&get, None).await?);
@@ -77,6 +78,7 @@ pub fn run() -> Result<(), NetError> {
             method: "POST".into(),
             url: parse_url(&format!("http://{addr}/submit"))?,
             headers: vec![("Content-Type".into(), "application/json".into())],
+            omitted: Vec::new(),
             body: br#"{"sensor": "demo", "value": 21.5}"#.to_vec(),
         };
         show(&session.send(&post, None).await?);

@@ -1,18 +1,25 @@
-//! `netdeck http`: one request (or many, for a quick load figure) on the command line.
+//! `netdeck http`: one request (or many, for a quick load figure) on the command line, with
+//! curl's spellings where the meaning is the same.
+
+mod body;
+mod output;
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{self, Presets};
 use crate::net::NetError;
 use crate::net::error::parse_seconds;
+use crate::net::http::proxy::{ProxyChoice, ProxySettings, basic_authorization};
 use crate::net::http::{
-    HttpOptions, HttpRequest, HttpResponse, HttpSession, Timings, check_json, parse_header,
-    parse_method, parse_url,
+    HttpOptions, HttpRequest, HttpSession, Timings, check_json, parse_header, parse_method,
+    parse_url,
 };
 use crate::net::tls::{self, TlsOptions};
-use crate::payload::ByteCount;
+
+use self::output::{Destination, Output, WriteOut};
 
 #[derive(Debug, clap::Args)]
 pub struct HttpArgs {
@@ -24,29 +31,89 @@ pub struct HttpArgs {
         required_unless_present = "preset"
     )]
     pub target: Vec<String>,
-    /// A request header; repeatable.
+    /// The method, as curl's -X.
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A request header; repeatable. `Name:` leaves out a header netdeck would add,
+    /// `Name;` sends it empty.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
-    /// A body, sent as given.
-    #[arg(
-        short = 'd',
-        long = "data",
-        value_name = "BODY",
-        conflicts_with = "json"
-    )]
-    pub data: Option<String>,
-    /// A JSON body, checked first; sets Content-Type and Accept to JSON unless given.
-    #[arg(long, value_name = "JSON")]
+    /// A body, as a form unless a Content-Type is given; `@FILE` reads a file (without its
+    /// line breaks), `@-` standard input. Repeated, the parts are joined with `&`.
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    pub data: Vec<String>,
+    /// Like -d, but `@FILE` is sent exactly as it is.
+    #[arg(long = "data-binary", value_name = "DATA")]
+    pub data_binary: Vec<String>,
+    /// Like -d, URL-encoded: `CONTENT`, `=CONTENT`, `NAME=CONTENT`, `@FILE` or `NAME@FILE`.
+    #[arg(long = "data-urlencode", value_name = "DATA")]
+    pub data_urlencode: Vec<String>,
+    /// A JSON body (`@FILE`, `@-` too), checked first; sets Content-Type and Accept to JSON
+    /// unless given.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["data", "data_binary", "data_urlencode"])]
     pub json: Option<String>,
+    /// A multipart form field: `NAME=VALUE`, `NAME=@FILE[;type=MIME]` (a file upload) or
+    /// `NAME=<FILE` (a file's text as the value); repeatable.
+    #[arg(short = 'F', long = "form", value_name = "NAME=VALUE",
+          conflicts_with_all = ["data", "data_binary", "data_urlencode", "json"])]
+    pub form: Vec<String>,
+    /// Credentials for Basic authentication, `USER:PASSWORD` (also `user:pass@` in the URL).
+    #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD")]
+    pub user: Option<String>,
+    /// The User-Agent header.
+    #[arg(short = 'A', long = "user-agent", value_name = "TEXT")]
+    pub user_agent: Option<String>,
+    /// The Referer header.
+    #[arg(short = 'e', long = "referer", value_name = "URL")]
+    pub referer: Option<String>,
     /// Print the status line and headers before the body.
     #[arg(short = 'i', long)]
     pub include: bool,
+    /// Send HEAD and print the status line and headers.
+    #[arg(short = 'I', long = "head")]
+    pub head: bool,
+    /// Write the body to FILE instead of standard output (`-` for standard output, even
+    /// when it is binary).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+    /// Write the body to a file named like the URL's last part, in this folder.
+    #[arg(short = 'O', long = "remote-name", conflicts_with = "output")]
+    pub remote_name: bool,
+    /// Print every request and answer head (every hop of a redirect) to stderr.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Print no notes and no errors.
+    #[arg(short = 's', long)]
+    pub silent: bool,
+    /// With -s, still print errors.
+    #[arg(short = 'S', long = "show-error")]
+    pub show_error: bool,
+    /// Print FORMAT to stdout when done, with %{http_code}, %{time_total}, ... filled in.
+    #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
+    pub write_out: Option<String>,
     /// Print how long each phase took to stderr.
     #[arg(long)]
     pub timing: bool,
-    /// Give up after S seconds for the whole exchange, body included (default 30).
-    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    /// Give up after S seconds for the whole exchange, body included (default 30; 0 for
+    /// no limit).
+    #[arg(
+        long,
+        short = 'm',
+        visible_alias = "max-time",
+        value_name = "S",
+        allow_hyphen_values = true
+    )]
     pub timeout: Option<String>,
+    /// Give up connecting (and the TLS handshake) after S seconds (default 5).
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub connect_timeout: Option<String>,
+    /// Try again up to N times after a timeout or a 408, 429, 500, 502, 503 or 504 answer,
+    /// waiting 1 s, then 2 s, 4 s, ...
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub retry: Option<String>,
+    /// Follow redirects (the default; for curl's spelling).
+    #[arg(short = 'L', long = "location")]
+    pub location: bool,
     /// Follow at most N redirects (default 10; 0 shows the redirect itself).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_redirects: Option<String>,
@@ -54,14 +121,21 @@ pub struct HttpArgs {
     #[arg(long)]
     pub allow_insecure_redirects: bool,
     /// Exit with 22 and print no body when the status is 400 or more.
-    #[arg(long)]
+    #[arg(short = 'f', long)]
     pub fail: bool,
     /// Accept any certificate (self-signed, expired, other host). Testing only.
-    #[arg(long)]
+    #[arg(short = 'k', long)]
     pub insecure: bool,
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<String>,
+    /// Go through this proxy (`http://[user:pass@]host:port`) instead of the one in
+    /// http_proxy / https_proxy / ALL_PROXY.
+    #[arg(short = 'x', long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Hosts to reach without the proxy, comma-separated (`*` for all), instead of NO_PROXY.
+    #[arg(long, value_name = "LIST")]
+    pub noproxy: Option<String>,
     /// Send the request N times over kept-alive connections and print a summary instead of
     /// bodies.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
@@ -73,9 +147,20 @@ pub struct HttpArgs {
     pub preset: Option<String>,
 }
 
+type Headers = Vec<(String, String)>;
+
+/// Everything the command line asked for, checked before the first packet.
+struct Plan {
+    request: HttpRequest,
+    options: HttpOptions,
+    repeat: usize,
+    retries: u32,
+    destination: Destination,
+    write_out: Option<WriteOut>,
+}
+
 impl HttpArgs {
-    /// Everything checked before the first packet.
-    fn request(&self) -> Result<(HttpRequest, HttpOptions, usize), NetError> {
+    fn plan(&self) -> Result<Plan, NetError> {
         let saved = match &self.preset {
             Some(name) => Some(super::saved_preset(name, Presets::http)?),
             None => None,
@@ -88,46 +173,66 @@ impl HttpArgs {
             _ => unreachable!("clap takes at most two"),
         };
         let url = parse_url(url.or(saved.map(|s| &s.url)).map_or("", String::as_str))?;
-        let method = match (method, saved) {
-            (None, Some(saved)) => Some(parse_method(&saved.method)?),
-            (method, _) => method,
+        let method = match (&self.method, method, saved) {
+            (Some(method), _, _) => Some(parse_method(method)?),
+            (None, None, Some(saved)) => Some(parse_method(&saved.method)?),
+            (None, method, _) => method,
         };
-        let mut headers = match saved {
-            Some(saved) => saved.checked_headers()?,
-            None => Vec::new(),
-        };
-        let explicit = self
-            .headers
-            .iter()
-            .map(|h| parse_header(h))
-            .collect::<Result<Vec<_>, _>>()?;
-        headers.retain(|(name, _)| !explicit.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
-        headers.extend(explicit);
+        let method = method.or(self.head.then(|| "HEAD".to_string()));
+
+        let (mut headers, omitted) = self.headers(saved)?;
         let given = |headers: &[(String, String)], name: &str| {
             headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
         };
-        let (data, json) = match saved {
-            Some(saved) if self.data.is_none() && self.json.is_none() => body_of(saved),
-            _ => (self.data.as_ref(), self.json.as_ref()),
-        };
-        let body = match (data, json) {
-            (Some(data), _) => data.clone().into_bytes(),
-            (None, Some(json)) => {
-                check_json(json)?;
-                for name in ["Content-Type", "Accept"] {
-                    if !given(&headers, name) {
-                        headers.push((name.into(), "application/json".into()));
-                    }
-                }
-                json.clone().into_bytes()
+        let mut add_default = |name: &str, value: &str| {
+            if !given(&headers, name) && !omitted.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                headers.push((name.into(), value.into()));
             }
-            (None, None) => Vec::new(),
         };
-        let method = method.unwrap_or_else(|| if body.is_empty() { "GET" } else { "POST" }.into());
-        let mut options = HttpOptions::default();
+        if let Some(agent) = &self.user_agent {
+            add_default("User-Agent", agent);
+        }
+        if let Some(referer) = &self.referer {
+            add_default("Referer", referer);
+        }
+        if let Some(user) = &self.user {
+            let (name, password) = user.split_once(':').unwrap_or((user, ""));
+            add_default("Authorization", &basic_authorization(name, password));
+        }
+        let body = match saved {
+            Some(saved) if !self.has_body() => body::from_preset(saved)?,
+            _ => self.body()?,
+        };
+        let body = body.map(|body| {
+            if let Some(content_type) = &body.content_type {
+                add_default("Content-Type", content_type);
+            }
+            if body.json {
+                add_default("Accept", "application/json");
+            }
+            body.bytes
+        });
+        let body = body.unwrap_or_default();
+        let method = method.unwrap_or_else(|| {
+            if body.is_empty() && self.form.is_empty() {
+                "GET"
+            } else {
+                "POST"
+            }
+            .into()
+        });
+
+        let mut options = HttpOptions {
+            // The whole body is written as it arrives; nothing needs keeping.
+            max_body: 0,
+            ..HttpOptions::default()
+        };
         if let Some(timeout) = &self.timeout {
-            options.timeout = parse_seconds("timeout", timeout)?;
+            options.timeout = parse_limit("timeout", timeout)?;
             options.connect_timeout = options.connect_timeout.min(options.timeout);
+        }
+        if let Some(timeout) = &self.connect_timeout {
+            options.connect_timeout = parse_seconds("connect-timeout", timeout)?;
         }
         if let Some(max) = &self.max_redirects {
             options.max_redirects = max.trim().parse().map_err(|_| {
@@ -145,84 +250,194 @@ impl HttpArgs {
                 None => Vec::new(),
             },
         };
+        options.proxy = ProxySettings {
+            choice: match &self.proxy {
+                Some(proxy) => ProxyChoice::Given(proxy.clone()),
+                None => ProxyChoice::Environment,
+            },
+            no_proxy: self.noproxy.clone(),
+        };
         let repeat = match &self.repeat {
-            Some(text) => text
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    NetError::invalid("repeat", format!("`{text}` is not a count (1 or more)"))
-                })?,
+            Some(text) => count("repeat", text, 1)?,
             None => 0,
         };
-        Ok((
-            HttpRequest {
+        let retries = match &self.retry {
+            Some(text) => count("retry", text, 0)? as u32,
+            None => 0,
+        };
+        let destination = Destination::new(self.output.as_deref(), self.remote_name, &url)?;
+        let write_out = self.write_out.as_deref().map(WriteOut::parse).transpose()?;
+        Ok(Plan {
+            request: HttpRequest {
                 method,
                 url,
                 headers,
+                omitted,
                 body,
             },
             options,
             repeat,
-        ))
+            retries,
+            destination,
+            write_out,
+        })
+    }
+
+    /// The preset's headers, then `-H`: a header given replaces the preset's of that name;
+    /// `Name:` omits it, `Name;` sends it empty.
+    fn headers(
+        &self,
+        saved: Option<&config::HttpRequest>,
+    ) -> Result<(Headers, Vec<String>), NetError> {
+        let mut headers = match saved {
+            Some(saved) => saved.checked_headers()?,
+            None => Vec::new(),
+        };
+        let mut explicit = Vec::new();
+        let mut omitted = Vec::new();
+        for text in &self.headers {
+            let trimmed = text.trim_end();
+            if let Some(name) = trimmed.strip_suffix(';').filter(|name| !name.contains(':')) {
+                let (name, _) = parse_header(&format!("{name}: x"))?;
+                explicit.push((name, String::new()));
+                continue;
+            }
+            let (name, value) = parse_header(text)?;
+            if value.is_empty() {
+                omitted.push(name);
+            } else {
+                explicit.push((name, value));
+            }
+        }
+        headers.retain(|(name, _)| {
+            let replaced = explicit.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+            let dropped = omitted.iter().any(|n| n.eq_ignore_ascii_case(name));
+            !replaced && !dropped
+        });
+        headers.extend(explicit);
+        Ok((headers, omitted))
+    }
+
+    fn has_body(&self) -> bool {
+        !self.data.is_empty()
+            || !self.data_binary.is_empty()
+            || !self.data_urlencode.is_empty()
+            || self.json.is_some()
+            || !self.form.is_empty()
+    }
+
+    fn body(&self) -> Result<Option<body::Body>, NetError> {
+        if let Some(json) = &self.json {
+            let text = body::read_argument("json", json, false)?;
+            check_json(&String::from_utf8_lossy(&text))?;
+            return Ok(Some(body::Body::json(text)));
+        }
+        if !self.form.is_empty() {
+            return body::multipart(&self.form).map(Some);
+        }
+        body::form_data(&self.data, &self.data_binary, &self.data_urlencode)
     }
 }
 
-/// A preset's body as `-d` or `--json` would give it: JSON when its switch says so and there is
-/// something to check, nothing when it is empty.
-fn body_of(saved: &config::HttpRequest) -> (Option<&String>, Option<&String>) {
-    if saved.body.is_empty() {
-        (None, None)
-    } else if saved.json && !saved.body.trim().is_empty() {
-        (None, Some(&saved.body))
-    } else {
-        (Some(&saved.body), None)
+/// A whole number of at least `min`, for the option `field`.
+fn count(field: &'static str, text: &str, min: usize) -> Result<usize, NetError> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n >= min)
+        .ok_or_else(|| NetError::invalid(field, format!("`{text}` is not a count ({min} or more)")))
+}
+
+/// Seconds, where 0 means no limit.
+fn parse_limit(field: &'static str, text: &str) -> Result<Duration, NetError> {
+    if text.trim().parse::<f64>() == Ok(0.0) {
+        return Ok(Duration::MAX);
     }
+    parse_seconds(field, text)
 }
 
 pub fn run(args: HttpArgs) -> Result<(), NetError> {
-    let (request, options, repeat) = args.request()?;
-    let session = HttpSession::new(options);
-    if repeat > 0 {
-        return smol::block_on(run_repeated(&session, &request, repeat));
+    let plan = args.plan()?;
+    let session = HttpSession::new(plan.options.clone())?;
+    if plan.repeat > 0 {
+        return smol::block_on(run_repeated(
+            &session,
+            &plan.request,
+            plan.repeat,
+            args.fail,
+        ));
     }
-    let response = smol::block_on(session.send(&request, None))?;
-    if args.fail && response.status >= 400 {
-        return Err(NetError::HttpStatus {
-            status: response.status,
-            reason: response.reason,
-        });
-    }
-    // A closed stdout (`| head`) is not a failure of the request.
-    let _ = print_response(&mut io::stdout().lock(), &response, args.include);
-    if response.truncated {
-        eprintln!(
-            "netdeck: body truncated: kept {} of {}",
-            ByteCount(response.body.len() as u64),
-            ByteCount(response.body_bytes)
-        );
-    }
-    if args.timing {
+    let output = Arc::new(Output::new(
+        plan.destination,
+        args.include || args.head,
+        args.verbose,
+        args.fail,
+        std::io::stdout().is_terminal(),
+    ));
+    let quiet = args.silent && !args.show_error;
+    let mut wait = Duration::from_secs(1);
+    let mut tries_left = plan.retries;
+    let result = loop {
+        output.retry_allowed(tries_left > 0);
+        let result = smol::block_on(session.send(&plan.request, Some(output.clone())));
+        let transient = match &result {
+            Err(NetError::Timeout { .. }) => output.written() == 0,
+            Err(_) => output.retrying_status().is_some(),
+            Ok(_) => false,
+        };
+        if !transient || tries_left == 0 {
+            break result;
+        }
+        if !args.silent {
+            eprintln!(
+                "netdeck: {}; trying again in {} s ({} {} left)",
+                match output.retrying_status() {
+                    Some(status) => format!("the server answered {status}"),
+                    None => "timed out".to_string(),
+                },
+                wait.as_secs(),
+                tries_left,
+                if tries_left == 1 { "try" } else { "tries" }
+            );
+        }
+        std::thread::sleep(wait);
+        wait *= 2;
+        tries_left -= 1;
+    };
+    let finished = output.finish();
+    let response = match result {
+        Ok(response) => response,
+        // The reader of standard output is gone (`| head`): nothing more to do.
+        Err(NetError::WriteFailed { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe && output.to_stdout() =>
+        {
+            return Ok(());
+        }
+        Err(error) if quiet => return Err(silenced(error)),
+        Err(error) if output.written() > 0 => {
+            return Err(NetError::Interrupted {
+                cause: Box::new(error),
+                arrived: output.written(),
+                target: output.target(),
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    finished?;
+    if args.timing && !args.silent {
         eprint!("{}", timing_table(&response.timings));
+    }
+    if let Some(write_out) = &plan.write_out {
+        print!("{}", write_out.render(&response, output.written()));
     }
     Ok(())
 }
 
-fn print_response(out: &mut impl Write, response: &HttpResponse, include: bool) -> io::Result<()> {
-    if include {
-        writeln!(
-            out,
-            "{} {} {}",
-            response.version, response.status, response.reason
-        )?;
-        for (name, value) in &response.headers {
-            writeln!(out, "{name}: {value}")?;
-        }
-        writeln!(out)?;
+/// The same failure, with no message (`-s`): only the exit code tells.
+fn silenced(error: NetError) -> NetError {
+    NetError::Silent {
+        code: error.exit_code(),
     }
-    out.write_all(&response.body)?;
-    out.flush()
 }
 
 /// The phases, one per line, for `--timing`.
@@ -248,6 +463,7 @@ async fn run_repeated(
     session: &HttpSession,
     request: &HttpRequest,
     count: usize,
+    fail: bool,
 ) -> Result<(), NetError> {
     let mut latencies = Vec::with_capacity(count);
     let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
@@ -261,7 +477,7 @@ async fn run_repeated(
     latencies.sort();
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
     let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
-    let statuses: Vec<String> = statuses
+    let listed: Vec<String> = statuses
         .iter()
         .map(|(status, n)| format!("{status} × {n}"))
         .collect();
@@ -270,7 +486,7 @@ async fn run_repeated(
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64()
     );
-    println!("status: {}", statuses.join(", "));
+    println!("status: {}", listed.join(", "));
     println!(
         "latency: min {}, p50 {}, p90 {}, p99 {}, max {}",
         ms(latencies[0]),
@@ -279,5 +495,11 @@ async fn run_repeated(
         ms(percentile(0.99)),
         ms(latencies[latencies.len() - 1])
     );
-    Ok(())
+    match statuses.range(400..).next_back() {
+        Some((&status, _)) if fail => Err(NetError::HttpStatus {
+            status,
+            reason: "(with --fail: at least one answer of 400 or more)".into(),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -47,7 +47,7 @@ pub enum CliCommand {
     /// Connect to a TCP server, send payloads, print what comes back.
     Connect(ConnectArgs),
     /// Send an HTTP request and print the answer.
-    Http(HttpArgs),
+    Http(Box<HttpArgs>),
     /// Show server, TCP client and HTTP working together on loopback (no network needed).
     Demo,
 }
@@ -58,7 +58,7 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
     match command {
         CliCommand::Serve(args) => serve::run(args),
         CliCommand::Connect(args) => connect::run(args, matches),
-        CliCommand::Http(args) => http::run(args),
+        CliCommand::Http(args) => http::run(*args),
         CliCommand::Demo => demo::run(),
     }
 }

@@ -140,6 +140,7 @@ impl HttpController {
             method,
             url,
             headers,
+            omitted: Vec::new(),
             body: body.into_bytes(),
         })
     }

@@ -133,45 +133,76 @@ pub struct ConnectTimings {
 /// handshake (35), untrusted certificate (60).
 pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
     // Checked before any network traffic: a bad TLS setup or name starts nothing.
-    let tls = match &config.tls {
-        Some(options) => Some((
-            tls::client_config(options)?,
-            tls::server_name(&config.host)?,
-            options.accept_invalid_certificates,
-        )),
-        None => None,
-    };
+    let tls = prepare_tls(config)?;
+    let (stream, peer, timings) =
+        open_tcp(&config.host, config.port, config.connect_timeout).await?;
+    finish_connecting(stream, peer, timings, tls, config).await
+}
+
+/// The TLS client configuration and the name to check, when the config asks for TLS.
+pub struct PreparedTls {
+    config: Arc<futures_rustls::rustls::ClientConfig>,
+    server_name: futures_rustls::rustls::pki_types::ServerName<'static>,
+    unverified: bool,
+}
+
+pub fn prepare_tls(config: &ClientConfig) -> Result<Option<PreparedTls>, NetError> {
+    config
+        .tls
+        .as_ref()
+        .map(|options| {
+            Ok(PreparedTls {
+                config: tls::client_config(options)?,
+                server_name: tls::server_name(&config.host)?,
+                unverified: options.accept_invalid_certificates,
+            })
+        })
+        .transpose()
+}
+
+/// TCP to `host:port`: each address the name resolves to in turn, each within `timeout`.
+pub async fn open_tcp(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr, ConnectTimings), NetError> {
     let started = Instant::now();
-    let addrs = resolve(config).await?;
+    let addrs = resolve(host, port, timeout).await?;
     let resolved = Instant::now();
     let mut last_error = None;
-    let mut connected = None;
     for addr in addrs {
-        match with_timeout(TcpStream::connect(addr), config.connect_timeout, || {
+        match with_timeout(TcpStream::connect(addr), timeout, || {
             format!("connecting to {addr}")
         })
         .await
         {
             Ok(Ok(stream)) => {
-                connected = Some((stream, addr));
-                break;
+                // Small interactive payloads go out at once.
+                let _ = stream.set_nodelay(true);
+                let timings = ConnectTimings {
+                    dns: resolved - started,
+                    connect: resolved.elapsed(),
+                    tls: None,
+                };
+                return Ok((stream, addr, timings));
             }
-            Ok(Err(error)) => last_error = Some(connect_error(addr, error, config.connect_timeout)),
+            Ok(Err(error)) => last_error = Some(connect_error(addr, error, timeout)),
             Err(timeout) => last_error = Some(timeout),
         }
     }
-    let Some((stream, peer)) = connected else {
-        return Err(last_error.expect("resolve returns at least one address"));
-    };
-    let connected_at = Instant::now();
-    let mut timings = ConnectTimings {
-        dns: resolved - started,
-        connect: connected_at - resolved,
-        tls: None,
-    };
-    // Small interactive payloads go out at once.
-    let _ = stream.set_nodelay(true);
-    let Some((tls_config, server_name, unverified)) = tls else {
+    Err(last_error.expect("resolve returns at least one address"))
+}
+
+/// The TLS handshake, when prepared, on a connected stream (to the server, or a tunnel to
+/// it through a proxy).
+pub async fn finish_connecting(
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut timings: ConnectTimings,
+    tls: Option<PreparedTls>,
+    config: &ClientConfig,
+) -> Result<Connection, NetError> {
+    let Some(tls) = tls else {
         return Ok(Connection {
             stream: Stream::Plain(stream),
             peer,
@@ -179,13 +210,14 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
             timings,
         });
     };
-    let handshake = TlsConnector::from(tls_config).connect(server_name, stream);
+    let started = Instant::now();
+    let handshake = TlsConnector::from(tls.config).connect(tls.server_name, stream);
     let stream = with_timeout(handshake, config.connect_timeout, || {
         format!("TLS handshake with {}", config.host)
     })
     .await?
     .map_err(|error| tls::handshake_error(&config.host, error))?;
-    timings.tls = Some(connected_at.elapsed());
+    timings.tls = Some(started.elapsed());
     let (_, session) = stream.get_ref();
     let info = TlsInfo {
         version: session
@@ -196,7 +228,7 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
             .negotiated_cipher_suite()
             .map(|suite| format!("{:?}", suite.suite()))
             .unwrap_or_default(),
-        unverified,
+        unverified: tls.unverified,
     };
     Ok(Connection {
         stream: Stream::Tls(Box::new(stream)),
@@ -206,24 +238,22 @@ pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
     })
 }
 
-async fn resolve(config: &ClientConfig) -> Result<Vec<SocketAddr>, NetError> {
-    let host = config.host.trim();
+async fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, NetError> {
+    let host = host.trim();
     let unbracketed = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     if let Ok(ip) = unbracketed.parse() {
-        return Ok(vec![SocketAddr::new(ip, config.port)]);
+        return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let lookup = async_net::resolve((unbracketed, config.port));
-    let addrs = with_timeout(lookup, config.connect_timeout, || {
-        format!("resolving {host}")
-    })
-    .await?
-    .map_err(|error| NetError::ResolveFailed {
-        host: host.to_string(),
-        detail: resolve_detail(&error),
-    })?;
+    let lookup = async_net::resolve((unbracketed, port));
+    let addrs = with_timeout(lookup, timeout, || format!("resolving {host}"))
+        .await?
+        .map_err(|error| NetError::ResolveFailed {
+            host: host.to_string(),
+            detail: resolve_detail(&error),
+        })?;
     if addrs.is_empty() {
         return Err(NetError::ResolveFailed {
             host: host.to_string(),

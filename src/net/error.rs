@@ -29,6 +29,50 @@ pub mod exit {
     /// With --fail, an HTTP status of 400 or more.
     pub const HTTP_STATUS: u8 = 22;
     pub const TOO_MANY_REDIRECTS: u8 = 47;
+    pub const COULD_NOT_RESOLVE_PROXY: u8 = 5;
+    /// curl: "write error", for the body's destination.
+    pub const WRITE_FAILED: u8 = 23;
+}
+
+/// What went wrong with a forward proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxyProblem {
+    Unresolved(String),
+    Refused,
+    Unreachable(String),
+    TimedOut(std::time::Duration),
+    /// 407: the proxy wants credentials (or refused the ones given).
+    NeedsCredentials {
+        given: bool,
+    },
+    /// It answered `CONNECT` with something other than 2xx.
+    Status {
+        status: u16,
+        reason: String,
+    },
+    /// It closed or answered something that is not HTTP.
+    Broken(String),
+}
+
+impl std::fmt::Display for ProxyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyProblem::Unresolved(detail) => write!(f, "could not be resolved: {detail}"),
+            ProxyProblem::Refused => f.write_str("refused the connection"),
+            ProxyProblem::Unreachable(detail) => write!(f, "cannot be reached: {detail}"),
+            ProxyProblem::TimedOut(after) => write!(f, "did not answer within {}", seconds(*after)),
+            ProxyProblem::NeedsCredentials { given: false } => {
+                f.write_str("asks for credentials (407 Proxy Authentication Required)")
+            }
+            ProxyProblem::NeedsCredentials { given: true } => {
+                f.write_str("refused the credentials given (407 Proxy Authentication Required)")
+            }
+            ProxyProblem::Status { status, reason } => {
+                write!(f, "refused the tunnel: {status} {reason}")
+            }
+            ProxyProblem::Broken(detail) => f.write_str(detail),
+        }
+    }
 }
 
 /// Why a server's certificate was not accepted.
@@ -146,6 +190,36 @@ pub enum NetError {
         saved: Vec<String>,
     },
 
+    #[error("the proxy {proxy} {problem}")]
+    ProxyFailed {
+        /// `host:port`.
+        proxy: String,
+        problem: ProxyProblem,
+    },
+
+    #[error("cannot write the body to {target}: {source}")]
+    WriteFailed {
+        /// A file's path, or "standard output".
+        target: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A failure after part of the body had been written out.
+    #[error("{cause}; {} of the body had arrived and {} written to {target}", bytes(*arrived), if *arrived == 1 { "was" } else { "were" })]
+    Interrupted {
+        cause: Box<NetError>,
+        arrived: u64,
+        target: String,
+    },
+
+    #[error("the body is binary, which can garble a terminal")]
+    BinaryToTerminal,
+
+    /// A failure the user asked not to be told about (`-s`): only its exit code remains.
+    #[error("")]
+    Silent { code: u8 },
+
     #[error("{action}: {source}")]
     Io {
         /// What was being done, e.g. "cannot listen on 127.0.0.1:1234".
@@ -246,6 +320,23 @@ impl NetError {
             NetError::UnknownPreset { .. } => {
                 "Use one of the saved names (they are case-sensitive).".into()
             }
+            NetError::ProxyFailed { problem, .. } => match problem {
+                ProxyProblem::NeedsCredentials { .. } => {
+                    "Give the proxy's user and password in its URL, like http://user:pass@proxy:3128.".into()
+                }
+                ProxyProblem::Status { .. } => {
+                    "The proxy does not allow this destination; ask its administrator, or bypass it (--noproxy).".into()
+                }
+                _ => "Check the proxy's address (-x, or http_proxy / https_proxy), or go direct (--noproxy '*').".into(),
+            },
+            NetError::WriteFailed { .. } => {
+                "Check that the disk has room and the file can be written.".into()
+            }
+            NetError::BinaryToTerminal => {
+                "Save it with -o FILE, or write it here anyway with -o -.".into()
+            }
+            NetError::Silent { .. } => String::new(),
+            NetError::Interrupted { cause, .. } => cause.hint(),
             NetError::Io { .. } => "Check the address and the system's limits, then try again.".into(),
         }
     }
@@ -272,6 +363,15 @@ impl NetError {
             | NetError::TooManyRedirects { .. }
             | NetError::InsecureRedirect { .. } => exit::TOO_MANY_REDIRECTS,
             NetError::HttpStatus { .. } => exit::HTTP_STATUS,
+            NetError::ProxyFailed { problem, .. } => match problem {
+                ProxyProblem::Unresolved(_) => exit::COULD_NOT_RESOLVE_PROXY,
+                ProxyProblem::Refused | ProxyProblem::Unreachable(_) => exit::COULD_NOT_CONNECT,
+                ProxyProblem::TimedOut(_) => exit::TIMED_OUT,
+                _ => exit::RECEIVE_FAILED,
+            },
+            NetError::WriteFailed { .. } | NetError::BinaryToTerminal => exit::WRITE_FAILED,
+            NetError::Silent { code } => *code,
+            NetError::Interrupted { cause, .. } => cause.exit_code(),
             NetError::Io { .. } => exit::OTHER,
         }
     }
@@ -346,6 +446,14 @@ fn saved_names(kind: &crate::config::PresetKind, saved: &[String]) -> String {
     }
     let names: Vec<String> = saved.iter().map(|name| format!("`{name}`")).collect();
     format!("the saved {kind} presets are {}", names.join(", "))
+}
+
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// A duration as people say it: `500 ms`, `5 s`, `1.5 s`.

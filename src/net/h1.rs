@@ -42,6 +42,11 @@ fn find<'a>(headers: &'a [Header], name: &str) -> impl Iterator<Item = &'a Heade
         .filter(move |h| h.name.eq_ignore_ascii_case(name))
 }
 
+/// The first header of this name, in any case.
+pub fn header<'a>(headers: &'a [Header], name: &str) -> Option<&'a Header> {
+    find(headers, name).next()
+}
+
 fn has_token(headers: &[Header], name: &str, token: &str) -> bool {
     find(headers, name).any(|h| {
         h.value_text()
@@ -107,6 +112,13 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(head_window(buf)).map_err(head_error)? {
+        // Three digits, but not a status: 1xx to 9xx are, whatever the server means by them.
+        httparse::Status::Complete(_) if response.code.is_some_and(|code| code < 100) => {
+            Err(FramingError::Malformed(format!(
+                "status {:03} is not a status code (100 to 999)",
+                response.code.unwrap_or(0)
+            )))
+        }
         httparse::Status::Complete(len) => Ok(Some((
             ResponseHead {
                 minor_version: response.version.unwrap_or(1),
@@ -206,17 +218,22 @@ pub fn keeps_alive(minor_version: u8, headers: &[Header]) -> bool {
 }
 
 /// A request head: request line, `Host`, the given headers, and `Content-Length` when there
-/// is a body (or the method expects one).
+/// is a body (or the method expects one). `Host`, `User-Agent` and `Accept` are added unless
+/// given or `omitted`.
 pub fn encode_request_head(
     method: &str,
     target: &str,
     host: &str,
     headers: &[(String, String)],
+    omitted: &[String],
     body_len: Option<u64>,
 ) -> Vec<u8> {
     let mut head = String::with_capacity(256);
     let _ = write!(head, "{method} {target} HTTP/1.1\r\n");
-    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let given = |name: &str| {
+        headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+            || omitted.iter().any(|n| n.eq_ignore_ascii_case(name))
+    };
     if !given("host") {
         let _ = write!(head, "Host: {host}\r\n");
     }

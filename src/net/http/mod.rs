@@ -1,0 +1,357 @@
+//! HTTP requests: surf is the request API, on a backend of our own (async-net, futures-rustls,
+//! the framing in `h1`). The backend gives what surf's bundled ones do not: one deadline over
+//! the whole exchange, bodies streamed to the caller as they arrive, timing phases, forward
+//! proxies, and HTTP/1.0 responses.
+
+mod backend;
+pub mod proxy;
+mod redirect;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use surf::Url;
+
+use self::backend::{Backend, ExchangeInfo};
+use self::proxy::{ProxyRoutes, ProxySettings};
+use self::redirect::{FollowRedirects, RedirectChain};
+use super::client::{self, DEFAULT_CONNECT_TIMEOUT};
+use super::error::NetError;
+use super::h1::ResponseHead;
+use super::tls::TlsOptions;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// What the window keeps of a body to show; the command line keeps none and writes it all.
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Over the whole exchange: connecting, redirects, and the body. `Duration::MAX` for none.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Body bytes kept in the response; the rest still reaches the watcher and is counted.
+    pub max_body: usize,
+    /// Redirects followed; 0 returns the redirect itself.
+    pub max_redirects: usize,
+    /// Follow a redirect from https to plain http (off: it would expose the request).
+    pub allow_insecure_redirects: bool,
+    pub tls: TlsOptions,
+    pub proxy: ProxySettings,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            allow_insecure_redirects: false,
+            tls: TlsOptions::default(),
+            proxy: ProxySettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    /// Headers netdeck adds by itself (`Host`, `User-Agent`, `Accept`) not to send, as
+    /// curl's `-H 'Name:'`.
+    pub omitted: Vec<String>,
+    pub body: Vec<u8>,
+}
+
+/// How long each phase of the last exchange took. A reused connection has no DNS, connect
+/// or TLS time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub dns: Duration,
+    pub connect: Duration,
+    pub tls: Option<Duration>,
+    /// Writing the request.
+    pub send: Duration,
+    /// From the request sent to the first byte of the answer.
+    pub wait: Duration,
+    /// Reading the rest of the answer.
+    pub receive: Duration,
+    /// Everything, redirects included.
+    pub total: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    /// As the server sent them: any code from 100 to 999, and its own reason phrase.
+    pub status: u16,
+    pub reason: String,
+    /// "HTTP/1.0" or "HTTP/1.1".
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    /// At most `max_body` bytes.
+    pub body: Vec<u8>,
+    /// Every body byte received, kept or not.
+    pub body_bytes: u64,
+    pub truncated: bool,
+    pub timings: Timings,
+    /// The URL that answered, after redirects.
+    pub url: Url,
+    pub redirects: Vec<Url>,
+    pub peer: SocketAddr,
+    pub reused_connection: bool,
+}
+
+/// Follows an exchange as it happens: every request head sent, every answer's head, and the
+/// last answer's body as it arrives. The command line prints and writes through it; the
+/// window counts progress.
+pub trait Watcher: Send + Sync {
+    /// A request head, as written.
+    fn request_sent(&self, _head: &[u8]) {}
+    /// An answer's head; `last` is false for a redirect that will be followed. An error
+    /// stops the exchange.
+    fn answer_head(&self, _head: &ResponseHead, _last: bool) -> Result<(), NetError> {
+        Ok(())
+    }
+    /// The next bytes of the last answer's body; `total` counts all of them so far. An
+    /// error stops the exchange.
+    fn body(&self, _bytes: &[u8], _total: u64) -> Result<(), NetError> {
+        Ok(())
+    }
+}
+
+/// A watcher as it travels with a request through surf.
+#[derive(Clone)]
+struct Watch(Arc<dyn Watcher>);
+
+/// `HttpRequest::omitted`, as it travels with a request through surf.
+#[derive(Clone)]
+struct Omitted(Vec<String>);
+
+/// A surf client on netdeck's backend; keeps connections alive between requests.
+pub struct HttpSession {
+    client: surf::Client,
+    options: HttpOptions,
+}
+
+impl HttpSession {
+    /// Fails only on proxy settings that cannot be used.
+    pub fn new(options: HttpOptions) -> Result<Self, NetError> {
+        let backend = Backend::new(options.clone(), ProxyRoutes::new(&options.proxy)?);
+        let client = surf::Client::with_http_client(backend).with(FollowRedirects {
+            max: options.max_redirects,
+            allow_insecure: options.allow_insecure_redirects,
+        });
+        Ok(HttpSession { client, options })
+    }
+
+    /// Sends the request and reads the answer, all within the deadline.
+    pub async fn send(
+        &self,
+        request: &HttpRequest,
+        watcher: Option<Arc<dyn Watcher>>,
+    ) -> Result<HttpResponse, NetError> {
+        let started = Instant::now();
+        let method: surf::http::Method = request.method.parse().map_err(|_| {
+            NetError::invalid(
+                "method",
+                format!("`{}` is not an HTTP method", request.method),
+            )
+        })?;
+        let (url, credentials) = without_credentials(&request.url);
+        let mut surf_request = surf::Request::new(method, url.clone());
+        for (name, value) in &request.headers {
+            surf_request.append_header(name.as_str(), value.as_str());
+        }
+        // `user:pass@` in the URL, as curl: Basic, unless an Authorization header is given.
+        if let Some(credentials) = credentials
+            && surf_request.header("authorization").is_none()
+        {
+            surf_request.insert_header("authorization", credentials);
+        }
+        if !request.body.is_empty() {
+            surf_request.set_body(request.body.clone());
+        }
+        if let Some(watcher) = watcher {
+            surf_request.set_ext(Watch(watcher));
+        }
+        surf_request.set_ext(Omitted(request.omitted.clone()));
+        let what = || format!("{} {}", request.method, url);
+        let mut response =
+            client::with_timeout(self.client.send(surf_request), self.options.timeout, what)
+                .await?
+                .map_err(from_surf)?;
+        let body = response.body_bytes().await.map_err(from_surf)?;
+        let info = response
+            .ext::<ExchangeInfo>()
+            .cloned()
+            .expect("the backend describes every response");
+        let redirects = response
+            .ext::<RedirectChain>()
+            .cloned()
+            .unwrap_or_default()
+            .0;
+        Ok(HttpResponse {
+            status: info.head.status,
+            reason: info.head.reason.clone(),
+            version: format!("HTTP/1.{}", info.head.minor_version),
+            headers: info
+                .head
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value_text()))
+                .collect(),
+            body,
+            body_bytes: info.body_bytes,
+            truncated: info.truncated,
+            timings: Timings {
+                total: started.elapsed(),
+                ..info.timings
+            },
+            url: redirects.last().cloned().unwrap_or(url),
+            redirects,
+            peer: info.peer,
+            reused_connection: info.reused,
+        })
+    }
+}
+
+/// The URL without `user:pass@`, and those credentials as a Basic authorization.
+fn without_credentials(url: &Url) -> (Url, Option<String>) {
+    if url.username().is_empty() && url.password().is_none() {
+        return (url.clone(), None);
+    }
+    let credentials = proxy::basic_authorization(
+        &proxy::percent_decode(url.username()),
+        &proxy::percent_decode(url.password().unwrap_or("")),
+    );
+    let mut bare = url.clone();
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    (bare, Some(credentials))
+}
+
+/// Our errors travel through surf inside its error type; take them out again.
+fn from_surf(error: surf::Error) -> NetError {
+    match error.into_inner().downcast::<NetError>() {
+        Ok(error) => error,
+        Err(other) => NetError::BadResponse {
+            host: String::new(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn to_surf(error: NetError) -> surf::Error {
+    surf::Error::new(surf::StatusCode::BadGateway, error)
+}
+
+/// A URL to request: http or https, with a host.
+pub fn parse_url(text: &str) -> Result<Url, NetError> {
+    let text = text.trim();
+    let bad = |problem: String| NetError::BadUrl {
+        url: text.to_string(),
+        problem,
+    };
+    if text.is_empty() {
+        return Err(NetError::BadUrl {
+            url: "\"\"".into(),
+            problem: "a URL is needed, like http://127.0.0.1:8080/".into(),
+        });
+    }
+    if !text.contains("://") {
+        return Err(bad(format!("no scheme; did you mean http://{text} ?")));
+    }
+    let url = Url::parse(text).map_err(|error| bad(format!("not a valid URL ({error})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "the scheme `{}` is not supported; use http:// or https://",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    Ok(url)
+}
+
+/// An HTTP method, upper-cased: one of [`METHODS`].
+pub fn parse_method(text: &str) -> Result<String, NetError> {
+    let method = text.trim().to_ascii_uppercase();
+    if METHODS.contains(&method.as_str()) {
+        Ok(method)
+    } else {
+        Err(NetError::invalid(
+            "method",
+            format!("`{}` is not one of {}", text.trim(), METHODS.join(", ")),
+        ))
+    }
+}
+
+/// A header as `Name: value`.
+pub fn parse_header(text: &str) -> Result<(String, String), NetError> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{text}` has no colon; write it as Name: value"),
+        ));
+    };
+    let name = name.trim_matches([' ', '\t']);
+    if name.is_empty() {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{text}` has no name before the colon"),
+        ));
+    }
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(is_token) {
+        return Err(NetError::invalid(
+            "header",
+            format!("`{name}` is not a header name (letters, digits and - only)"),
+        ));
+    }
+    let value = value.trim();
+    if !value.is_ascii() {
+        return Err(NetError::invalid(
+            "header",
+            format!(
+                "the value of {name} has characters outside ASCII, which HTTP headers cannot carry"
+            ),
+        ));
+    }
+    if value.chars().any(|c| c == '\r' || c == '\n') {
+        return Err(NetError::invalid(
+            "header",
+            format!("the value of {name} contains a line break"),
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Checks a JSON body before it is sent; the error says where it goes wrong.
+pub fn check_json(text: &str) -> Result<(), NetError> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|_| ())
+        .map_err(|error| {
+            NetError::invalid(
+                "json",
+                format!(
+                    "invalid JSON at line {} column {}: {}",
+                    error.line(),
+                    error.column(),
+                    json_problem(&error)
+                ),
+            )
+        })
+}
+
+fn json_problem(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}

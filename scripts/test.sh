@@ -9,6 +9,8 @@ packages=(
   fontconfig fonts-dejavu-core
   # A real X server and the client libraries winit loads, for the real-window tests.
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
+  # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.
+  nginx-light tinyproxy
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -257,6 +257,76 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
         "json: invalid JSON at line 1 column 5: EOF while parsing a list",
     ),
     (
+        &[
+            "http",
+            "http://127.0.0.1:9/",
+            "-d",
+            "@/nonexistent/missing-file",
+        ],
+        2,
+        "data: cannot read /nonexistent/missing-file: no such file",
+    ),
+    (
+        &[
+            "http",
+            "http://127.0.0.1:9/",
+            "--json",
+            "@/nonexistent/missing.json",
+        ],
+        2,
+        "json: cannot read /nonexistent/missing.json: no such file",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-x", "http://:3128"],
+        2,
+        "proxy: `http://:3128`: not a proxy URL (empty host)",
+    ),
+    (
+        &[
+            "http",
+            "http://127.0.0.1:9/",
+            "-x",
+            "socks5://127.0.0.1:1080",
+        ],
+        2,
+        "proxy: `socks5://127.0.0.1:1080`: socks5:// proxies are not supported; use an http:// proxy",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-F", "novalue"],
+        2,
+        "form: `novalue` is not a form field; write it as name=value or name=@file",
+    ),
+    (
+        &[
+            "http",
+            "http://127.0.0.1:9/",
+            "-F",
+            "upload=@/nonexistent/file.bin",
+        ],
+        2,
+        "form: cannot read /nonexistent/file.bin: no such file",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-w", "%{nope}"],
+        2,
+        "write-out: unknown variable %{nope}; known: http_code, response_code, http_version, time_namelookup, time_connect, time_appconnect, time_pretransfer, time_starttransfer, time_total, size_download, speed_download, url_effective, num_redirects, content_type, remote_ip, remote_port",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-o", "/nonexistent/out.bin"],
+        2,
+        "output: the folder /nonexistent does not exist",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "-O"],
+        2,
+        "remote-name: http://127.0.0.1:9/ has no file name to save as; give one with -o FILE",
+    ),
+    (
+        &["http", "http://127.0.0.1:9/", "--retry", "-1"],
+        2,
+        "retry: `-1` is not a count (0 or more)",
+    ),
+    (
         &["http", "http://127.0.0.1:9/", "--timeout", "-1"],
         2,
         "timeout: `-1` is not a number of seconds (more than 0, at most 86400)",

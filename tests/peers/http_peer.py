@@ -137,6 +137,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/redirect/hops/"):
             left = int(path.rsplit("/", 1)[1])
             self.redirect(302, f"/redirect/hops/{left - 1}" if left > 1 else "/target")
+        elif path.startswith("/status/"):
+            # Any three digits with any reason, as odd servers send them.
+            code = path.rsplit("/", 1)[1]
+            reason = self.headers.get("X-Reason", "Whatever It Says")
+            self.wfile.write(
+                f"HTTP/1.1 {code} {reason}\r\nContent-Length: 3\r\n\r\nodd".encode()
+            )
+        elif path == "/stall":
+            # Part of the body, then nothing.
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"only ten b")
+            self.wfile.flush()
+            time.sleep(60)
+        elif path == "/echo":
+            # The request as the server read it: method, content type, then the body.
+            described = f"{self.command}\n{self.headers.get('Content-Type') or '-'}\n\n".encode()
+            self.send_body(200, described + body)
+        elif path == "/headers":
+            self.send_body(200, str(self.headers).encode())
+        elif path == "/flaky":
+            # 503 the first time each key is asked for, then 200.
+            key = self.path.split("key=")[1]
+            seen = self.server.flaky.setdefault(key, 0)
+            self.server.flaky[key] = seen + 1
+            if seen == 0:
+                self.send_body(503, b"busy", extra=[("Retry-After", "1")])
+            else:
+                self.send_body(200, b"ready")
         else:
             self.send_body(404, b"no such route")
 
@@ -146,6 +176,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.flaky = {}
     if len(sys.argv) == 3:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[1], sys.argv[2])

@@ -1,0 +1,501 @@
+//! `netdeck http` as a curl user drives it, against servers netdeck did not write: nginx for
+//! files of any size, tinyproxy as the forward proxy, Python for what they cannot do (odd
+//! statuses, a server that stalls, a request echoed back).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+
+use common::servers::{Nginx, Tinyproxy};
+use common::{Peer, Pki, TempDir, netdeck};
+use netdeck::net::http::{HttpOptions, HttpRequest, HttpSession, parse_url};
+
+/// Bytes that differ everywhere, so a shifted or repeated block shows.
+fn pattern(len: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `netdeck http ARGS` with a closed port as the only proxy in the environment, so nothing
+/// here can reach a proxy by accident; returns (exit code, stdout, stderr).
+fn http(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let mut full = vec!["http"];
+    full.extend_from_slice(args);
+    let output = netdeck(&full)
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("netdeck runs");
+    (
+        output.status.code().expect("exited"),
+        output.stdout,
+        text(&output.stderr),
+    )
+}
+
+#[test]
+fn any_status_from_100_to_999_arrives_with_the_servers_reason() {
+    let peer = Peer::http(&[]);
+    for code in ["444", "499", "520", "599", "299", "999", "418"] {
+        let url = format!("http://{}/status/{code}", peer.addr);
+        let (exit, out, err) = http(&["-i", "-H", "X-Reason: Odd Reason Here", &url]);
+        assert_eq!(exit, 0, "{code}: {err}");
+        let out = text(&out);
+        assert!(
+            out.starts_with(&format!("HTTP/1.1 {code} Odd Reason Here\r\n")),
+            "{code}: {out}"
+        );
+        assert!(out.ends_with("\r\n\r\nodd"), "{code}: {out}");
+    }
+    // The library, as the window uses it, keeps the code and the reason too.
+    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let request = HttpRequest {
+        method: "GET".into(),
+        url: parse_url(&format!("http://{}/status/599", peer.addr)).unwrap(),
+        headers: vec![("X-Reason".into(), "Network Connect Timeout Error".into())],
+        omitted: Vec::new(),
+        body: Vec::new(),
+    };
+    let response = smol::block_on(session.send(&request, None)).unwrap();
+    assert_eq!(response.status, 599);
+    assert_eq!(response.reason, "Network Connect Timeout Error");
+    assert_eq!(response.body, b"odd");
+}
+
+#[test]
+fn a_status_that_is_not_three_digits_from_100_is_a_bad_answer() {
+    let peer = Peer::http(&[]);
+    let (exit, _, err) = http(&[&format!("http://{}/status/099", peer.addr)]);
+    assert_eq!(exit, 8, "{err}");
+    assert!(err.contains("status 099 is not a status code"), "{err}");
+}
+
+#[test]
+fn files_from_nginx_arrive_whole_however_large() {
+    let small = pattern(1024);
+    let medium = pattern(5 * 1024 * 1024);
+    let large = pattern(200 * 1024 * 1024);
+    let nginx = Nginx::start(
+        &[
+            ("1k.bin", &small),
+            ("5m.bin", &medium),
+            ("200m.bin", &large),
+        ],
+        false,
+        "",
+    );
+    let (exit, out, err) = http(&[&nginx.url("/1k.bin")]);
+    assert_eq!((exit, out.len()), (0, small.len()), "{err}");
+    assert!(out == small);
+    let (exit, out, err) = http(&[&nginx.url("/5m.bin")]);
+    assert_eq!((exit, out.len()), (0, medium.len()), "{err}");
+    assert!(out == medium);
+    // Far over what the window keeps (10 MiB): written whole, nothing cut.
+    let dir = TempDir::new("download");
+    let file = dir.join("200m.bin");
+    let (exit, out, err) = http(&["-o", file.to_str().unwrap(), &nginx.url("/200m.bin")]);
+    assert_eq!(exit, 0, "{err}");
+    assert!(out.is_empty());
+    assert!(err.is_empty(), "{err}");
+    let written = std::fs::read(&file).unwrap();
+    assert_eq!(written.len(), large.len());
+    assert!(written == large);
+}
+
+#[test]
+fn dash_o_upper_names_the_file_after_the_url() {
+    let body = pattern(3000);
+    let nginx = Nginx::start(&[("report.bin", &body)], false, "");
+    let dir = TempDir::new("remote-name");
+    let status = netdeck(&["http", "-O", &nginx.url("/report.bin")])
+        .current_dir(&dir.path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read(dir.join("report.bin")).unwrap() == body);
+}
+
+#[test]
+fn a_full_disk_is_error_23_naming_where_the_body_went() {
+    let nginx = Nginx::start(&[("5m.bin", &pattern(5 * 1024 * 1024))], false, "");
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let output = netdeck(&["http", &nginx.url("/5m.bin")])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(23), "{err}");
+    assert!(
+        err.starts_with(
+            "netdeck: cannot write the body to standard output: No space left on device"
+        ),
+        "{err}"
+    );
+    let (exit, _, err) = http(&["-o", "/dev/full", &nginx.url("/5m.bin")]);
+    assert_eq!(exit, 23, "{err}");
+    assert!(
+        err.starts_with("netdeck: cannot write the body to /dev/full"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_body_cut_short_keeps_what_arrived_and_says_how_much() {
+    let peer = Peer::http(&[]);
+    let (exit, out, err) = http(&["--timeout", "1", &format!("http://{}/stall", peer.addr)]);
+    assert_eq!(exit, 28, "{err}");
+    assert_eq!(out, b"only ten b");
+    assert!(
+        err.lines().next().unwrap().ends_with(
+            "timed out after 1 s; 10 bytes of the body had arrived and were written to standard output"
+        ),
+        "{err}"
+    );
+    let (exit, out, err) = http(&[&format!("http://{}/short", peer.addr)]);
+    assert_eq!(exit, 18, "{err}");
+    assert_eq!(out, b"only ten b");
+    assert!(err.contains("10 bytes of the body had arrived"), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let nginx = Nginx::start(&[("5m.bin", &pattern(5 * 1024 * 1024))], false, "");
+    let mut child = netdeck(&["http", &nginx.url("/5m.bin")]).spawn().unwrap();
+    let mut first = [0u8; 10];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), "");
+}
+
+#[test]
+fn plain_http_goes_through_the_proxy_given_or_in_the_environment() {
+    let nginx = Nginx::start(&[("a.txt", b"through")], false, "");
+    let proxy = Tinyproxy::start(None);
+    let via_proxy = |out: &[u8]| text(out).contains("Via: 1.1 ") && text(out).contains("tinyproxy");
+    let (exit, out, err) = http(&["-i", "-x", &proxy.url(), &nginx.url("/a.txt")]);
+    assert_eq!(exit, 0, "{err}");
+    assert!(via_proxy(&out), "{}", text(&out));
+    assert!(text(&out).ends_with("through"));
+
+    let from_environment = |extra: &[(&str, &str)], args: &[&str]| {
+        let mut command = netdeck(&["http", "-i", &nginx.url("/a.txt")]);
+        command.args(args).env("http_proxy", proxy.url());
+        command.env_remove("NO_PROXY").env_remove("no_proxy");
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        output.stdout
+    };
+    assert!(via_proxy(&from_environment(&[], &[])));
+    // NO_PROXY and --noproxy send it straight to the server.
+    assert!(!via_proxy(&from_environment(
+        &[("NO_PROXY", "localhost,127.0.0.1")],
+        &[]
+    )));
+    assert!(!via_proxy(&from_environment(
+        &[("no_proxy", "127.0.0.0/8")],
+        &[]
+    )));
+    assert!(!via_proxy(&from_environment(&[], &["--noproxy", "*"])));
+}
+
+#[test]
+fn https_goes_through_a_connect_tunnel_and_is_verified_as_usual() {
+    let pki = Pki::new(&["127.0.0.1"], true);
+    let nginx = Nginx::start(
+        &[("a.txt", b"tunnelled")],
+        true,
+        &format!(
+            "ssl_certificate {}; ssl_certificate_key {};",
+            pki.cert_path, pki.key_path
+        ),
+    );
+    let url = format!("https://{}/a.txt", nginx.addr);
+    let proxy = Tinyproxy::start(Some(("lab", "s3cret")));
+    let with_credentials = format!("http://lab:s3cret@{}", proxy.addr);
+    let (exit, out, err) = http(&["--cacert", &pki.ca_pem_path, "-x", &with_credentials, &url]);
+    assert_eq!(exit, 0, "{err}");
+    assert_eq!(out, b"tunnelled");
+    // The certificate is the server's, checked through the tunnel.
+    let (exit, _, err) = http(&["-x", &with_credentials, &url]);
+    assert_eq!(exit, 60, "{err}");
+    // Without credentials the proxy answers 407, and the error says so.
+    let (exit, _, err) = http(&["--cacert", &pki.ca_pem_path, "-x", &proxy.url(), &url]);
+    assert_eq!(exit, 56, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "netdeck: the proxy {} asks for credentials (407 Proxy Authentication Required)",
+            proxy.addr
+        )),
+        "{err}"
+    );
+    // Plain http through the same proxy: its 407 is an error too.
+    let (exit, _, err) = http(&["-x", &proxy.url(), &format!("http://{}/", nginx.addr)]);
+    assert_eq!(exit, 56, "{err}");
+    assert!(err.contains("407"), "{err}");
+}
+
+#[test]
+fn a_proxy_that_is_not_there_is_named_in_the_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (exit, _, err) = http(&["-x", &format!("http://{closed}"), "http://127.0.0.1:9/"]);
+    assert_eq!(exit, 7, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "netdeck: the proxy {closed} refused the connection"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn bodies_are_sent_as_curl_sends_them() {
+    let peer = Peer::http(&[]);
+    let echo = format!("http://{}/echo", peer.addr);
+    let dir = TempDir::new("bodies");
+    let file = dir.join("body.txt");
+    std::fs::write(&file, "line one\r\nline two\n").unwrap();
+    let at_file = format!("@{}", file.display());
+
+    let (_, out, _) = http(&["-d", "a=1", "-d", "b=2", &echo]);
+    assert_eq!(
+        text(&out),
+        "POST\napplication/x-www-form-urlencoded\n\na=1&b=2"
+    );
+    let (_, out, _) = http(&["-d", &at_file, &echo]);
+    assert_eq!(
+        text(&out),
+        "POST\napplication/x-www-form-urlencoded\n\nline oneline two"
+    );
+    let (_, out, _) = http(&[
+        "--data-binary",
+        &at_file,
+        "-H",
+        "Content-Type: text/plain",
+        &echo,
+    ]);
+    assert_eq!(text(&out), "POST\ntext/plain\n\nline one\r\nline two\n");
+    let (_, out, _) = http(&["--data-urlencode", "q=a b&c/é", &echo]);
+    assert_eq!(
+        text(&out),
+        "POST\napplication/x-www-form-urlencoded\n\nq=a%20b%26c%2F%C3%A9"
+    );
+    let (_, out, _) = http(&["-X", "PUT", "--json", r#"{"on": true}"#, &echo]);
+    assert_eq!(text(&out), "PUT\napplication/json\n\n{\"on\": true}");
+
+    // Standard input, however large: past the 128 KiB an argument can hold.
+    let big = "x".repeat(300_000);
+    let mut child = netdeck(&["http", "--data-binary", "@-", &echo])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(big.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert!(text(&output.stdout).ends_with(&format!("\n\n{big}")));
+}
+
+#[test]
+fn form_fields_and_files_go_as_multipart() {
+    let peer = Peer::http(&[]);
+    let dir = TempDir::new("multipart");
+    let file = dir.join("reading.csv");
+    std::fs::write(&file, "t,21.5\n").unwrap();
+    let (exit, out, err) = http(&[
+        "-F",
+        "sensor=hall",
+        "-F",
+        &format!("data=@{};type=text/csv", file.display()),
+        &format!("http://{}/echo", peer.addr),
+    ]);
+    assert_eq!(exit, 0, "{err}");
+    let out = text(&out);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("POST"));
+    let content_type = lines.next().unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .unwrap_or_else(|| panic!("{content_type}"));
+    let body = out.split_once("\n\n").unwrap().1;
+    assert_eq!(
+        body,
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"sensor\"\r\n\r\nhall\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"data\"; filename=\"reading.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\nt,21.5\n\r\n--{boundary}--\r\n"
+        )
+    );
+}
+
+#[test]
+fn credentials_from_dash_u_or_the_url_are_sent_as_basic() {
+    let peer = Peer::http(&[]);
+    let (_, out, _) = http(&[
+        "-u",
+        "user:pass",
+        &format!("http://{}/authorization", peer.addr),
+    ]);
+    assert_eq!(text(&out), "Basic dXNlcjpwYXNz");
+    let (_, out, _) = http(&[&format!("http://user:pass@{}/authorization", peer.addr)]);
+    assert_eq!(text(&out), "Basic dXNlcjpwYXNz");
+    // Not to another origin on a redirect.
+    let (_, out, _) = http(&[&format!(
+        "http://user:pass@{}/redirect/other-origin",
+        peer.addr
+    )]);
+    assert_eq!(text(&out), "none");
+}
+
+#[test]
+fn curls_header_spellings_add_remove_and_empty_headers() {
+    let peer = Peer::http(&[]);
+    let url = format!("http://{}/headers", peer.addr);
+    let (_, out, _) = http(&[
+        "-A",
+        "bench-agent/2",
+        "-e",
+        "http://referrer.example/",
+        "-H",
+        "Accept:",
+        "-H",
+        "X-Empty;",
+        &url,
+    ]);
+    let out = text(&out);
+    assert!(out.contains("User-Agent: bench-agent/2\n"), "{out}");
+    assert!(out.contains("Referer: http://referrer.example/\n"), "{out}");
+    assert!(!out.contains("Accept:"), "{out}");
+    assert!(
+        out.contains("X-Empty: \n") || out.contains("X-Empty:\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn head_include_write_out_and_silent_work_as_in_curl() {
+    let nginx = Nginx::start(&[("a.txt", b"hello")], false, "");
+    let (exit, out, _) = http(&["-I", &nginx.url("/a.txt")]);
+    assert_eq!(exit, 0);
+    let out = text(&out);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.contains("Content-Length: 5\r\n"), "{out}");
+    assert!(out.ends_with("\r\n\r\n"), "{out}");
+    let (_, out, _) = http(&[
+        "-w",
+        "%{http_code} %{size_download} %{content_type} %{num_redirects}\\n",
+        "-o",
+        "/dev/null",
+        &nginx.url("/a.txt"),
+    ]);
+    assert_eq!(text(&out), "200 5 text/plain 0\n");
+    let (exit, out, err) = http(&["-s", "-f", &nginx.url("/missing")]);
+    assert_eq!((exit, out.as_slice(), err.as_str()), (22, &b""[..], ""));
+    let (exit, _, err) = http(&["-s", "-S", "-f", &nginx.url("/missing")]);
+    assert_eq!(exit, 22);
+    assert!(err.starts_with("netdeck: HTTP 404 Not Found"), "{err}");
+    let (exit, _, _) = http(&["--timeout", "0", &nginx.url("/a.txt")]);
+    assert_eq!(exit, 0);
+}
+
+#[test]
+fn verbose_shows_every_hops_heads() {
+    let peer = Peer::http(&[]);
+    let (exit, out, err) = http(&["-v", &format!("http://{}/redirect/absolute", peer.addr)]);
+    assert_eq!(exit, 0, "{err}");
+    assert_eq!(text(&out), "arrived");
+    assert!(err.contains("> GET /redirect/absolute HTTP/1.1\n"), "{err}");
+    assert!(
+        err.contains("< HTTP/1.0 302 Found\n") || err.contains("< HTTP/1.1 302 Found\n"),
+        "{err}"
+    );
+    assert!(err.contains("> GET /target HTTP/1.1\n"), "{err}");
+}
+
+#[test]
+fn retry_tries_again_after_a_transient_answer() {
+    let peer = Peer::http(&[]);
+    let (exit, out, err) = http(&["--retry", "2", &format!("http://{}/flaky?key=a", peer.addr)]);
+    assert_eq!(exit, 0, "{err}");
+    assert_eq!(text(&out), "ready");
+    assert!(
+        err.contains("the server answered 503; trying again in 1 s"),
+        "{err}"
+    );
+    // Without --retry the 503 is the answer.
+    let (exit, out, _) = http(&[&format!("http://{}/flaky?key=b", peer.addr)]);
+    assert_eq!((exit, text(&out).as_str()), (0, "busy"));
+}
+
+#[test]
+fn repeat_with_fail_exits_22_when_an_answer_is_an_error() {
+    let nginx = Nginx::start(&[("a.txt", b"hello")], false, "");
+    let (exit, out, _) = http(&["--repeat", "3", "--fail", &nginx.url("/missing")]);
+    assert_eq!(exit, 22);
+    assert!(text(&out).contains("status: 404 × 3"));
+    let (exit, _, _) = http(&["--repeat", "3", "--fail", &nginx.url("/a.txt")]);
+    assert_eq!(exit, 0);
+}
+
+#[test]
+fn a_binary_body_is_not_written_to_a_terminal_unless_asked() {
+    let peer = Peer::http(&[]);
+    let url = format!("http://{}/binary", peer.addr);
+    // A pseudo-terminal as standard output, as in an interactive shell.
+    let script = "import os, pty, subprocess, sys\n\
+         main, side = pty.openpty()\n\
+         code = subprocess.call([sys.argv[1], 'http'] + sys.argv[2:], stdout=side, stderr=subprocess.PIPE)\n\
+         os.close(side)\n\
+         shown = b''\n\
+         while True:\n\
+         \x20   try: chunk = os.read(main, 4096)\n\
+         \x20   except OSError: break\n\
+         \x20   if not chunk: break\n\
+         \x20   shown += chunk\n\
+         print(code, len(shown))\n";
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new("python3")
+            .args(["-c", script, env!("CARGO_BIN_EXE_netdeck")])
+            .args(args)
+            .output()
+            .unwrap();
+        text(&output.stdout).trim().to_string()
+    };
+    assert_eq!(run(&[&url]), "23 0");
+    let forced = run(&["-o", "-", &url]);
+    assert!(forced.starts_with("0 "), "{forced}");
+    assert_ne!(forced, "0 0");
+}

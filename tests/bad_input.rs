@@ -518,7 +518,7 @@ const PRESETS: &[(bool, &[&str], i32, &str, &str)] = &[
         true,
         &["connect", "--preset", "plain", "--insecure"],
         2,
-        "tls: --insecure and --cacert need TLS, which the preset leaves off; add --tls",
+        "tls: --insecure, --cacert, --cert and --tlsv1.x need TLS, which is off; add --tls",
         "Correct the value and try again.",
     ),
     (

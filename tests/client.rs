@@ -375,6 +375,7 @@ fn a_valid_chain_is_trusted_through_the_config_and_sni_names_the_host() {
             tls: Some(TlsOptions {
                 accept_invalid_certificates: false,
                 extra_roots: vec![pki.ca_der.clone()],
+                ..TlsOptions::default()
             }),
             ..ClientConfig::new("localhost", peer.addr.port())
         },
@@ -410,6 +411,7 @@ fn a_certificate_for_another_name_is_untrusted_and_says_which_host() {
         tls: Some(TlsOptions {
             accept_invalid_certificates: false,
             extra_roots: vec![pki.ca_der.clone()],
+            ..TlsOptions::default()
         }),
         ..config_for(peer.addr)
     });

@@ -351,6 +351,7 @@ fn https_with_an_untrusted_certificate_is_60_and_a_trusted_ca_gives_200() {
         tls: TlsOptions {
             accept_invalid_certificates: false,
             extra_roots: vec![pki.ca_der.clone()],
+            ..TlsOptions::default()
         },
         ..HttpOptions::default()
     })

@@ -65,6 +65,8 @@ pub struct ConnectArgs {
     /// With --tls: also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE", requires = "tls-source")]
     pub cacert: Option<String>,
+    #[command(flatten)]
+    pub tls_choices: super::TlsChoices,
     /// Start from the client preset NAME saved in the window: its host, port, TLS choice,
     /// payload and line ending. What is given here replaces the preset's value; --send and
     /// --hex replace its payload.
@@ -140,10 +142,10 @@ impl ConnectArgs {
             .map(|text| parse_seconds("timeout", text))
             .transpose()?;
         let tls_on = self.tls || saved.is_some_and(|s| s.tls);
-        if !tls_on && (self.insecure || self.cacert.is_some()) {
+        if !tls_on && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
             return Err(NetError::invalid(
                 "tls",
-                "--insecure and --cacert need TLS, which the preset leaves off; add --tls",
+                "--insecure, --cacert, --cert and --tlsv1.x need TLS, which is off; add --tls",
             ));
         }
         let tls = if tls_on {
@@ -151,10 +153,11 @@ impl ConnectArgs {
                 Some(path) => tls::load_pem_certificates(path)?,
                 None => Vec::new(),
             };
-            Some(TlsOptions {
+            Some(self.tls_choices.apply(TlsOptions {
                 accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
                 extra_roots,
-            })
+                ..TlsOptions::default()
+            })?)
         } else {
             None
         };

@@ -126,9 +126,11 @@ pub struct HttpArgs {
     /// Accept any certificate (self-signed, expired, other host). Testing only.
     #[arg(short = 'k', long)]
     pub insecure: bool,
-    /// Also trust the CA certificates in this PEM file.
+    /// Also trust the certificates in this PEM file: CAs, or the server's own certificate.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<String>,
+    #[command(flatten)]
+    pub tls_choices: super::TlsChoices,
     /// Go through this proxy (`http://[user:pass@]host:port`) instead of the one in
     /// http_proxy / https_proxy / ALL_PROXY.
     #[arg(short = 'x', long, value_name = "URL")]
@@ -243,13 +245,14 @@ impl HttpArgs {
             })?;
         }
         options.allow_insecure_redirects = self.allow_insecure_redirects;
-        options.tls = TlsOptions {
+        options.tls = self.tls_choices.apply(TlsOptions {
             accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
             extra_roots: match &self.cacert {
                 Some(path) => tls::load_pem_certificates(path)?,
                 None => Vec::new(),
             },
-        };
+            ..TlsOptions::default()
+        })?;
         options.proxy = ProxySettings {
             choice: match &self.proxy {
                 Some(proxy) => ProxyChoice::Given(proxy.clone()),

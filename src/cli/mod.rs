@@ -13,6 +13,7 @@ pub use serve::ServeArgs;
 
 use crate::config;
 use crate::net::NetError;
+use crate::net::tls::{self, TlsOptions, TlsVersion};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,6 +61,44 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
         CliCommand::Connect(args) => connect::run(args, matches),
         CliCommand::Http(args) => http::run(*args),
         CliCommand::Demo => demo::run(),
+    }
+}
+
+/// TLS choices `connect` and `http` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TlsChoices {
+    /// Show this client certificate (PEM) to servers that ask for one; its key comes from
+    /// --key, or from the same file.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<String>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<String>,
+    /// Accept TLS 1.2 or newer (the default).
+    #[arg(long = "tlsv1.2", conflicts_with = "tls13")]
+    pub tls12: bool,
+    /// Accept only TLS 1.3.
+    #[arg(long = "tlsv1.3")]
+    pub tls13: bool,
+}
+
+impl TlsChoices {
+    pub fn any(&self) -> bool {
+        self.cert.is_some() || self.tls12 || self.tls13
+    }
+
+    /// `options` with the client certificate and the oldest version chosen here.
+    pub fn apply(&self, mut options: TlsOptions) -> Result<TlsOptions, NetError> {
+        if let Some(cert) = &self.cert {
+            options.identity = Some(std::sync::Arc::new(tls::load_identity(
+                cert,
+                self.key.as_deref(),
+            )?));
+        }
+        if self.tls13 {
+            options.min_version = TlsVersion::V1_3;
+        }
+        Ok(options)
     }
 }
 

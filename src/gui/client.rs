@@ -322,7 +322,7 @@ fn config_from(adapter: &ClientAdapter) -> Result<ClientConfig, NetError> {
     Ok(ClientConfig {
         tls: adapter.get_tls().then(|| TlsOptions {
             accept_invalid_certificates: adapter.get_accept_invalid(),
-            extra_roots: Vec::new(),
+            ..TlsOptions::default()
         }),
         ..ClientConfig::new(host, port)
     })

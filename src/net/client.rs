@@ -56,6 +56,8 @@ pub struct TlsInfo {
     pub cipher: String,
     /// The certificate was not checked: the user accepted invalid certificates.
     pub unverified: bool,
+    /// The server's own certificate.
+    pub certificate: Option<tls::CertificateSummary>,
 }
 
 /// A connected socket, plain or TLS.
@@ -229,6 +231,10 @@ pub async fn finish_connecting(
             .map(|suite| format!("{:?}", suite.suite()))
             .unwrap_or_default(),
         unverified: tls.unverified,
+        certificate: session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| tls::summarize_certificate(leaf)),
     };
     Ok(Connection {
         stream: Stream::Tls(Box::new(stream)),

@@ -2,27 +2,56 @@
 //! translation of rustls failures into errors people can act on.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use futures_rustls::rustls::client::WebPkiServerVerifier;
 use futures_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
 use futures_rustls::rustls::crypto::{self, CryptoProvider, ring};
-use futures_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use futures_rustls::rustls::{
     self, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
 use super::error::{CertificateProblem, NetError};
 
-/// How the server's certificate is checked.
+/// How the server's certificate is checked, and what the client shows of itself.
 #[derive(Clone, Debug, Default)]
 pub struct TlsOptions {
     /// Accept any certificate. For testing against devices with self-signed certificates;
     /// the GUI shows a warning for as long as such a connection lives.
     pub accept_invalid_certificates: bool,
-    /// Authorities trusted besides the built-in web roots (DER).
+    /// Certificates trusted besides the built-in web roots and the system's store (DER): CAs,
+    /// or a server's own self-signed certificate, trusted as itself.
     pub extra_roots: Vec<CertificateDer<'static>>,
+    /// A client certificate, for servers that ask for one.
+    pub identity: Option<Arc<ClientIdentity>>,
+    /// The oldest protocol version accepted.
+    pub min_version: TlsVersion,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVersion {
+    #[default]
+    V1_2,
+    V1_3,
+}
+
+/// A client certificate chain and its private key.
+pub struct ClientIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ClientIdentity({} certificates, a key)",
+            self.chain.len()
+        )
+    }
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -31,26 +60,194 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// A rustls client configuration for these options.
 pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, NetError> {
+    let versions: &[&rustls::SupportedProtocolVersion] = match options.min_version {
+        TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        TlsVersion::V1_3 => &[&rustls::version::TLS13],
+    };
     let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|error| NetError::invalid("tls", error.to_string()))?;
-    let config = if options.accept_invalid_certificates {
+    let builder = if options.accept_invalid_certificates {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
-            .with_no_client_auth()
     } else {
+        let mut roots = trusted_roots().clone();
+        for root in &options.extra_roots {
+            // A self-signed server certificate may not make a root; it is still trusted as
+            // itself below.
+            if let Err(error) = roots.add(root.clone())
+                && webpki::EndEntityCert::try_from(root).is_err()
+            {
+                return Err(NetError::invalid(
+                    "cacert",
+                    format!("not a usable certificate: {error}"),
+                ));
+            }
+        }
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|error| NetError::invalid("cacert", error.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(TrustGivenCertificates {
+                verifier,
+                given: options.extra_roots.clone(),
+            }))
+    };
+    let config = match &options.identity {
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .map_err(|error| NetError::invalid("key", error.to_string()))?,
+        None => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
+/// The built-in web roots and the system's trust store, read once: `SSL_CERT_FILE` (else the
+/// usual bundle, where a CA installed on the device lands) and the files in `SSL_CERT_DIR`.
+fn trusted_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        for root in &options.extra_roots {
-            roots.add(root.clone()).map_err(|error| {
-                NetError::invalid("cacert", format!("not a usable CA certificate: {error}"))
-            })?;
+        let bundle = std::env::var_os("SSL_CERT_FILE")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                [
+                    "/etc/ssl/certs/ca-certificates.crt",
+                    "/etc/pki/tls/certs/ca-bundle.crt",
+                    "/etc/ssl/cert.pem",
+                ]
+                .iter()
+                .map(std::path::PathBuf::from)
+                .find(|path| path.is_file())
+            });
+        let mut files: Vec<std::path::PathBuf> = bundle.into_iter().collect();
+        if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
+            for dir in std::env::split_paths(&dirs) {
+                if let Ok(entries) = std::fs::read_dir(dir) {
+                    files.extend(entries.flatten().map(|entry| entry.path()));
+                }
+            }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        for file in files {
+            use rustls::pki_types::pem::PemObject;
+            if let Ok(certificates) = CertificateDer::pem_file_iter(&file) {
+                roots.add_parsable_certificates(certificates.flatten());
+            }
+        }
+        roots
+    })
+}
+
+/// The usual checks, and besides them a server certificate the user gave (`--cacert`)
+/// trusted as itself when it names the host, as OpenSSL and curl do with the self-signed CA
+/// certificates `openssl req -x509` makes.
+#[derive(Debug)]
+struct TrustGivenCertificates {
+    verifier: Arc<WebPkiServerVerifier>,
+    given: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for TrustGivenCertificates {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let checked = self.verifier.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match checked {
+            Err(error) if self.given.iter().any(|c| c.as_ref() == end_entity.as_ref()) => {
+                let certificate = webpki::EndEntityCert::try_from(end_entity).map_err(|_| error)?;
+                certificate
+                    .verify_is_valid_for_subject_name(server_name)
+                    .map_err(|_| {
+                        rustls::Error::InvalidCertificate(CertificateError::NotValidForName)
+                    })?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verifier.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verifier.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.verifier.supported_verify_schemes()
+    }
+}
+
+/// A client certificate from PEM files: the chain in `cert`, the key in `key` or, without
+/// it, in `cert` too. A key that does not belong to the certificate is refused here.
+pub fn load_identity(cert: &str, key_file: Option<&str>) -> Result<ClientIdentity, NetError> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| NetError::invalid("cert", format!("cannot read {cert}: {error}")))?;
+    if chain.is_empty() {
+        return Err(NetError::invalid(
+            "cert",
+            format!("{cert} holds no PEM certificate"),
+        ));
+    }
+    let key = match key_file {
+        Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
+            NetError::invalid(
+                "key",
+                format!("cannot read a private key from {path}: {error}"),
+            )
+        })?,
+        None => PrivateKeyDer::from_pem_file(cert).map_err(|_| {
+            NetError::invalid(
+                "cert",
+                format!("{cert} holds no private key; give it with --key FILE"),
+            )
+        })?,
     };
-    Ok(Arc::new(config))
+    let identity = ClientIdentity { chain, key };
+    // Whether the key belongs to the certificate, asked once here rather than at connect.
+    ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|error| NetError::invalid("tls", error.to_string()))?
+        .with_root_certificates(RootCertStore::empty())
+        .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+        .map_err(|_| {
+            NetError::invalid(
+                "key",
+                format!(
+                    "the key in {} does not belong to the certificate in {cert}",
+                    key_file.unwrap_or(cert)
+                ),
+            )
+        })?;
+    Ok(identity)
 }
 
 /// The name the certificate must match, and the SNI sent (none for IP addresses).
@@ -194,4 +391,125 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// Who a certificate names and until when it is valid, as `-v` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// e.g. "CN=example.com, O=Example".
+    pub subject: String,
+    pub issuer: String,
+    /// e.g. "2027-03-01 12:00:00 UTC".
+    pub expires: String,
+}
+
+/// Reads subject, issuer and expiry from a certificate's DER; `None` if it is not shaped as
+/// X.509 says.
+pub fn summarize_certificate(der: &[u8]) -> Option<CertificateSummary> {
+    let (certificate, _) = der_item(der)?;
+    let (tbs, _) = der_item(certificate.contents)?;
+    let mut rest = tbs.contents;
+    let mut next = || {
+        let (item, after) = der_item(rest)?;
+        rest = after;
+        Some(item)
+    };
+    let mut serial = next()?;
+    // An explicit version comes first in v2 and v3 certificates.
+    if serial.tag == 0xA0 {
+        serial = next()?;
+    }
+    let _ = serial;
+    let _signature = next()?;
+    let issuer = next()?;
+    let validity = next()?;
+    let subject = next()?;
+    let (_not_before, after) = der_item(validity.contents)?;
+    let (not_after, _) = der_item(after)?;
+    Some(CertificateSummary {
+        subject: name_text(subject.contents),
+        issuer: name_text(issuer.contents),
+        expires: time_text(not_after)?,
+    })
+}
+
+/// One DER item: its tag and contents.
+struct DerItem<'a> {
+    tag: u8,
+    contents: &'a [u8],
+}
+
+/// The DER item at the start of `bytes`, and what follows it.
+fn der_item(bytes: &[u8]) -> Option<(DerItem<'_>, &[u8])> {
+    let tag = *bytes.first()?;
+    let first = *bytes.get(1)? as usize;
+    let (length, header) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let count = first & 0x7F;
+        if count == 0 || count > 4 {
+            return None;
+        }
+        let length = bytes
+            .get(2..2 + count)?
+            .iter()
+            .fold(0usize, |n, b| (n << 8) | *b as usize);
+        (length, 2 + count)
+    };
+    let contents = bytes.get(header..header.checked_add(length)?)?;
+    Some((DerItem { tag, contents }, &bytes[header + length..]))
+}
+
+/// A distinguished name as "CN=..., O=...", for the attributes people read.
+fn name_text(mut rdns: &[u8]) -> String {
+    let mut parts = Vec::new();
+    while let Some((set, after)) = der_item(rdns) {
+        rdns = after;
+        let mut attributes = set.contents;
+        while let Some((attribute, after)) = der_item(attributes) {
+            attributes = after;
+            let Some((oid, value)) = der_item(attribute.contents) else {
+                continue;
+            };
+            let label = match oid.contents {
+                [0x55, 0x04, 0x03] => "CN",
+                [0x55, 0x04, 0x0A] => "O",
+                [0x55, 0x04, 0x0B] => "OU",
+                [0x55, 0x04, 0x06] => "C",
+                [0x55, 0x04, 0x08] => "ST",
+                [0x55, 0x04, 0x07] => "L",
+                _ => continue,
+            };
+            if let Some((text, _)) = der_item(value) {
+                parts.push(format!(
+                    "{label}={}",
+                    String::from_utf8_lossy(text.contents)
+                ));
+            }
+        }
+    }
+    parts.join(", ")
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as a readable UTC time.
+fn time_text(item: DerItem<'_>) -> Option<String> {
+    let text = std::str::from_utf8(item.contents).ok()?;
+    let digits = text.strip_suffix('Z')?;
+    let full = match (item.tag, digits.len()) {
+        (0x17, 12) => {
+            let year: u32 = digits[..2].parse().ok()?;
+            format!("{}{digits}", if year >= 50 { "19" } else { "20" })
+        }
+        (0x18, 14) => digits.to_string(),
+        _ => return None,
+    };
+    Some(format!(
+        "{}-{}-{} {}:{}:{} UTC",
+        &full[..4],
+        &full[4..6],
+        &full[6..8],
+        &full[8..10],
+        &full[10..12],
+        &full[12..14]
+    ))
 }

@@ -346,6 +346,9 @@ pub struct Pki {
     pub ca_pem_path: String,
     pub cert_path: String,
     pub key_path: String,
+    /// A client certificate signed by the same CA (a leaf of the CA's, even without it).
+    pub client_cert_path: String,
+    pub client_key_path: String,
 }
 
 impl Pki {
@@ -371,13 +374,18 @@ impl Pki {
         let leaf_key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let leaf_params = CertificateParams::new(names).unwrap();
+        let issuer = Issuer::new(ca_params, &ca_key);
         let leaf = if signed_by_ca {
-            leaf_params
-                .signed_by(&leaf_key, &Issuer::new(ca_params, &ca_key))
-                .unwrap()
+            leaf_params.signed_by(&leaf_key, &issuer).unwrap()
         } else {
             leaf_params.self_signed(&leaf_key).unwrap()
         };
+        let client_key = KeyPair::generate().unwrap();
+        let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "netdeck test client");
+        let client = client_params.signed_by(&client_key, &issuer).unwrap();
 
         let write = |name: &str, text: String| {
             let path = dir.join(name);
@@ -389,6 +397,8 @@ impl Pki {
             ca_pem_path: write("ca.pem", ca_cert.pem()),
             cert_path: write("cert.pem", leaf.pem()),
             key_path: write("key.pem", leaf_key.serialize_pem()),
+            client_cert_path: write("client.pem", client.pem()),
+            client_key_path: write("client-key.pem", client_key.serialize_pem()),
             dir,
         }
     }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use surf::Url;
 
 use crate::net::NetError;
+use crate::net::client::TlsInfo;
 use crate::net::h1::ResponseHead;
 use crate::net::http::{HttpResponse, Watcher};
 
@@ -159,6 +160,21 @@ impl Output {
 }
 
 impl Watcher for Output {
+    fn connected(&self, peer: std::net::SocketAddr, tls: Option<&TlsInfo>) {
+        if !self.verbose {
+            return;
+        }
+        eprintln!("* connected to {peer}");
+        if let Some(tls) = tls {
+            eprintln!("* {}", crate::report::tls_summary(tls));
+            if let Some(certificate) = &tls.certificate {
+                eprintln!("* certificate: {}", certificate.subject);
+                eprintln!("*   issued by: {}", certificate.issuer);
+                eprintln!("*   expires:   {}", certificate.expires);
+            }
+        }
+    }
+
     fn request_sent(&self, head: &[u8]) {
         if self.verbose {
             let text = String::from_utf8_lossy(head);

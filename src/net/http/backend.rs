@@ -177,6 +177,9 @@ impl Backend {
             }
         }
         let connection = self.connect(&destination).await?;
+        if let Some(watch) = watch {
+            watch.0.connected(connection.peer, connection.tls.as_ref());
+        }
         match self
             .exchange_on(
                 connection,

@@ -16,7 +16,7 @@ use surf::Url;
 use self::backend::{Backend, ExchangeInfo};
 use self::proxy::{ProxyRoutes, ProxySettings};
 use self::redirect::{FollowRedirects, RedirectChain};
-use super::client::{self, DEFAULT_CONNECT_TIMEOUT};
+use super::client::{self, DEFAULT_CONNECT_TIMEOUT, TlsInfo};
 use super::error::NetError;
 use super::h1::ResponseHead;
 use super::tls::TlsOptions;
@@ -109,6 +109,8 @@ pub struct HttpResponse {
 /// last answer's body as it arrives. The command line prints and writes through it; the
 /// window counts progress.
 pub trait Watcher: Send + Sync {
+    /// A new connection is open (to the server, or to the proxy for plain http).
+    fn connected(&self, _peer: SocketAddr, _tls: Option<&TlsInfo>) {}
     /// A request head, as written.
     fn request_sent(&self, _head: &[u8]) {}
     /// An answer's head; `last` is false for a redirect that will be followed. An error

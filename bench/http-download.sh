@@ -57,11 +57,10 @@ small_body='{"ok": true}'
 echo "$small_body" >"$www/small.json"
 small_size=$(stat -c %s "$www/small.json")
 
-# The self-signed certificate both clients trust with --cacert. The -addext
-# basicConstraints keeps it an end-entity certificate: openssl req -x509 otherwise marks it
-# CA:TRUE, which rustls (netdeck) refuses as a server's own certificate (CaUsedAsEndEntity).
+# The self-signed certificate both clients trust with --cacert (openssl's defaults make it
+# CA:TRUE, which both accept as the server's own certificate when given as its CA).
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
+    -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$tmp/nginx/key.pem" -out "$tmp/nginx/cert.pem" 2>/dev/null ||
     die "openssl could not make the certificate"
 cert=$tmp/nginx/cert.pem
@@ -365,7 +364,7 @@ fstype=$(df --output=fstype "$tmp" | tail -n 1)
     echo "Keep-alive: \`netdeck http --repeat $REQUESTS URL\`, and one \`curl -sS -K FILE\` process" \
         "whose config file lists the same URL $REQUESTS times, each with \`output = \"/dev/null\"\`;" \
         "over https both are given \`--cacert CERT\`, a self-signed RSA 2048 certificate for" \
-        "IP 127.0.0.1 (\`openssl req -x509\` with \`basicConstraints=critical,CA:FALSE\`)." \
+        "IP 127.0.0.1 (\`openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1\`)." \
         "Requests/s is $REQUESTS over the client process's wall time, start-up and handshake included." \
         "curl's statuses, bodies and connection reuse are checked in an untimed run with" \
         "\`-w '%{http_code} %{num_connects} %{size_download}'\`."

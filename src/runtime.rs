@@ -303,7 +303,11 @@ impl HttpSlot {
             .as_ref()
             .is_none_or(|(kind, _)| *kind != insecure)
         {
-            let mut options = HttpOptions::default();
+            let mut options = HttpOptions {
+                // The window asks for compressed answers and shows both sizes.
+                compressed: true,
+                ..HttpOptions::default()
+            };
             options.tls.accept_invalid_certificates = insecure;
             match HttpSession::new(options) {
                 Ok(session) => self.session = Some((insecure, Arc::new(session))),

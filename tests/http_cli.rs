@@ -686,3 +686,86 @@ fn verbose_names_the_tls_version_cipher_and_certificate() {
         "{expires}"
     );
 }
+
+#[test]
+fn compressed_answers_are_asked_for_and_decoded_with_dash_dash_compressed() {
+    let page = "A line of text that compresses well.\n".repeat(4000);
+    let dir = TempDir::new("encodings");
+    let plain = dir.join("page.txt");
+    std::fs::write(&plain, &page).unwrap();
+    let made = std::process::Command::new("brotli")
+        .arg("-o")
+        .arg(dir.join("page.br"))
+        .arg(&plain)
+        .status()
+        .expect("brotli runs (apt-get install brotli)");
+    assert!(made.success());
+    let deflated = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))",
+        ])
+        .stdin(std::fs::File::open(&plain).unwrap())
+        .output()
+        .unwrap()
+        .stdout;
+    let brotli = std::fs::read(dir.join("page.br")).unwrap();
+    let nginx = Nginx::start(
+        &[
+            ("page.txt", page.as_bytes()),
+            ("page.br", &brotli),
+            ("page.zz", &deflated),
+        ],
+        false,
+        "location ~ \\.br$ { default_type text/plain; add_header Content-Encoding br; gzip off; }\n\
+         location ~ \\.zz$ { default_type text/plain; add_header Content-Encoding deflate; gzip off; }",
+    );
+    // gzip, from nginx's own gzip module, only when asked for.
+    let (exit, out, err) = http(&["-i", "--compressed", &nginx.url("/page.txt")]);
+    assert_eq!(exit, 0, "{err}");
+    let out = text(&out);
+    assert!(
+        out.contains("Content-Encoding: gzip\r\n"),
+        "{}",
+        &out[..300]
+    );
+    assert!(out.ends_with(&page));
+    let (_, out, _) = http(&["-i", &nginx.url("/page.txt")]);
+    assert!(!text(&out).contains("Content-Encoding"));
+    for name in ["/page.br", "/page.zz"] {
+        let (exit, out, err) = http(&["--compressed", &nginx.url(name)]);
+        assert_eq!(exit, 0, "{name}: {err}");
+        assert!(text(&out) == page, "{name}");
+    }
+    // The library reports both sizes, as the window shows them.
+    let session = HttpSession::new(HttpOptions {
+        compressed: true,
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let request = HttpRequest {
+        method: "GET".into(),
+        url: parse_url(&nginx.url("/page.br")).unwrap(),
+        headers: Vec::new(),
+        omitted: Vec::new(),
+        body: Vec::new(),
+    };
+    let response = smol::block_on(session.send(&request, None)).unwrap();
+    assert_eq!(response.body_bytes, page.len() as u64);
+    assert_eq!(response.encoded_bytes, Some(brotli.len() as u64));
+}
+
+#[test]
+fn a_compressed_body_that_does_not_decode_is_a_bad_answer() {
+    let nginx = Nginx::start(
+        &[("broken.gz", b"this is not gzip at all")],
+        false,
+        "location ~ \\.gz$ { default_type text/plain; add_header Content-Encoding gzip; gzip off; }",
+    );
+    let (exit, _, err) = http(&["--compressed", &nginx.url("/broken.gz")]);
+    assert_eq!(exit, 8, "{err}");
+    assert!(
+        err.contains("the gzip-compressed body does not decode"),
+        "{err}"
+    );
+}

@@ -91,6 +91,9 @@ pub struct HttpArgs {
     /// Print FORMAT to stdout when done, with %{http_code}, %{time_total}, ... filled in.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
     pub write_out: Option<String>,
+    /// Ask for a compressed answer (gzip, deflate, br) and write it decoded.
+    #[arg(long)]
+    pub compressed: bool,
     /// Print how long each phase took to stderr.
     #[arg(long)]
     pub timing: bool,
@@ -245,6 +248,7 @@ impl HttpArgs {
             })?;
         }
         options.allow_insecure_redirects = self.allow_insecure_redirects;
+        options.compressed = self.compressed;
         options.tls = self.tls_choices.apply(TlsOptions {
             accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
             extra_roots: match &self.cacert {

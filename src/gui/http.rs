@@ -188,6 +188,9 @@ impl HttpController {
             ByteCount(response.body_bytes),
             response.timings.total.as_secs_f64() * 1000.0
         );
+        if let Some(encoded) = response.encoded_bytes {
+            summary.push_str(&format!(" ({} compressed)", ByteCount(encoded)));
+        }
         if response.truncated {
             summary.push_str(&format!(
                 " · kept {}",

@@ -10,6 +10,7 @@ use std::time::Instant;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use http_client::{Config, HttpClient};
 
+use super::encoding::{self, Decoder};
 use super::proxy::{Proxy, ProxyRoutes};
 use super::redirect::follows;
 use super::{HttpOptions, Omitted, Timings, Watch, to_surf};
@@ -29,6 +30,8 @@ pub(super) struct ExchangeInfo {
     pub head: ResponseHead,
     pub timings: Timings,
     pub body_bytes: u64,
+    /// The body's size as it came, when it came compressed and was decoded.
+    pub encoded_bytes: Option<u64>,
     pub truncated: bool,
     pub peer: SocketAddr,
     pub reused: bool,
@@ -282,6 +285,9 @@ impl Backend {
                 !(body.is_empty() && name == "Content-Type" && value == "application/octet-stream")
             })
             .collect();
+        if self.options.compressed && !headers.iter().any(|(name, _)| name == "Accept-Encoding") {
+            headers.push(("Accept-Encoding".into(), encoding::ACCEPTED.into()));
+        }
         if let Some(authorization) = plain_proxy.and_then(|proxy| proxy.authorization.clone())
             && !headers
                 .iter()
@@ -387,32 +393,42 @@ impl Backend {
         {
             return Ok(Err(error));
         }
+        let decoder = h1::header(&head.headers, "content-encoding")
+            .filter(|_| self.options.compressed)
+            .and_then(|value| Decoder::for_encoding(&value.value_text()));
         let mut sink = BodySink {
             kept: Vec::new(),
             total: 0,
+            encoded: 0,
+            decoder,
             max: self.options.max_body,
             watch: watch.filter(|_| last),
         };
         let leftover = received.split_off(head_len);
-        let in_step =
-            match read_body(&mut connection, framing, &leftover, &mut buffer, &mut sink).await {
-                Ok(in_step) => in_step,
-                Err(BodyError::Io(error)) => return failed(error),
-                Err(BodyError::Partial(detail)) => {
-                    return Ok(Err(NetError::PartialBody { host, detail }));
-                }
-                Err(BodyError::Watcher(error)) => return Ok(Err(error)),
-            };
+        let read = read_body(&mut connection, framing, &leftover, &mut buffer, &mut sink).await;
+        let in_step = match read.and_then(|in_step| sink.finish().map(|()| in_step)) {
+            Ok(in_step) => in_step,
+            Err(BodyError::Io(error)) => return failed(error),
+            Err(BodyError::Partial(detail)) => {
+                return Ok(Err(NetError::PartialBody { host, detail }));
+            }
+            Err(BodyError::Watcher(error)) => return Ok(Err(error)),
+            Err(BodyError::Corrupt(detail)) => {
+                return Ok(Err(NetError::BadResponse { host, detail }));
+            }
+        };
         timings.receive = receiving.elapsed();
         // After 101 the connection speaks another protocol.
         let keeps_alive =
             in_step && head.status != 101 && h1::keeps_alive(head.minor_version, &head.headers);
+        let encoded_bytes = sink.decoder.is_some().then_some(sink.encoded);
         let BodySink { kept, total, .. } = sink;
         Ok(Ok(Answer {
             info: ExchangeInfo {
                 head,
                 timings,
                 body_bytes: total,
+                encoded_bytes,
                 truncated: total > kept.len() as u64,
                 peer,
                 reused,
@@ -511,16 +527,43 @@ struct Answer {
     reusable: Option<Connection>,
 }
 
-/// Where body bytes go: up to `max` kept, all of them counted and given to the watcher.
+/// Where body bytes go: decoded if they came compressed, then up to `max` kept, all of them
+/// counted and given to the watcher.
 struct BodySink<'a> {
     kept: Vec<u8>,
+    /// Body bytes, decoded.
     total: u64,
+    /// Body bytes as they came, before decoding.
+    encoded: u64,
+    decoder: Option<Decoder>,
     max: usize,
     watch: Option<&'a Watch>,
 }
 
 impl BodySink<'_> {
     fn take(&mut self, bytes: &[u8]) -> Result<(), BodyError> {
+        self.encoded += bytes.len() as u64;
+        match &mut self.decoder {
+            Some(decoder) => {
+                let decoded = decoder.feed(bytes).map_err(BodyError::Corrupt)?;
+                self.deliver(&decoded)
+            }
+            None => self.deliver(bytes),
+        }
+    }
+
+    /// The end of the body: what the decoder still held.
+    fn finish(&mut self) -> Result<(), BodyError> {
+        match &mut self.decoder {
+            Some(decoder) => {
+                let rest = decoder.finish().map_err(BodyError::Corrupt)?;
+                self.deliver(&rest)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn deliver(&mut self, bytes: &[u8]) -> Result<(), BodyError> {
         if bytes.is_empty() {
             return Ok(());
         }
@@ -539,6 +582,8 @@ enum BodyError {
     Partial(String),
     /// The watcher stopped the exchange (it could not write the body, say).
     Watcher(NetError),
+    /// A compressed body that does not decode.
+    Corrupt(String),
 }
 
 /// Reads the body as framed. `Ok(true)` when nothing followed it, so the connection is in
@@ -557,13 +602,13 @@ async fn read_body(
             let mut in_step = leftover.len() as u64 <= length;
             let first = &leftover[..leftover.len().min(length.min(usize::MAX as u64) as usize)];
             sink.take(first)?;
-            while sink.total < length {
-                let total = sink.total;
+            while sink.encoded < length {
+                let received = sink.encoded;
                 let n = read_more(connection, buffer, || {
-                    format!("the body ended after {total} of {length} bytes")
+                    format!("the body ended after {received} of {length} bytes")
                 })
                 .await?;
-                let want = (length - sink.total).min(n as u64) as usize;
+                let want = (length - sink.encoded).min(n as u64) as usize;
                 in_step &= want == n;
                 sink.take(&buffer[..want])?;
             }

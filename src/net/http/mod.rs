@@ -4,6 +4,7 @@
 //! proxies, and HTTP/1.0 responses.
 
 mod backend;
+mod encoding;
 pub mod proxy;
 mod redirect;
 
@@ -40,6 +41,8 @@ pub struct HttpOptions {
     pub allow_insecure_redirects: bool,
     pub tls: TlsOptions,
     pub proxy: ProxySettings,
+    /// Ask for a compressed body (gzip, deflate, br) and decode it.
+    pub compressed: bool,
 }
 
 impl Default for HttpOptions {
@@ -52,6 +55,7 @@ impl Default for HttpOptions {
             allow_insecure_redirects: false,
             tls: TlsOptions::default(),
             proxy: ProxySettings::default(),
+            compressed: false,
         }
     }
 }
@@ -94,8 +98,10 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     /// At most `max_body` bytes.
     pub body: Vec<u8>,
-    /// Every body byte received, kept or not.
+    /// Every body byte received (decoded), kept or not.
     pub body_bytes: u64,
+    /// The body's size as it came, when it came compressed and was decoded.
+    pub encoded_bytes: Option<u64>,
     pub truncated: bool,
     pub timings: Timings,
     /// The URL that answered, after redirects.
@@ -208,6 +214,7 @@ impl HttpSession {
                 .collect(),
             body,
             body_bytes: info.body_bytes,
+            encoded_bytes: info.encoded_bytes,
             truncated: info.truncated,
             timings: Timings {
                 total: started.elapsed(),

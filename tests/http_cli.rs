@@ -769,3 +769,35 @@ fn a_compressed_body_that_does_not_decode_is_a_bad_answer() {
         "{err}"
     );
 }
+
+#[test]
+fn a_cookie_set_on_a_redirect_goes_with_the_next_hop_and_into_the_jar() {
+    let peer = Peer::http(&[]);
+    let dir = TempDir::new("cookies");
+    let jar = dir.join("jar.txt");
+    let jar_arg = jar.to_str().unwrap();
+    let (exit, out, err) = http(&[
+        "-b",
+        jar_arg,
+        "-c",
+        jar_arg,
+        &format!("http://{}/cookie/set-and-redirect", peer.addr),
+    ]);
+    assert_eq!(exit, 0, "{err}");
+    assert_eq!(text(&out), "theme=dark; token=xyz");
+    let saved = std::fs::read_to_string(&jar).unwrap();
+    assert!(saved.starts_with("# Netscape HTTP Cookie File"), "{saved}");
+    assert!(
+        saved.contains("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\ttoken\txyz\n"),
+        "{saved}"
+    );
+    // The next run starts from the jar; `-b` with `=` sends cookies as given.
+    let show = format!("http://{}/cookie/show", peer.addr);
+    let (_, out, _) = http(&["-b", jar_arg, &show]);
+    assert_eq!(text(&out), "theme=dark; token=xyz");
+    let (_, out, _) = http(&["-b", "a=1; b=2", &show]);
+    assert_eq!(text(&out), "a=1; b=2");
+    let (exit, _, err) = http(&["-c", "/nonexistent/jar.txt", &show]);
+    assert_eq!(exit, 2);
+    assert!(err.starts_with("netdeck: cookie-jar: the folder /nonexistent does not exist"));
+}

@@ -60,6 +60,13 @@ pub struct HttpArgs {
     /// Credentials for Basic authentication, `USER:PASSWORD` (also `user:pass@` in the URL).
     #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD")]
     pub user: Option<String>,
+    /// Cookies to send: `NAME=VALUE; ...`, or a file of cookies in Netscape format (curl's);
+    /// a file that does not exist yet is taken as empty.
+    #[arg(short = 'b', long = "cookie", value_name = "DATA|FILE")]
+    pub cookie: Option<String>,
+    /// When done, write every cookie the session holds to FILE (Netscape format).
+    #[arg(short = 'c', long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<String>,
     /// The User-Agent header.
     #[arg(short = 'A', long = "user-agent", value_name = "TEXT")]
     pub user_agent: Option<String>,
@@ -162,6 +169,8 @@ struct Plan {
     retries: u32,
     destination: Destination,
     write_out: Option<WriteOut>,
+    /// `-b FILE`: cookies to start from.
+    cookie_file: Option<String>,
 }
 
 impl HttpArgs {
@@ -200,6 +209,14 @@ impl HttpArgs {
         if let Some(referer) = &self.referer {
             add_default("Referer", referer);
         }
+        let cookie_file = match &self.cookie {
+            Some(cookies) if cookies.contains('=') => {
+                add_default("Cookie", cookies);
+                None
+            }
+            Some(file) => Some(file.clone()),
+            None => None,
+        };
         if let Some(user) = &self.user {
             let (name, password) = user.split_once(':').unwrap_or((user, ""));
             add_default("Authorization", &basic_authorization(name, password));
@@ -273,6 +290,9 @@ impl HttpArgs {
             None => 0,
         };
         let destination = Destination::new(self.output.as_deref(), self.remote_name, &url)?;
+        if let Some(jar) = &self.cookie_jar {
+            output::check_folder("cookie-jar", std::path::Path::new(jar))?;
+        }
         let write_out = self.write_out.as_deref().map(WriteOut::parse).transpose()?;
         Ok(Plan {
             request: HttpRequest {
@@ -287,6 +307,7 @@ impl HttpArgs {
             retries,
             destination,
             write_out,
+            cookie_file,
         })
     }
 
@@ -366,16 +387,51 @@ fn parse_limit(field: &'static str, text: &str) -> Result<Duration, NetError> {
 pub fn run(args: HttpArgs) -> Result<(), NetError> {
     let plan = args.plan()?;
     let session = HttpSession::new(plan.options.clone())?;
+    if let Some(file) = &plan.cookie_file {
+        load_cookies(&session, file)?;
+    }
+    let result = exchange(&args, &plan, &session);
+    if let Some(jar) = &args.cookie_jar {
+        save_cookies(&session, jar)?;
+    }
+    result
+}
+
+/// `-b FILE`: a file that does not exist yet is an empty jar, so `-b` and `-c` can name the
+/// same file from the first run on.
+fn load_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => {
+            if let Ok(mut jar) = session.cookies().lock() {
+                jar.read_netscape(&text);
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(NetError::invalid(
+            "cookie",
+            format!("cannot read {file}: {error}"),
+        )),
+    }
+}
+
+fn save_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
+    let text = match session.cookies().lock() {
+        Ok(jar) => jar.to_netscape(),
+        Err(_) => return Ok(()),
+    };
+    std::fs::write(file, text).map_err(|source| NetError::WriteFailed {
+        target: file.to_string(),
+        source,
+    })
+}
+
+fn exchange(args: &HttpArgs, plan: &Plan, session: &HttpSession) -> Result<(), NetError> {
     if plan.repeat > 0 {
-        return smol::block_on(run_repeated(
-            &session,
-            &plan.request,
-            plan.repeat,
-            args.fail,
-        ));
+        return smol::block_on(run_repeated(session, &plan.request, plan.repeat, args.fail));
     }
     let output = Arc::new(Output::new(
-        plan.destination,
+        plan.destination.clone(),
         args.include || args.head,
         args.verbose,
         args.fail,

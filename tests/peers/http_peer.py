@@ -156,6 +156,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # The request as the server read it: method, content type, then the body.
             described = f"{self.command}\n{self.headers.get('Content-Type') or '-'}\n\n".encode()
             self.send_body(200, described + body)
+        elif path == "/cookie/set-and-redirect":
+            # A login: a cookie set on the redirect, needed by the next hop.
+            self.send_response(302)
+            self.send_header("Set-Cookie", "token=xyz; Path=/; HttpOnly")
+            self.send_header("Set-Cookie", "theme=dark; Path=/cookie")
+            self.send_header("Location", "/cookie/show")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/cookie/show":
+            self.send_body(200, (self.headers.get("Cookie") or "none").encode())
         elif path == "/headers":
             self.send_body(200, str(self.headers).encode())
         elif path == "/flaky":

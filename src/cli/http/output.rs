@@ -44,18 +44,22 @@ impl Destination {
             }
             (None, false) => return Ok(Destination::Stdout { forced: false }),
         };
-        let folder = path
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty());
-        if let Some(folder) = folder
-            && !folder.is_dir()
-        {
-            return Err(NetError::invalid(
-                if remote_name { "remote-name" } else { "output" },
-                format!("the folder {} does not exist", folder.display()),
-            ));
-        }
+        check_folder(if remote_name { "remote-name" } else { "output" }, &path)?;
         Ok(Destination::File(path))
+    }
+}
+
+/// A file to write must have an existing folder, checked before anything is sent.
+pub fn check_folder(field: &'static str, path: &std::path::Path) -> Result<(), NetError> {
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty());
+    match folder {
+        Some(folder) if !folder.is_dir() => Err(NetError::invalid(
+            field,
+            format!("the folder {} does not exist", folder.display()),
+        )),
+        _ => Ok(()),
     }
 }
 

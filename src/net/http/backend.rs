@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use http_client::{Config, HttpClient};
 
+use super::cookies::CookieJar;
 use super::encoding::{self, Decoder};
 use super::proxy::{Proxy, ProxyRoutes};
 use super::redirect::follows;
@@ -49,6 +50,7 @@ struct Destination {
 pub(super) struct Backend {
     options: HttpOptions,
     proxies: ProxyRoutes,
+    cookies: Arc<Mutex<CookieJar>>,
     pool: Mutex<HashMap<Destination, Vec<Connection>>>,
     config: Config,
 }
@@ -62,10 +64,11 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
-    pub fn new(options: HttpOptions, proxies: ProxyRoutes) -> Self {
+    pub fn new(options: HttpOptions, proxies: ProxyRoutes, cookies: Arc<Mutex<CookieJar>>) -> Self {
         Backend {
             options,
             proxies,
+            cookies,
             pool: Mutex::default(),
             config: Config::new(),
         }
@@ -285,6 +288,12 @@ impl Backend {
                 !(body.is_empty() && name == "Content-Type" && value == "application/octet-stream")
             })
             .collect();
+        if let Some(stored) = self.cookies.lock().ok().and_then(|jar| jar.header_for(url)) {
+            match headers.iter_mut().find(|(name, _)| name == "Cookie") {
+                Some((_, given)) => *given = format!("{given}; {stored}"),
+                None => headers.push(("Cookie".into(), stored)),
+            }
+        }
         if self.options.compressed && !headers.iter().any(|(name, _)| name == "Accept-Encoding") {
             headers.push(("Accept-Encoding".into(), encoding::ACCEPTED.into()));
         }
@@ -375,6 +384,15 @@ impl Backend {
             return Ok(Err(proxy.failed(ProxyProblem::NeedsCredentials {
                 given: proxy.authorization.is_some(),
             })));
+        }
+        if let Ok(mut jar) = self.cookies.lock() {
+            for header in head
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+            {
+                jar.store(url, &header.value_text());
+            }
         }
         let receiving = Instant::now();
         let framing = match h1::response_framing(&method, &head) {

@@ -4,17 +4,19 @@
 //! proxies, and HTTP/1.0 responses.
 
 mod backend;
+pub mod cookies;
 mod encoding;
 pub mod proxy;
 mod redirect;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use surf::Url;
 
 use self::backend::{Backend, ExchangeInfo};
+use self::cookies::CookieJar;
 use self::proxy::{ProxyRoutes, ProxySettings};
 use self::redirect::{FollowRedirects, RedirectChain};
 use super::client::{self, DEFAULT_CONNECT_TIMEOUT, TlsInfo};
@@ -143,17 +145,32 @@ struct Omitted(Vec<String>);
 pub struct HttpSession {
     client: surf::Client,
     options: HttpOptions,
+    cookies: Arc<Mutex<CookieJar>>,
 }
 
 impl HttpSession {
     /// Fails only on proxy settings that cannot be used.
     pub fn new(options: HttpOptions) -> Result<Self, NetError> {
-        let backend = Backend::new(options.clone(), ProxyRoutes::new(&options.proxy)?);
+        let cookies = Arc::new(Mutex::new(CookieJar::default()));
+        let backend = Backend::new(
+            options.clone(),
+            ProxyRoutes::new(&options.proxy)?,
+            cookies.clone(),
+        );
         let client = surf::Client::with_http_client(backend).with(FollowRedirects {
             max: options.max_redirects,
             allow_insecure: options.allow_insecure_redirects,
         });
-        Ok(HttpSession { client, options })
+        Ok(HttpSession {
+            client,
+            options,
+            cookies,
+        })
+    }
+
+    /// The cookies this session keeps: set by answers, sent with later requests and hops.
+    pub fn cookies(&self) -> &Arc<Mutex<CookieJar>> {
+        &self.cookies
     }
 
     /// Sends the request and reads the answer, all within the deadline.

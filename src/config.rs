@@ -111,6 +111,9 @@ pub struct Settings {
     pub keyboard: bool,
     /// Lines the Log tab keeps, within [`LOG_LINES_RANGE`].
     pub log_lines: usize,
+    /// The HTTP tab's proxy: "off", "system" (the environment's variables, as curl reads
+    /// them) or a proxy URL.
+    pub proxy: String,
 }
 
 impl Default for Settings {
@@ -120,6 +123,7 @@ impl Default for Settings {
             scale: 1.0,
             keyboard: false,
             log_lines: 1000,
+            proxy: "off".into(),
         }
     }
 }

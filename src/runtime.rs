@@ -2,13 +2,18 @@
 //! channel, `Event`s out over a bounded one. The GUI sends commands without waiting and drains
 //! events when told there are some; it never waits on the network.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use smol::Executor;
 
 use crate::net::client::{ClientConfig, ClientEvent, Session};
+use crate::net::h1::ResponseHead;
+use crate::net::http::cookies::CookieJar;
+use crate::net::http::proxy::ProxySettings;
 use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Watcher};
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
@@ -27,12 +32,61 @@ pub enum Command {
 #[derive(Debug)]
 pub enum HttpCommand {
     /// Sends the request (cancelling one under way) on the HTTP tab's kept-alive session.
-    Send {
-        request: HttpRequest,
-        /// Accept any certificate (the user's explicit choice).
-        insecure: bool,
-    },
+    Send(Box<HttpSend>),
     Cancel,
+    /// Forgets every cookie the tab's session holds.
+    ClearCookies,
+}
+
+#[derive(Debug)]
+pub struct HttpSend {
+    pub request: HttpRequest,
+    pub settings: HttpSettings,
+    /// The body is this file's content instead of the request's own.
+    pub body_file: Option<PathBuf>,
+    /// The whole body is also written here as it arrives.
+    pub save_to: Option<PathBuf>,
+}
+
+/// The HTTP tab's choices that shape its session; a change starts a new session (with the
+/// same cookies).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpSettings {
+    /// Accept any certificate (the user's explicit choice).
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub max_redirects: usize,
+    pub compressed: bool,
+    pub proxy: ProxySettings,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        let options = HttpOptions::default();
+        HttpSettings {
+            insecure: false,
+            timeout: options.timeout,
+            max_redirects: options.max_redirects,
+            // The window asks for compressed answers and shows both sizes.
+            compressed: true,
+            proxy: ProxySettings::default(),
+        }
+    }
+}
+
+impl HttpSettings {
+    fn options(&self) -> HttpOptions {
+        let mut options = HttpOptions {
+            timeout: self.timeout,
+            max_redirects: self.max_redirects,
+            compressed: self.compressed,
+            proxy: self.proxy.clone(),
+            ..HttpOptions::default()
+        };
+        options.connect_timeout = options.connect_timeout.min(self.timeout);
+        options.tls.accept_invalid_certificates = self.insecure;
+        options
+    }
 }
 
 #[derive(Debug)]
@@ -279,7 +333,9 @@ async fn serve_server_command(
 /// choice changes) and the request under way.
 #[derive(Default)]
 struct HttpSlot {
-    session: Option<(bool, Arc<HttpSession>)>,
+    session: Option<(HttpSettings, Arc<HttpSession>)>,
+    /// Kept across sessions, until the user clears them.
+    cookies: Arc<std::sync::Mutex<CookieJar>>,
     request: Option<smol::Task<()>>,
 }
 
@@ -295,51 +351,107 @@ impl HttpSlot {
         {
             events.emit(HttpEvent::Cancelled).await;
         }
-        let HttpCommand::Send { request, insecure } = command else {
-            return;
+        let HttpSend {
+            mut request,
+            settings,
+            body_file,
+            save_to,
+        } = match command {
+            HttpCommand::Send(send) => *send,
+            HttpCommand::Cancel => return,
+            HttpCommand::ClearCookies => {
+                if let Ok(mut jar) = self.cookies.lock() {
+                    jar.clear();
+                }
+                return;
+            }
         };
         if self
             .session
             .as_ref()
-            .is_none_or(|(kind, _)| *kind != insecure)
+            .is_none_or(|(current, _)| *current != settings)
         {
-            let mut options = HttpOptions {
-                // The window asks for compressed answers and shows both sizes.
-                compressed: true,
-                ..HttpOptions::default()
-            };
-            options.tls.accept_invalid_certificates = insecure;
-            match HttpSession::new(options) {
-                Ok(session) => self.session = Some((insecure, Arc::new(session))),
+            match HttpSession::with_cookies(settings.options(), self.cookies.clone()) {
+                Ok(session) => self.session = Some((settings, Arc::new(session))),
                 Err(error) => return events.emit(HttpEvent::Done(Box::new(Err(error)))).await,
             }
         }
         let session = self.session.as_ref().expect("made above").1.clone();
         let events = events.clone();
-        let progress = Arc::new(ProgressReport {
-            events: events.clone(),
-            reported: AtomicU64::new(0),
-        });
         self.request = Some(executor.spawn(async move {
-            let result = session.send(&request, Some(progress)).await;
+            let result = async {
+                if let Some(path) = body_file {
+                    request.body = read_body_file(path).await?;
+                }
+                let watcher = Arc::new(BodyWatcher {
+                    events: events.clone(),
+                    reported: AtomicU64::new(0),
+                    save: save_to.map(|path| SavedBody {
+                        path,
+                        file: std::sync::Mutex::new(None),
+                    }),
+                });
+                session.send(&request, Some(watcher)).await
+            }
+            .await;
             events.emit(HttpEvent::Done(Box::new(result))).await;
         }));
     }
 }
 
-/// Tells the window how much of a body has arrived, at most once per `PROGRESS_STEP`, without
-/// waiting: a slow window never slows a download.
-struct ProgressReport {
-    events: EventSink<Event>,
-    reported: AtomicU64,
+/// A request body from a file, read off the engine thread.
+async fn read_body_file(path: PathBuf) -> Result<Vec<u8>, NetError> {
+    let shown = path.display().to_string();
+    blocking::unblock(move || std::fs::read(path))
+        .await
+        .map_err(|error| NetError::invalid("body-file", format!("cannot read {shown}: {error}")))
 }
 
-impl Watcher for ProgressReport {
-    fn body(&self, _bytes: &[u8], total: u64) -> Result<(), NetError> {
+/// The body saved to a file as it arrives; the file is made when the last answer's head is
+/// in.
+struct SavedBody {
+    path: PathBuf,
+    file: std::sync::Mutex<Option<std::fs::File>>,
+}
+
+/// Tells the window how much of a body has arrived, at most once per `PROGRESS_STEP`, without
+/// waiting: a slow window never slows a download. Saves the body too, when asked.
+struct BodyWatcher {
+    events: EventSink<Event>,
+    reported: AtomicU64,
+    save: Option<SavedBody>,
+}
+
+impl Watcher for BodyWatcher {
+    fn answer_head(&self, _head: &ResponseHead, last: bool) -> Result<(), NetError> {
+        if let (true, Some(save)) = (last, &self.save) {
+            let file = std::fs::File::create(&save.path).map_err(|source| save.failed(source))?;
+            *save.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(file);
+        }
+        Ok(())
+    }
+
+    fn body(&self, bytes: &[u8], total: u64) -> Result<(), NetError> {
+        if let Some(save) = &self.save
+            && let Some(file) = save.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut()
+        {
+            use std::io::Write;
+            file.write_all(bytes)
+                .map_err(|source| save.failed(source))?;
+        }
         if total >= self.reported.load(Ordering::Relaxed) + PROGRESS_STEP {
             self.reported.store(total, Ordering::Relaxed);
             self.events.try_emit(HttpEvent::Progress(total));
         }
         Ok(())
+    }
+}
+
+impl SavedBody {
+    fn failed(&self, source: std::io::Error) -> NetError {
+        NetError::WriteFailed {
+            target: self.path.display().to_string(),
+            source,
+        }
     }
 }

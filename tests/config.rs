@@ -59,6 +59,7 @@ fn full_config() -> Config {
             scale: 1.1,
             keyboard: true,
             log_lines: 5000,
+            proxy: "http://lab:secret@proxy.lan:3128".into(),
         },
         server: server.clone(),
         client: client.clone(),

@@ -1,5 +1,5 @@
-//! Every tab drawn by the software renderer, headless, at a 7-inch panel's 800x480 and a
-//! tablet's 1280x800, into `target/screenshots/TAB-WxH.png`. Each picture must show a real
+//! Every tab drawn by the software renderer, headless, at a 7-inch panel's 800x480, a
+//! tablet's 1280x800 and a desktop's 1920x1080, into `target/screenshots/TAB-WxH.png`. Each picture must show a real
 //! page: many colours, not one flat fill. README's pictures in `docs/` are copies of these.
 
 use std::fs::File;
@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::AppWindow;
+use netdeck::gui::ui::{AppWindow, HttpAdapter};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
 
 const TABS: [&str; 5] = ["server", "client", "http", "log", "settings"];
-const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 800)];
+const SIZES: [(u32, u32); 3] = [(800, 480), (1280, 800), (1920, 1080)];
 
 fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
     let file = BufWriter::new(File::create(path).unwrap());
@@ -37,7 +37,7 @@ fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
 }
 
 #[test]
-fn every_tab_renders_at_800x480_and_1280x800() {
+fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         // Mock time lets each picture wait for the buttons' colour animations exactly.
         mock_time: true,
@@ -56,8 +56,11 @@ fn every_tab_renders_at_800x480_and_1280x800() {
     window.show().unwrap();
     for (width, height) in SIZES {
         window.window().set_size(PhysicalSize::new(width, height));
-        for (index, tab) in TABS.iter().enumerate() {
+        // The tabs, then the HTTP tab's options view.
+        let pages = TABS.iter().enumerate().map(|(index, tab)| (index, 0, *tab));
+        for (index, view, tab) in pages.chain([(2, 2, "http-options")]) {
             window.set_current_tab(index as i32);
+            window.global::<HttpAdapter>().set_view(view);
             i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
             let image = window.window().take_snapshot().unwrap();
             assert_eq!((image.width(), image.height()), (width, height));

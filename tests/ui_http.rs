@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::Peer;
+use common::servers::Tinyproxy;
 use common::ui::{element, run_until};
-use netdeck::gui::ui::{AppWindow, HttpAdapter};
+use common::{Peer, TempDir};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, SettingsAdapter};
 use slint::{ComponentHandle, Model};
 
 #[test]
@@ -57,4 +58,83 @@ fn the_http_tab_sends_a_request_and_shows_status_and_body() {
         .map(|p| p.name.to_string())
         .collect();
     assert_eq!(phases, ["DNS", "connect", "send", "wait", "receive"]);
+    assert!(
+        adapter
+            .get_answered()
+            .starts_with(&format!("Answers GET http://{}/json · sent at ", peer.addr)),
+        "{}",
+        adapter.get_answered()
+    );
+
+    let send = |url: String| {
+        element(&window, "URL").set_accessible_value(url);
+        element(&window, "Send request").invoke_accessible_default_action();
+        run_until("the answer or an error", || !adapter.get_busy());
+    };
+
+    // An unfamiliar status is shown as the server sent it, classed by its first digit.
+    send(format!("http://{}/status/599", peer.addr));
+    assert_eq!(adapter.get_status(), "599 Whatever It Says");
+    assert_eq!(adapter.get_status_class(), 5);
+
+    // A failure replaces the previous response instead of leaving it under the error.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    send(format!("http://{closed}/"));
+    assert!(
+        adapter.get_error().contains("refused"),
+        "{}",
+        adapter.get_error()
+    );
+    assert!(!adapter.get_has_response());
+    assert_eq!(adapter.get_status(), "");
+    assert_eq!(adapter.get_response_body(), "");
+    assert_eq!(adapter.get_phases().row_count(), 0);
+
+    // Options: a bad timeout is named; the whole body can be saved to a file.
+    adapter.set_view(2);
+    element(&window, "Timeout (s, 0: none)").set_accessible_value("soon");
+    element(&window, "Send request").invoke_accessible_default_action();
+    assert!(adapter.get_options_error().starts_with("timeout: `soon`"));
+    assert!(!adapter.get_busy());
+    element(&window, "Timeout (s, 0: none)").set_accessible_value("0");
+    let dir = TempDir::new("ui-save");
+    let saved = dir.join("body.bin");
+    element(&window, "Save body to file").set_accessible_value(saved.to_str().unwrap());
+    send(format!("http://{}/big?n=12000000", peer.addr));
+    assert_eq!(adapter.get_error(), "");
+    assert_eq!(std::fs::metadata(&saved).unwrap().len(), 12_000_000);
+    assert!(
+        adapter.get_summary().contains("kept 10.0 MiB"),
+        "{}",
+        adapter.get_summary()
+    );
+    adapter.set_view(2);
+    element(&window, "Save body to file").set_accessible_value("");
+
+    // Cookies set on a redirect go with the next hop, and stay until cleared.
+    send(format!("http://{}/cookie/set-and-redirect", peer.addr));
+    assert_eq!(adapter.get_response_body(), "theme=dark; token=xyz");
+    send(format!("http://{}/cookie/show", peer.addr));
+    assert_eq!(adapter.get_response_body(), "theme=dark; token=xyz");
+    adapter.set_view(2);
+    element(&window, "Clear cookies").invoke_accessible_default_action();
+    send(format!("http://{}/cookie/show", peer.addr));
+    assert_eq!(adapter.get_response_body(), "none");
+
+    // The proxy set in the Settings tab carries the tab's requests.
+    let proxy = Tinyproxy::start(None);
+    let settings = window.global::<SettingsAdapter>();
+    settings.set_proxy_mode(2);
+    settings.set_proxy_url(proxy.url().into());
+    settings.invoke_proxy_changed();
+    assert_eq!(settings.get_proxy_error(), "");
+    send(format!("http://{}/json", peer.addr));
+    assert!(
+        adapter.get_response_headers().contains("tinyproxy"),
+        "{}",
+        adapter.get_response_headers()
+    );
 }

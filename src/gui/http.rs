@@ -1,19 +1,22 @@
 //! The HTTP tab's controller: checks the request (URL, headers, JSON body) before anything is
 //! sent, and shows the response: status, summary, timing waterfall, headers and body.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase};
+use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
 use crate::config;
 use crate::net::NetError;
+use crate::net::error::parse_seconds;
+use crate::net::http::proxy::{ProxyChoice, ProxySettings, parse_proxy};
 use crate::net::http::{
     HttpRequest, HttpResponse, check_json, parse_header, parse_method, parse_url,
 };
 use crate::payload::{self, ByteCount, Lines};
-use crate::runtime::{Command, Engine, Event, HttpCommand, HttpEvent};
+use crate::runtime::{Command, Engine, Event, HttpCommand, HttpEvent, HttpSend, HttpSettings};
 
 /// Body text shown at most; a bigger body is cut in the view (it was counted in full).
 const SHOWN_BODY: usize = 64 * 1024;
@@ -23,6 +26,8 @@ pub struct HttpController {
     engine: Rc<Engine>,
     headers: Rc<VecModel<HeaderRow>>,
     phases: Rc<VecModel<Phase>>,
+    /// The request under way, as the response will name it.
+    sent: RefCell<Option<String>>,
 }
 
 impl HttpController {
@@ -37,6 +42,7 @@ impl HttpController {
             engine,
             headers,
             phases,
+            sent: RefCell::default(),
         });
         let weak = Rc::downgrade(&controller);
         adapter.on_send(move || {
@@ -65,6 +71,19 @@ impl HttpController {
             }
         });
         let weak = Rc::downgrade(&controller);
+        adapter.on_clear_cookies(move || {
+            if let Some(controller) = weak.upgrade() {
+                controller
+                    .engine
+                    .send(Command::Http(HttpCommand::ClearCookies));
+                if let Some(window) = controller.window.upgrade() {
+                    window
+                        .global::<HttpAdapter>()
+                        .set_cookies_note("Cookies cleared.".into());
+                }
+            }
+        });
+        let weak = Rc::downgrade(&controller);
         adapter.on_header_edited(move |index, name, value| {
             if let Some(controller) = weak.upgrade()
                 && (index as usize) < controller.headers.row_count()
@@ -86,19 +105,37 @@ impl HttpController {
             HttpAdapter::set_url_error,
             HttpAdapter::set_header_error,
             HttpAdapter::set_body_error,
+            HttpAdapter::set_options_error,
             HttpAdapter::set_error,
             HttpAdapter::set_error_hint,
+            HttpAdapter::set_cookies_note,
         ] {
             set(&adapter, SharedString::new());
         }
-        match self.request(&adapter) {
-            Ok(request) => {
+        let checked = self
+            .request(&adapter)
+            .and_then(|request| Ok((request, settings(&window)?)));
+        match checked {
+            Ok((request, settings)) => {
                 adapter.set_busy(true);
                 adapter.set_progress(format!("Sending {} {}…", request.method, request.url).into());
-                self.engine.send(Command::Http(HttpCommand::Send {
-                    request,
-                    insecure: adapter.get_accept_invalid(),
-                }));
+                *self.sent.borrow_mut() = Some(format!(
+                    "Answers {} {} · sent at {}",
+                    request.method,
+                    request.url,
+                    super::clock(std::time::SystemTime::now())
+                ));
+                let path = |text: SharedString| {
+                    let text = text.trim().to_string();
+                    (!text.is_empty()).then(|| std::path::PathBuf::from(text))
+                };
+                self.engine
+                    .send(Command::Http(HttpCommand::Send(Box::new(HttpSend {
+                        request,
+                        settings,
+                        body_file: path(adapter.get_body_file()),
+                        save_to: path(adapter.get_save_path()),
+                    }))));
             }
             Err(error) => {
                 let message = SharedString::from(error.to_string());
@@ -106,6 +143,10 @@ impl HttpController {
                     Some("url") => adapter.set_url_error(message),
                     Some("header") => adapter.set_header_error(message),
                     Some("json") => adapter.set_body_error(message),
+                    Some("timeout" | "max-redirects" | "proxy") => {
+                        adapter.set_options_error(message);
+                        adapter.set_view(2);
+                    }
                     _ => {
                         adapter.set_error(message);
                         adapter.set_error_hint(error.hint().into());
@@ -169,6 +210,8 @@ impl HttpController {
                 match result.as_ref() {
                     Ok(response) => self.show(&adapter, response),
                     Err(error) => {
+                        // The previous response does not answer this request: it goes.
+                        self.clear_response(&adapter);
                         adapter.set_error(error.to_string().into());
                         adapter.set_error_hint(error.hint().into());
                     }
@@ -177,9 +220,21 @@ impl HttpController {
         }
     }
 
+    fn clear_response(&self, adapter: &HttpAdapter) {
+        adapter.set_has_response(false);
+        adapter.set_answered(SharedString::new());
+        adapter.set_status(SharedString::new());
+        adapter.set_status_class(0);
+        adapter.set_summary(SharedString::new());
+        adapter.set_response_headers(SharedString::new());
+        adapter.set_response_body(SharedString::new());
+        self.phases.set_vec(Vec::new());
+    }
+
     fn show(&self, adapter: &HttpAdapter, response: &HttpResponse) {
         adapter.set_has_response(true);
         adapter.set_view(1);
+        adapter.set_answered(self.sent.borrow().clone().unwrap_or_default().into());
         adapter.set_status(format!("{} {}", response.status, response.reason).into());
         adapter.set_status_class((response.status / 100) as i32);
         let mut summary = format!(
@@ -276,6 +331,44 @@ fn body_view(response: &HttpResponse) -> String {
         payload::hex_dump(body, 0)
     };
     text + &cut
+}
+
+/// The Options view's choices and the proxy from the Settings tab, checked.
+fn settings(window: &AppWindow) -> Result<HttpSettings, NetError> {
+    let adapter = window.global::<HttpAdapter>();
+    let timeout = match adapter.get_timeout().trim() {
+        "0" => Duration::MAX,
+        text => parse_seconds("timeout", text)?,
+    };
+    let max_redirects = adapter.get_max_redirects().trim().parse().map_err(|_| {
+        NetError::invalid(
+            "max-redirects",
+            format!(
+                "`{}` is not a number of redirects (0 or more)",
+                adapter.get_max_redirects()
+            ),
+        )
+    })?;
+    let proxy = window.global::<SettingsAdapter>();
+    let choice = match proxy.get_proxy_mode() {
+        1 => ProxyChoice::Environment,
+        2 => {
+            let url = proxy.get_proxy_url().trim().to_string();
+            parse_proxy("proxy", &url)?;
+            ProxyChoice::Given(url)
+        }
+        _ => ProxyChoice::Direct,
+    };
+    Ok(HttpSettings {
+        insecure: adapter.get_accept_invalid(),
+        timeout,
+        max_redirects,
+        compressed: adapter.get_compressed(),
+        proxy: ProxySettings {
+            choice,
+            no_proxy: None,
+        },
+    })
 }
 
 /// The tab's fields as the settings file keeps them; empty header rows are left out.

@@ -14,6 +14,7 @@ use super::ui::{
 };
 use super::{client, http, server};
 use crate::config::{self, Config, Loaded, PresetKind, Theme};
+use crate::net::http::proxy::{masked, parse_proxy};
 
 /// The scales the Settings tab offers, in the order of `SettingsAdapter.scales`.
 const SCALES: [f32; 5] = [0.75, 1.0, 1.25, 1.5, 2.0];
@@ -87,6 +88,7 @@ impl SettingsController {
         adapter.on_scale_changed(on(Self::scale_changed));
         adapter.on_keyboard_changed(on(Self::settings_changed));
         adapter.on_log_lines_changed(on(Self::settings_changed));
+        adapter.on_proxy_changed(on(Self::settings_changed));
         adapter.on_quit(on(|controller, _| {
             controller.remember();
             let _ = slint::quit_event_loop();
@@ -143,6 +145,13 @@ impl SettingsController {
         adapter.set_scale(nearest_scale(settings.scale) as i32);
         adapter.set_keyboard(settings.keyboard);
         adapter.set_log_lines(settings.log_lines.to_string().into());
+        let (mode, url) = match settings.proxy.as_str() {
+            "off" | "" => (0, ""),
+            "system" => (1, ""),
+            url => (2, url),
+        };
+        adapter.set_proxy_mode(mode);
+        adapter.set_proxy_url(url.into());
         self.apply_settings();
     }
 
@@ -155,10 +164,29 @@ impl SettingsController {
             .global::<KeyboardState>()
             .set_enabled(settings.keyboard);
         self.log.set_cap(settings.log_lines);
+        window
+            .global::<HttpAdapter>()
+            .set_proxy_summary(match settings.proxy.as_str() {
+                "off" | "" => "none".into(),
+                "system" => "the system's (http_proxy, https_proxy, no_proxy)".into(),
+                url => masked(url).into(),
+            });
     }
 
     fn settings_changed(&self, adapter: &SettingsAdapter) {
         adapter.set_log_lines_error(SharedString::new());
+        adapter.set_proxy_error(SharedString::new());
+        let proxy = match adapter.get_proxy_mode() {
+            1 => Some("system".to_string()),
+            2 => match parse_proxy("proxy", &adapter.get_proxy_url()) {
+                Ok(_) => Some(adapter.get_proxy_url().trim().to_string()),
+                Err(error) => {
+                    adapter.set_proxy_error(error.to_string().into());
+                    None
+                }
+            },
+            _ => Some("off".to_string()),
+        };
         let log_lines = match config::parse_log_lines(&adapter.get_log_lines()) {
             Ok(lines) => Some(lines),
             Err(error) => {
@@ -176,6 +204,9 @@ impl SettingsController {
             settings.keyboard = adapter.get_keyboard();
             if let Some(lines) = log_lines {
                 settings.log_lines = lines;
+            }
+            if let Some(proxy) = proxy {
+                settings.proxy = proxy;
             }
         }
         self.apply_settings();

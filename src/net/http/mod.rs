@@ -151,7 +151,15 @@ pub struct HttpSession {
 impl HttpSession {
     /// Fails only on proxy settings that cannot be used.
     pub fn new(options: HttpOptions) -> Result<Self, NetError> {
-        let cookies = Arc::new(Mutex::new(CookieJar::default()));
+        Self::with_cookies(options, Arc::default())
+    }
+
+    /// A session that keeps its cookies in `cookies`, which may outlive it (the window keeps
+    /// its cookies when a setting makes it start a new session).
+    pub fn with_cookies(
+        options: HttpOptions,
+        cookies: Arc<Mutex<CookieJar>>,
+    ) -> Result<Self, NetError> {
         let backend = Backend::new(
             options.clone(),
             ProxyRoutes::new(&options.proxy)?,

@@ -20,7 +20,7 @@ pub enum ProxyChoice {
     Given(String),
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProxySettings {
     pub choice: ProxyChoice,
     /// Hosts reached directly, replacing `NO_PROXY` (`--noproxy`).
@@ -192,6 +192,17 @@ pub fn parse_proxy(field: &'static str, text: &str) -> Result<Proxy, NetError> {
         port: url.port().unwrap_or(1080),
         authorization,
     })
+}
+
+/// A proxy URL as it may be shown: its password as `***`.
+pub fn masked(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// `Basic base64(user:password)`.

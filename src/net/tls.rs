@@ -495,6 +495,9 @@ fn name_text(mut rdns: &[u8]) -> String {
 fn time_text(item: DerItem<'_>) -> Option<String> {
     let text = std::str::from_utf8(item.contents).ok()?;
     let digits = text.strip_suffix('Z')?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let full = match (item.tag, digits.len()) {
         (0x17, 12) => {
             let year: u32 = digits[..2].parse().ok()?;
@@ -512,4 +515,24 @@ fn time_text(item: DerItem<'_>) -> Option<String> {
         &full[10..12],
         &full[12..14]
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_times_read_only_digits() {
+        let utc = DerItem {
+            tag: 0x17,
+            contents: b"270301120000Z",
+        };
+        assert_eq!(time_text(utc).as_deref(), Some("2027-03-01 12:00:00 UTC"));
+        let odd = DerItem {
+            tag: 0x17,
+            contents: "2703011200\u{e9}Z".as_bytes(),
+        };
+        assert_eq!(time_text(odd), None);
+        assert!(summarize_certificate(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+    }
 }

@@ -328,7 +328,7 @@ impl WriteOut {
                 rest = &after[end + 1..];
                 continue;
             }
-            let (out, used) = match (c, rest[1..].chars().next()) {
+            let (out, used) = match (c, rest[c.len_utf8()..].chars().next()) {
                 ('%', Some('%')) => ('%', 2),
                 ('\\', Some('n')) => ('\n', 2),
                 ('\\', Some('t')) => ('\t', 2),
@@ -384,5 +384,25 @@ impl WriteOut {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_out_formats_take_any_text_around_the_variables() {
+        let parsed = WriteOut::parse("é→ %{http_code}\\t100%%\\n").unwrap();
+        let texts: Vec<&str> = parsed
+            .0
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Text(text) => Some(text.as_str()),
+                Piece::Variable(_) => None,
+            })
+            .collect();
+        assert_eq!(texts, ["é→ ", "\t100%\n"]);
+        assert!(WriteOut::parse("%{http_code").is_err());
     }
 }

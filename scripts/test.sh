@@ -11,8 +11,8 @@ packages=(
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
   # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.
   nginx-light tinyproxy
-  # brotli compresses a file for the decoding test.
-  brotli
+  # brotli compresses a file for the decoding test; GNU time measures a process's peak memory.
+  brotli time
 )
 missing=()
 for package in "${packages[@]}"; do

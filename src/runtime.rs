@@ -14,7 +14,9 @@ use crate::net::client::{ClientConfig, ClientEvent, Session};
 use crate::net::h1::ResponseHead;
 use crate::net::http::cookies::CookieJar;
 use crate::net::http::proxy::ProxySettings;
-use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Watcher};
+use crate::net::http::{
+    BodyPart, HttpOptions, HttpRequest, HttpResponse, HttpSession, RequestBody, Watcher,
+};
 use crate::net::server::{ClientId, ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 
@@ -381,7 +383,7 @@ impl HttpSlot {
         self.request = Some(executor.spawn(async move {
             let result = async {
                 if let Some(path) = body_file {
-                    request.body = read_body_file(path).await?;
+                    request.body = RequestBody(vec![BodyPart::File(path)]);
                 }
                 let watcher = Arc::new(BodyWatcher {
                     events: events.clone(),
@@ -397,14 +399,6 @@ impl HttpSlot {
             events.emit(HttpEvent::Done(Box::new(result))).await;
         }));
     }
-}
-
-/// A request body from a file, read off the engine thread.
-async fn read_body_file(path: PathBuf) -> Result<Vec<u8>, NetError> {
-    let shown = path.display().to_string();
-    blocking::unblock(move || std::fs::read(path))
-        .await
-        .map_err(|error| NetError::invalid("body-file", format!("cannot read {shown}: {error}")))
 }
 
 /// The body saved to a file as it arrives; the file is made when the last answer's head is

@@ -21,7 +21,7 @@ fn request(method: &str, url: &str, body: &[u8]) -> HttpRequest {
         url: parse_url(url).unwrap(),
         headers: Vec::new(),
         omitted: Vec::new(),
-        body: body.to_vec(),
+        body: body.to_vec().into(),
     }
 }
 

@@ -71,7 +71,7 @@ fn any_status_from_100_to_999_arrives_with_the_servers_reason() {
         url: parse_url(&format!("http://{}/status/599", peer.addr)).unwrap(),
         headers: vec![("X-Reason".into(), "Network Connect Timeout Error".into())],
         omitted: Vec::new(),
-        body: Vec::new(),
+        body: Default::default(),
     };
     let response = smol::block_on(session.send(&request, None)).unwrap();
     assert_eq!(response.status, 599);
@@ -748,7 +748,7 @@ fn compressed_answers_are_asked_for_and_decoded_with_dash_dash_compressed() {
         url: parse_url(&nginx.url("/page.br")).unwrap(),
         headers: Vec::new(),
         omitted: Vec::new(),
-        body: Vec::new(),
+        body: Default::default(),
     };
     let response = smol::block_on(session.send(&request, None)).unwrap();
     assert_eq!(response.body_bytes, page.len() as u64);
@@ -800,4 +800,58 @@ fn a_cookie_set_on_a_redirect_goes_with_the_next_hop_and_into_the_jar() {
     let (exit, _, err) = http(&["-c", "/nonexistent/jar.txt", &show]);
     assert_eq!(exit, 2);
     assert!(err.starts_with("netdeck: cookie-jar: the folder /nonexistent does not exist"));
+}
+
+/// Runs netdeck to its end under GNU time; (exit code, stdout, its peak resident memory in
+/// KiB). A child's peak counts what it held before exec, so netdeck is started by GNU time, a
+/// small process, not forked from this large one.
+fn run_measured(args: &[&str]) -> (i32, String, u64) {
+    let dir = TempDir::new("measured");
+    let report = dir.join("peak");
+    let output = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(env!("CARGO_BIN_EXE_netdeck"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("GNU time runs (apt-get install time)");
+    let peak = std::fs::read_to_string(&report).unwrap();
+    (
+        output.status.code().unwrap(),
+        text(&output.stdout),
+        peak.trim().lines().last().unwrap().parse().unwrap(),
+    )
+}
+
+#[test]
+fn a_large_upload_is_read_from_its_file_as_it_is_sent() {
+    let peer = Peer::http(&[]);
+    let dir = TempDir::new("upload");
+    let file = dir.join("big.bin");
+    let body = pattern(150 * 1024 * 1024);
+    std::fs::write(&file, &body).unwrap();
+    let expected = {
+        let digest = std::process::Command::new("sha256sum")
+            .arg(&file)
+            .output()
+            .unwrap();
+        text(&digest.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    drop(body);
+    let url = format!("http://{}/digest", peer.addr);
+    let at_file = format!("@{}", file.display());
+    let (exit, out, peak_kib) = run_measured(&["http", "--data-binary", &at_file, &url]);
+    assert_eq!(exit, 0);
+    assert_eq!(out, format!("{} {expected}", 150 * 1024 * 1024));
+    // Held in memory it would be 150 MiB at least.
+    assert!(peak_kib < 64 * 1024, "peak resident memory {peak_kib} KiB");
+    let form = format!("upload=@{}", file.display());
+    let (exit, _, peak_kib) = run_measured(&["http", "-F", &form, &url]);
+    assert_eq!(exit, 0);
+    assert!(peak_kib < 64 * 1024, "peak resident memory {peak_kib} KiB");
 }

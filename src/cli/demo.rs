@@ -69,7 +69,7 @@ pub fn run() -> Result<(), NetError> {
             url: parse_url(&format!("http://{addr}/hello?from=demo"))?,
             headers: Vec::new(),
             omitted: Vec::new(),
-            body: Vec::new(),
+            body: Vec::new().into(),
         };
         show(&session.send(&get, None).await?);
 
@@ -79,7 +79,7 @@ pub fn run() -> Result<(), NetError> {
             url: parse_url(&format!("http://{addr}/submit"))?,
             headers: vec![("Content-Type".into(), "application/json".into())],
             omitted: Vec::new(),
-            body: br#"{"sensor": "demo", "value": 21.5}"#.to_vec(),
+            body: br#"{"sensor": "demo", "value": 21.5}"#.to_vec().into(),
         };
         show(&session.send(&post, None).await?);
 

@@ -232,7 +232,7 @@ impl HttpArgs {
             if body.json {
                 add_default("Accept", "application/json");
             }
-            body.bytes
+            body.parts
         });
         let body = body.unwrap_or_default();
         let method = method.unwrap_or_else(|| {

@@ -182,7 +182,7 @@ impl HttpController {
             url,
             headers,
             omitted: Vec::new(),
-            body: body.into_bytes(),
+            body: body.into_bytes().into(),
         })
     }
 

@@ -38,7 +38,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def handle_any(self):
-        body = self.read_body()
+        body = b"" if self.path == "/digest" else self.read_body()
         path = self.path.split("?")[0]
         port = self.server.server_address[1]
         if path == "/target":
@@ -166,6 +166,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
         elif path == "/cookie/show":
             self.send_body(200, (self.headers.get("Cookie") or "none").encode())
+        elif path == "/digest":
+            # A large upload, read in blocks: its length and SHA-256.
+            import hashlib
+            length = int(self.headers.get("Content-Length") or 0)
+            digest = hashlib.sha256()
+            while length > 0:
+                block = self.rfile.read(min(length, 1 << 20))
+                if not block:
+                    break
+                digest.update(block)
+                length -= len(block)
+            self.send_body(200, f"{int(self.headers.get('Content-Length') or 0) - length} {digest.hexdigest()}".encode())
         elif path == "/headers":
             self.send_body(200, str(self.headers).encode())
         elif path == "/flaky":

@@ -5,10 +5,10 @@ use std::io::Read;
 
 use crate::config;
 use crate::net::NetError;
-use crate::net::http::check_json;
+use crate::net::http::{BodyPart, RequestBody, check_json};
 
 pub struct Body {
-    pub bytes: Vec<u8>,
+    pub parts: RequestBody,
     /// Sent unless a Content-Type header is given.
     pub content_type: Option<String>,
     /// A JSON body also asks for JSON back.
@@ -18,7 +18,7 @@ pub struct Body {
 impl Body {
     pub fn json(bytes: Vec<u8>) -> Self {
         Body {
-            bytes,
+            parts: bytes.into(),
             content_type: Some("application/json".into()),
             json: true,
         }
@@ -35,7 +35,7 @@ pub fn from_preset(saved: &config::HttpRequest) -> Result<Option<Body>, NetError
         return Ok(Some(Body::json(saved.body.clone().into_bytes())));
     }
     Ok(Some(Body {
-        bytes: saved.body.clone().into_bytes(),
+        parts: saved.body.clone().into_bytes().into(),
         content_type: None,
         json: false,
     }))
@@ -76,6 +76,13 @@ fn read_file(field: &'static str, path: &str) -> Result<Vec<u8>, NetError> {
     Ok(bytes)
 }
 
+/// A file to send later must be readable now, so a typo fails before anything is sent.
+fn check_readable(field: &'static str, path: &str) -> Result<(), NetError> {
+    std::fs::File::open(path).map(drop).map_err(|error| {
+        NetError::invalid(field, format!("cannot read {path}: {}", io_problem(&error)))
+    })
+}
+
 fn io_problem(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
@@ -90,6 +97,17 @@ pub fn form_data(
     binary: &[String],
     urlencode: &[String],
 ) -> Result<Option<Body>, NetError> {
+    // One file sent as it is: streamed, whatever its size.
+    if let ([], [only], []) = (data, binary, urlencode)
+        && let Some(path) = only.strip_prefix('@').filter(|path| *path != "-")
+    {
+        check_readable("data-binary", path)?;
+        return Ok(Some(Body {
+            parts: RequestBody(vec![BodyPart::File(path.into())]),
+            content_type: Some("application/x-www-form-urlencoded".into()),
+            json: false,
+        }));
+    }
     let mut parts = Vec::new();
     for text in data {
         parts.push(read_argument("data", text, true)?);
@@ -104,7 +122,7 @@ pub fn form_data(
         return Ok(None);
     }
     Ok(Some(Body {
-        bytes: parts.join(&b'&'),
+        parts: parts.join(&b'&').into(),
         content_type: Some("application/x-www-form-urlencoded".into()),
         json: false,
     }))
@@ -151,6 +169,7 @@ pub fn multipart(fields: &[String]) -> Result<Body, NetError> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
     );
+    let mut parts = Vec::new();
     let mut bytes = Vec::new();
     for field in fields {
         let Some((name, value)) = field.split_once('=').filter(|(name, _)| !name.is_empty()) else {
@@ -175,7 +194,7 @@ pub fn multipart(fields: &[String]) -> Result<Body, NetError> {
                     }
                 }
             }
-            let content = read_file("form", path)?;
+            check_readable("form", path)?;
             let file_name = std::path::Path::new(path)
                 .file_name()
                 .map(|n| n.to_string_lossy().replace('"', "%22"))
@@ -188,7 +207,9 @@ pub fn multipart(fields: &[String]) -> Result<Body, NetError> {
                 )
                 .as_bytes(),
             );
-            bytes.extend_from_slice(&content);
+            // The file is read as it is sent.
+            parts.push(BodyPart::Bytes(std::mem::take(&mut bytes)));
+            parts.push(BodyPart::File(path.into()));
         } else {
             let content = match value.strip_prefix('<') {
                 Some(path) => read_file("form", path)?,
@@ -202,8 +223,9 @@ pub fn multipart(fields: &[String]) -> Result<Body, NetError> {
         bytes.extend_from_slice(b"\r\n");
     }
     bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    parts.push(BodyPart::Bytes(bytes));
     Ok(Body {
-        bytes,
+        parts: RequestBody(parts),
         content_type: Some(format!("multipart/form-data; boundary={boundary}")),
         json: false,
     })

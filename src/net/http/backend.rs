@@ -14,7 +14,9 @@ use super::cookies::CookieJar;
 use super::encoding::{self, Decoder};
 use super::proxy::{Proxy, ProxyRoutes};
 use super::redirect::follows;
-use super::{HttpOptions, Omitted, Timings, Watch, to_surf};
+use super::{
+    BodyPart, HttpOptions, Omitted, RequestBody, Timings, Upload as UploadExt, Watch, to_surf,
+};
 use crate::net::client::{self, ClientConfig, Connection};
 use crate::net::error::{NetError, ProxyProblem};
 use crate::net::h1::{self, ChunkedDecoder, Framing, ResponseHead};
@@ -79,9 +81,13 @@ impl Backend {
 impl HttpClient for Backend {
     async fn send(
         &self,
-        mut request: http_client::Request,
+        request: http_client::Request,
     ) -> Result<http_client::Response, http_client::Error> {
-        let body = request.take_body().into_bytes().await?;
+        let body = request
+            .ext()
+            .get::<UploadExt>()
+            .map(|upload| upload.0.clone())
+            .unwrap_or_default();
         let watch = request.ext().get::<Watch>().cloned();
         let omitted = request.ext().get::<Omitted>().cloned();
         let (info, kept) = self
@@ -155,7 +161,7 @@ impl Backend {
     async fn exchange(
         &self,
         request: &http_client::Request,
-        body: &[u8],
+        body: &RequestBody,
         watch: Option<&Watch>,
         omitted: Option<&Omitted>,
     ) -> Result<(ExchangeInfo, Vec<u8>), NetError> {
@@ -255,7 +261,7 @@ impl Backend {
         destination: &Destination,
         reused: bool,
         request: &http_client::Request,
-        body: &[u8],
+        body: &RequestBody,
         (watch, omitted): (Option<&Watch>, Option<&Omitted>),
     ) -> Result<Result<Answer, NetError>, Stale> {
         let url = request.url();
@@ -305,7 +311,12 @@ impl Backend {
             headers.push(("Proxy-Authorization".into(), authorization));
         }
         let expects_body = matches!(method.as_str(), "POST" | "PUT" | "PATCH");
-        let body_len = (!body.is_empty() || expects_body).then_some(body.len() as u64);
+        let sizes = match part_sizes(body) {
+            Ok(sizes) => sizes,
+            Err(error) => return Ok(Err(error)),
+        };
+        let length: u64 = sizes.iter().sum();
+        let body_len = (length > 0 || expects_body).then_some(length);
         let mut message = h1::encode_request_head(
             &method,
             &target,
@@ -317,7 +328,11 @@ impl Backend {
         if let Some(watch) = watch {
             watch.0.request_sent(&message);
         }
-        message.extend_from_slice(body);
+        // Bytes go out with the head in one write; files are read as they are sent.
+        let in_memory = body.bytes();
+        if let Some(bytes) = &in_memory {
+            message.extend_from_slice(bytes);
+        }
 
         let mut timings = if reused {
             Timings::default()
@@ -333,6 +348,13 @@ impl Backend {
         let sending = Instant::now();
         if let Err(error) = client::write_all_and_flush(&mut connection.stream, &message).await {
             return if reused { Err(Stale) } else { failed(error) };
+        }
+        if in_memory.is_none() {
+            match send_parts(&mut connection, body, &sizes).await {
+                Ok(()) => {}
+                Err(Upload::Connection(error)) => return failed(error),
+                Err(Upload::File(error)) => return Ok(Err(error)),
+            }
         }
         timings.send = sending.elapsed();
 
@@ -455,6 +477,78 @@ impl Backend {
             reusable: keeps_alive.then_some(connection),
         }))
     }
+}
+
+/// The size of each part of a body; a file's is asked for now, as it is about to be sent.
+fn part_sizes(body: &RequestBody) -> Result<Vec<u64>, NetError> {
+    body.0
+        .iter()
+        .map(|part| match part {
+            BodyPart::Bytes(bytes) => Ok(bytes.len() as u64),
+            BodyPart::File(path) => std::fs::metadata(path)
+                .map(|metadata| metadata.len())
+                .map_err(|error| unreadable(path, error)),
+        })
+        .collect()
+}
+
+fn unreadable(path: &std::path::Path, error: std::io::Error) -> NetError {
+    NetError::Io {
+        action: format!("cannot read {} to send it", path.display()),
+        source: error,
+    }
+}
+
+/// Why sending a body's parts stopped.
+enum Upload {
+    Connection(std::io::Error),
+    File(NetError),
+}
+
+/// Writes each part in turn, files in blocks as they are read (off the executor thread), each
+/// exactly the size announced.
+async fn send_parts(
+    connection: &mut Connection,
+    body: &RequestBody,
+    sizes: &[u64],
+) -> Result<(), Upload> {
+    for (part, &size) in body.0.iter().zip(sizes) {
+        match part {
+            BodyPart::Bytes(bytes) => connection
+                .stream
+                .write_all(bytes)
+                .await
+                .map_err(Upload::Connection)?,
+            BodyPart::File(path) => {
+                let file =
+                    std::fs::File::open(path).map_err(|e| Upload::File(unreadable(path, e)))?;
+                let mut file = blocking::Unblock::new(file).take(size);
+                let mut block = vec![0; READ_BUFFER];
+                let mut sent = 0;
+                while sent < size {
+                    let n = file
+                        .read(&mut block)
+                        .await
+                        .map_err(|e| Upload::File(unreadable(path, e)))?;
+                    if n == 0 {
+                        return Err(Upload::File(NetError::Io {
+                            action: format!("cannot send {}", path.display()),
+                            source: std::io::Error::other(
+                                "the file became shorter while it was sent",
+                            ),
+                        }));
+                    }
+                    connection
+                        .stream
+                        .write_all(&block[..n])
+                        .await
+                        .map_err(Upload::Connection)?;
+                    sent += n as u64;
+                }
+            }
+        }
+    }
+    connection.stream.flush().await.map_err(Upload::Connection)
 }
 
 /// A connecting failure, told as the proxy's.

@@ -70,7 +70,50 @@ pub struct HttpRequest {
     /// Headers netdeck adds by itself (`Host`, `User-Agent`, `Accept`) not to send, as
     /// curl's `-H 'Name:'`.
     pub omitted: Vec<String>,
-    pub body: Vec<u8>,
+    pub body: RequestBody,
+}
+
+/// A request body: bytes, and files read as they are sent, in turn (a multipart form with
+/// an upload is both), so a body of any size takes no memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestBody(pub Vec<BodyPart>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyPart {
+    Bytes(Vec<u8>),
+    File(std::path::PathBuf),
+}
+
+impl From<Vec<u8>> for RequestBody {
+    fn from(bytes: Vec<u8>) -> Self {
+        if bytes.is_empty() {
+            RequestBody::default()
+        } else {
+            RequestBody(vec![BodyPart::Bytes(bytes)])
+        }
+    }
+}
+
+impl RequestBody {
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|part| match part {
+            BodyPart::Bytes(bytes) => bytes.is_empty(),
+            // Its size is known only when it is sent.
+            BodyPart::File(_) => false,
+        })
+    }
+
+    /// The bytes, when the body holds no file.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        let mut all = Vec::new();
+        for part in &self.0 {
+            match part {
+                BodyPart::Bytes(bytes) => all.extend_from_slice(bytes),
+                BodyPart::File(_) => return None,
+            }
+        }
+        Some(all)
+    }
 }
 
 /// How long each phase of the last exchange took. A reused connection has no DNS, connect
@@ -141,6 +184,11 @@ struct Watch(Arc<dyn Watcher>);
 #[derive(Clone)]
 struct Omitted(Vec<String>);
 
+/// `HttpRequest::body`, as it travels with a request through surf: beside surf's own body,
+/// which would hold it all in memory.
+#[derive(Clone)]
+struct Upload(RequestBody);
+
 /// A surf client on netdeck's backend; keeps connections alive between requests.
 pub struct HttpSession {
     client: surf::Client,
@@ -205,9 +253,7 @@ impl HttpSession {
         {
             surf_request.insert_header("authorization", credentials);
         }
-        if !request.body.is_empty() {
-            surf_request.set_body(request.body.clone());
-        }
+        surf_request.set_ext(Upload(request.body.clone()));
         if let Some(watcher) = watcher {
             surf_request.set_ext(Watch(watcher));
         }

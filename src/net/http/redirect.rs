@@ -4,7 +4,7 @@ use surf::Url;
 use surf::http::Method;
 use surf::middleware::{Middleware, Next};
 
-use super::{Omitted, Watch, to_surf};
+use super::{Omitted, RequestBody, Upload, Watch, to_surf};
 use crate::net::error::NetError;
 
 /// The URLs redirected to, carried on the final response.
@@ -27,14 +27,10 @@ impl Middleware for FollowRedirects {
         client: surf::Client,
         next: Next<'_>,
     ) -> surf::Result<surf::Response> {
-        let mut body = request.take_body().into_bytes().await?;
         let mut visited = vec![(request.method(), request.url().clone())];
         loop {
             let mut attempt = request.clone();
             carry_extensions(&request, &mut attempt);
-            if !body.is_empty() {
-                attempt.set_body(body.clone());
-            }
             let mut response = next.run(attempt, client.clone()).await?;
             let location = response
                 .header("location")
@@ -101,7 +97,7 @@ impl Middleware for FollowRedirects {
             }
             carry_extensions(&request, &mut following);
             if becomes_get {
-                body.clear();
+                following.set_ext(Upload(RequestBody::default()));
             }
             request = following;
             visited.push((method, target));
@@ -117,6 +113,9 @@ fn carry_extensions(from: &surf::Request, to: &mut surf::Request) {
     }
     if let Some(omitted) = from.ext::<Omitted>().cloned() {
         to.set_ext(omitted);
+    }
+    if let Some(upload) = from.ext::<Upload>().cloned() {
+        to.set_ext(upload);
     }
 }
 

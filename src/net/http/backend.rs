@@ -7,21 +7,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::AsyncReadExt;
 use http_client::{Config, HttpClient};
 
 use super::cookies::CookieJar;
 use super::encoding::{self, Decoder};
-use super::proxy::{Proxy, ProxyRoutes};
+use super::proxy::{self, Proxy, ProxyRoutes};
 use super::redirect::follows;
-use super::{
-    BodyPart, HttpOptions, Omitted, RequestBody, Timings, Upload as UploadExt, Watch, to_surf,
+use super::transfer::{
+    BodyError, BodySink, READ_BUFFER, Upload, part_sizes, read_body, send_parts,
 };
+use super::{HttpOptions, Omitted, RequestBody, Timings, Upload as UploadExt, Watch, to_surf};
 use crate::net::client::{self, ClientConfig, Connection};
 use crate::net::error::{NetError, ProxyProblem};
-use crate::net::h1::{self, ChunkedDecoder, Framing, ResponseHead};
-
-const READ_BUFFER: usize = 64 * 1024;
+use crate::net::h1::{self, ResponseHead};
 /// Idle kept-alive connections kept per destination.
 const IDLE_PER_HOST: usize = 4;
 
@@ -226,14 +225,14 @@ impl Backend {
         let (mut stream, peer, timings) =
             client::open_tcp(&proxy.host, proxy.port, config.connect_timeout)
                 .await
-                .map_err(|error| proxy_error(proxy, error))?;
+                .map_err(|error| proxy::proxy_error(proxy, error))?;
         if destination.https {
             let authority = match destination.host.contains(':') {
                 true => format!("[{}]:{}", destination.host, destination.port),
                 false => format!("{}:{}", destination.host, destination.port),
             };
             client::with_timeout(
-                open_tunnel(&mut stream, proxy, &authority),
+                proxy::open_tunnel(&mut stream, proxy, &authority),
                 config.connect_timeout,
                 String::new,
             )
@@ -479,142 +478,6 @@ impl Backend {
     }
 }
 
-/// The size of each part of a body; a file's is asked for now, as it is about to be sent.
-fn part_sizes(body: &RequestBody) -> Result<Vec<u64>, NetError> {
-    body.0
-        .iter()
-        .map(|part| match part {
-            BodyPart::Bytes(bytes) => Ok(bytes.len() as u64),
-            BodyPart::File(path) => std::fs::metadata(path)
-                .map(|metadata| metadata.len())
-                .map_err(|error| unreadable(path, error)),
-        })
-        .collect()
-}
-
-fn unreadable(path: &std::path::Path, error: std::io::Error) -> NetError {
-    NetError::Io {
-        action: format!("cannot read {} to send it", path.display()),
-        source: error,
-    }
-}
-
-/// Why sending a body's parts stopped.
-enum Upload {
-    Connection(std::io::Error),
-    File(NetError),
-}
-
-/// Writes each part in turn, files in blocks as they are read (off the executor thread), each
-/// exactly the size announced.
-async fn send_parts(
-    connection: &mut Connection,
-    body: &RequestBody,
-    sizes: &[u64],
-) -> Result<(), Upload> {
-    for (part, &size) in body.0.iter().zip(sizes) {
-        match part {
-            BodyPart::Bytes(bytes) => connection
-                .stream
-                .write_all(bytes)
-                .await
-                .map_err(Upload::Connection)?,
-            BodyPart::File(path) => {
-                let file =
-                    std::fs::File::open(path).map_err(|e| Upload::File(unreadable(path, e)))?;
-                let mut file = blocking::Unblock::new(file).take(size);
-                let mut block = vec![0; READ_BUFFER];
-                let mut sent = 0;
-                while sent < size {
-                    let n = file
-                        .read(&mut block)
-                        .await
-                        .map_err(|e| Upload::File(unreadable(path, e)))?;
-                    if n == 0 {
-                        return Err(Upload::File(NetError::Io {
-                            action: format!("cannot send {}", path.display()),
-                            source: std::io::Error::other(
-                                "the file became shorter while it was sent",
-                            ),
-                        }));
-                    }
-                    connection
-                        .stream
-                        .write_all(&block[..n])
-                        .await
-                        .map_err(Upload::Connection)?;
-                    sent += n as u64;
-                }
-            }
-        }
-    }
-    connection.stream.flush().await.map_err(Upload::Connection)
-}
-
-/// A connecting failure, told as the proxy's.
-fn proxy_error(proxy: &Proxy, error: NetError) -> NetError {
-    let problem = match error {
-        NetError::ResolveFailed { detail, .. } => ProxyProblem::Unresolved(detail),
-        NetError::Refused { .. } => ProxyProblem::Refused,
-        NetError::Unreachable { detail, .. } => ProxyProblem::Unreachable(detail),
-        NetError::Timeout { after, .. } => ProxyProblem::TimedOut(after),
-        other => ProxyProblem::Broken(other.to_string()),
-    };
-    proxy.failed(problem)
-}
-
-/// Asks the proxy for a tunnel to `authority` (`CONNECT host:port`) and reads its answer.
-async fn open_tunnel(
-    stream: &mut async_net::TcpStream,
-    proxy: &Proxy,
-    authority: &str,
-) -> Result<(), NetError> {
-    let mut head = format!(
-        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: netdeck/{}\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(authorization) = &proxy.authorization {
-        head.push_str(&format!("Proxy-Authorization: {authorization}\r\n"));
-    }
-    head.push_str("\r\n");
-    let broken = |detail: String| proxy.failed(ProxyProblem::Broken(detail));
-    stream
-        .write_all(head.as_bytes())
-        .await
-        .map_err(|error| broken(format!("closed the connection: {error}")))?;
-    // Byte by byte: nothing after the proxy's answer may be taken from the tunnel.
-    let mut answer = Vec::new();
-    let mut byte = [0u8];
-    while !answer.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte).await {
-            Ok(1) => answer.push(byte[0]),
-            Ok(_) => {
-                return Err(broken(
-                    "closed the connection instead of opening a tunnel".into(),
-                ));
-            }
-            Err(error) => return Err(broken(format!("closed the connection: {error}"))),
-        }
-        if answer.len() > h1::MAX_HEAD {
-            return Err(broken("answered CONNECT with an endless head".into()));
-        }
-    }
-    let head = match h1::parse_response_head(&answer) {
-        Ok(Some((head, _))) => head,
-        _ => return Err(broken("did not answer CONNECT in HTTP".into())),
-    };
-    match head.status {
-        200..=299 => Ok(()),
-        407 => Err(proxy.failed(ProxyProblem::NeedsCredentials {
-            given: proxy.authorization.is_some(),
-        })),
-        status => Err(proxy.failed(ProxyProblem::Status {
-            status,
-            reason: head.reason,
-        })),
-    }
-}
-
 /// `content-type` as `Content-Type`: surf lower-cases names, and some devices only
 /// understand the usual spelling.
 fn canonical_case(name: &str) -> String {
@@ -637,153 +500,4 @@ struct Answer {
     info: ExchangeInfo,
     body: Vec<u8>,
     reusable: Option<Connection>,
-}
-
-/// Where body bytes go: decoded if they came compressed, then up to `max` kept, all of them
-/// counted and given to the watcher.
-struct BodySink<'a> {
-    kept: Vec<u8>,
-    /// Body bytes, decoded.
-    total: u64,
-    /// Body bytes as they came, before decoding.
-    encoded: u64,
-    decoder: Option<Decoder>,
-    max: usize,
-    watch: Option<&'a Watch>,
-}
-
-impl BodySink<'_> {
-    fn take(&mut self, bytes: &[u8]) -> Result<(), BodyError> {
-        self.encoded += bytes.len() as u64;
-        match &mut self.decoder {
-            Some(decoder) => {
-                let decoded = decoder.feed(bytes).map_err(BodyError::Corrupt)?;
-                self.deliver(&decoded)
-            }
-            None => self.deliver(bytes),
-        }
-    }
-
-    /// The end of the body: what the decoder still held.
-    fn finish(&mut self) -> Result<(), BodyError> {
-        match &mut self.decoder {
-            Some(decoder) => {
-                let rest = decoder.finish().map_err(BodyError::Corrupt)?;
-                self.deliver(&rest)
-            }
-            None => Ok(()),
-        }
-    }
-
-    fn deliver(&mut self, bytes: &[u8]) -> Result<(), BodyError> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        self.total += bytes.len() as u64;
-        let room = self.max.saturating_sub(self.kept.len());
-        self.kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        match self.watch {
-            Some(watch) => watch.0.body(bytes, self.total).map_err(BodyError::Watcher),
-            None => Ok(()),
-        }
-    }
-}
-
-enum BodyError {
-    Io(std::io::Error),
-    Partial(String),
-    /// The watcher stopped the exchange (it could not write the body, say).
-    Watcher(NetError),
-    /// A compressed body that does not decode.
-    Corrupt(String),
-}
-
-/// Reads the body as framed. `Ok(true)` when nothing followed it, so the connection is in
-/// step for another request; bytes after the body (a server that lies about the length)
-/// mean it is not.
-async fn read_body(
-    connection: &mut Connection,
-    framing: Framing,
-    leftover: &[u8],
-    buffer: &mut [u8],
-    sink: &mut BodySink<'_>,
-) -> Result<bool, BodyError> {
-    match framing {
-        Framing::Empty => Ok(leftover.is_empty()),
-        Framing::Length(length) => {
-            let mut in_step = leftover.len() as u64 <= length;
-            let first = &leftover[..leftover.len().min(length.min(usize::MAX as u64) as usize)];
-            sink.take(first)?;
-            while sink.encoded < length {
-                let received = sink.encoded;
-                let n = read_more(connection, buffer, || {
-                    format!("the body ended after {received} of {length} bytes")
-                })
-                .await?;
-                let want = (length - sink.encoded).min(n as u64) as usize;
-                in_step &= want == n;
-                sink.take(&buffer[..want])?;
-            }
-            Ok(in_step)
-        }
-        Framing::Chunked => {
-            let mut decoder = ChunkedDecoder::default();
-            let mut feed = |decoder: &mut ChunkedDecoder, bytes: &[u8]| {
-                let mut stopped = None;
-                let used = decoder
-                    .feed(bytes, &mut |data| {
-                        if stopped.is_none()
-                            && let Err(error) = sink.take(data)
-                        {
-                            stopped = Some(error);
-                        }
-                    })
-                    .map_err(|error| BodyError::Partial(error.to_string()))?;
-                match stopped {
-                    Some(error) => Err(error),
-                    None => Ok(used == bytes.len()),
-                }
-            };
-            let mut in_step = feed(&mut decoder, leftover)?;
-            while !decoder.is_done() {
-                let n = read_more(connection, buffer, || {
-                    "the connection closed in the middle of a chunked body".into()
-                })
-                .await?;
-                in_step = feed(&mut decoder, &buffer[..n])?;
-            }
-            Ok(in_step)
-        }
-        Framing::UntilClose => {
-            sink.take(leftover)?;
-            loop {
-                match connection.stream.read(buffer).await {
-                    Ok(0) => return Ok(false),
-                    Ok(n) => sink.take(&buffer[..n])?,
-                    // Servers that end a close-delimited body often do it abruptly.
-                    Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
-                        return Ok(false);
-                    }
-                    Err(error) => return Err(BodyError::Io(error)),
-                }
-            }
-        }
-    }
-}
-
-/// Reads more of a delimited body; the connection closing here cuts the body short.
-async fn read_more(
-    connection: &mut Connection,
-    buffer: &mut [u8],
-    cut_short: impl FnOnce() -> String,
-) -> Result<usize, BodyError> {
-    match connection
-        .stream
-        .read(buffer)
-        .await
-        .map_err(BodyError::Io)?
-    {
-        0 => Err(BodyError::Partial(cut_short())),
-        n => Ok(n),
-    }
 }

@@ -8,6 +8,7 @@ pub mod cookies;
 mod encoding;
 pub mod proxy;
 mod redirect;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

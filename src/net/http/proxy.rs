@@ -3,9 +3,11 @@
 
 use std::net::IpAddr;
 
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use surf::Url;
 
 use crate::net::error::{NetError, ProxyProblem};
+use crate::net::h1;
 
 /// Where the proxy settings come from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -154,6 +156,70 @@ fn same_prefix(ip: u128, network: u128, bits: Option<u32>, width: u32) -> bool {
     }
     let shift = width - bits;
     (ip >> shift) == (network >> shift)
+}
+
+/// A connecting failure, told as the proxy's.
+pub(super) fn proxy_error(proxy: &Proxy, error: NetError) -> NetError {
+    let problem = match error {
+        NetError::ResolveFailed { detail, .. } => ProxyProblem::Unresolved(detail),
+        NetError::Refused { .. } => ProxyProblem::Refused,
+        NetError::Unreachable { detail, .. } => ProxyProblem::Unreachable(detail),
+        NetError::Timeout { after, .. } => ProxyProblem::TimedOut(after),
+        other => ProxyProblem::Broken(other.to_string()),
+    };
+    proxy.failed(problem)
+}
+
+/// Asks the proxy for a tunnel to `authority` (`CONNECT host:port`) and reads its answer.
+pub(super) async fn open_tunnel(
+    stream: &mut async_net::TcpStream,
+    proxy: &Proxy,
+    authority: &str,
+) -> Result<(), NetError> {
+    let mut head = format!(
+        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: netdeck/{}\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(authorization) = &proxy.authorization {
+        head.push_str(&format!("Proxy-Authorization: {authorization}\r\n"));
+    }
+    head.push_str("\r\n");
+    let broken = |detail: String| proxy.failed(ProxyProblem::Broken(detail));
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .map_err(|error| broken(format!("closed the connection: {error}")))?;
+    // Byte by byte: nothing after the proxy's answer may be taken from the tunnel.
+    let mut answer = Vec::new();
+    let mut byte = [0u8];
+    while !answer.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => answer.push(byte[0]),
+            Ok(_) => {
+                return Err(broken(
+                    "closed the connection instead of opening a tunnel".into(),
+                ));
+            }
+            Err(error) => return Err(broken(format!("closed the connection: {error}"))),
+        }
+        if answer.len() > h1::MAX_HEAD {
+            return Err(broken("answered CONNECT with an endless head".into()));
+        }
+    }
+    let head = match h1::parse_response_head(&answer) {
+        Ok(Some((head, _))) => head,
+        _ => return Err(broken("did not answer CONNECT in HTTP".into())),
+    };
+    match head.status {
+        200..=299 => Ok(()),
+        407 => Err(proxy.failed(ProxyProblem::NeedsCredentials {
+            given: proxy.authorization.is_some(),
+        })),
+        status => Err(proxy.failed(ProxyProblem::Status {
+            status,
+            reason: head.reason,
+        })),
+    }
 }
 
 /// A proxy URL: `http://[user:pass@]host[:port]`, or just `host:port` (http, as curl).

@@ -6,7 +6,10 @@ use std::io::Write;
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
 /// What `Accept-Encoding` asks for when compression is on.
+#[cfg(feature = "brotli")]
 pub const ACCEPTED: &str = "gzip, deflate, br";
+#[cfg(not(feature = "brotli"))]
+pub const ACCEPTED: &str = "gzip, deflate";
 
 /// A streaming decoder for one body.
 pub enum Decoder {
@@ -16,6 +19,7 @@ pub enum Decoder {
     DeflateUndecided(Vec<u8>),
     Zlib(ZlibDecoder<Vec<u8>>),
     RawDeflate(DeflateDecoder<Vec<u8>>),
+    #[cfg(feature = "brotli")]
     Brotli(Box<brotli_decompressor::DecompressorWriter<Vec<u8>>>),
 }
 
@@ -26,6 +30,7 @@ impl Decoder {
         match value.trim().to_ascii_lowercase().as_str() {
             "gzip" | "x-gzip" => Some(Decoder::Gzip(GzDecoder::new(Vec::new()))),
             "deflate" => Some(Decoder::DeflateUndecided(Vec::new())),
+            #[cfg(feature = "brotli")]
             "br" => Some(Decoder::Brotli(Box::new(
                 brotli_decompressor::DecompressorWriter::new(Vec::new(), 16 * 1024),
             ))),
@@ -53,6 +58,7 @@ impl Decoder {
             Decoder::Gzip(decoder) => decoder.write_all(bytes),
             Decoder::Zlib(decoder) => decoder.write_all(bytes),
             Decoder::RawDeflate(decoder) => decoder.write_all(bytes),
+            #[cfg(feature = "brotli")]
             Decoder::Brotli(decoder) => decoder.write_all(bytes),
             Decoder::DeflateUndecided(_) => unreachable!("decided above"),
         };
@@ -67,6 +73,7 @@ impl Decoder {
             Decoder::Gzip(decoder) => decoder.try_finish(),
             Decoder::Zlib(decoder) => decoder.try_finish(),
             Decoder::RawDeflate(decoder) => decoder.try_finish(),
+            #[cfg(feature = "brotli")]
             Decoder::Brotli(decoder) => decoder.close(),
             Decoder::DeflateUndecided(start) if start.is_empty() => Ok(()),
             Decoder::DeflateUndecided(_) => Err(std::io::ErrorKind::UnexpectedEof.into()),
@@ -80,6 +87,7 @@ impl Decoder {
             Decoder::Gzip(decoder) => decoder.get_mut(),
             Decoder::Zlib(decoder) => decoder.get_mut(),
             Decoder::RawDeflate(decoder) => decoder.get_mut(),
+            #[cfg(feature = "brotli")]
             Decoder::Brotli(decoder) => decoder.get_mut(),
             Decoder::DeflateUndecided(start) => start,
         }
@@ -88,6 +96,7 @@ impl Decoder {
     fn corrupt(&self, error: std::io::Error) -> String {
         let name = match self {
             Decoder::Gzip(_) => "gzip",
+            #[cfg(feature = "brotli")]
             Decoder::Brotli(_) => "br",
             _ => "deflate",
         };

@@ -855,3 +855,12 @@ fn a_large_upload_is_read_from_its_file_as_it_is_sent() {
     assert_eq!(exit, 0);
     assert!(peak_kib < 64 * 1024, "peak resident memory {peak_kib} KiB");
 }
+
+#[test]
+fn a_redirect_to_a_location_outside_ascii_is_followed() {
+    // Found by fuzzing: the answer was taken for a redirect to follow and its body dropped.
+    let peer = Peer::http(&[]);
+    let (exit, out, err) = http(&[&format!("http://{}/redirect/non-ascii", peer.addr)]);
+    assert_eq!(exit, 0, "{err}");
+    assert_eq!(text(&out), "café reached");
+}

@@ -86,6 +86,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.redirect(303, "/form")
             else:
                 self.send_body(200, b"form shown")
+        elif path == "/redirect/non-ascii":
+            # A Location in UTF-8, as some servers send it.
+            self.wfile.write(
+                "HTTP/1.1 302 Found\r\nLocation: /caf\u00e9\r\nContent-Length: 0\r\n\r\n".encode()
+            )
+        elif path == "/caf%C3%A9":
+            self.send_body(200, "café reached".encode())
         elif path == "/redirect/ftp":
             self.redirect(302, "ftp://127.0.0.1/file")
         elif path == "/redirect/same-origin":

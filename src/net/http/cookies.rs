@@ -221,8 +221,8 @@ fn parse_http_date(text: &str) -> Option<u64> {
         let lower = word.to_ascii_lowercase();
         if word.contains(':') {
             let hms: Vec<u64> = word.split(':').filter_map(|n| n.parse().ok()).collect();
-            if hms.len() == 3 {
-                time = Some(hms[0] * 3600 + hms[1] * 60 + hms[2]);
+            if let [hours @ 0..=23, minutes @ 0..=59, seconds @ 0..=60] = hms[..] {
+                time = Some(hours * 3600 + minutes * 60 + seconds);
             }
         } else if let Some(index) = MONTHS.iter().position(|m| lower.starts_with(m)) {
             month = Some(index as u64 + 1);
@@ -241,6 +241,10 @@ fn parse_http_date(text: &str) -> Option<u64> {
         }
     }
     let (day, month, year, time) = (day?, month?, year?, time?);
+    // Dates a browser keeps: anything else is not a date, and could overflow below.
+    if !(1..=31).contains(&day) || !(1601..=9999).contains(&year) {
+        return None;
+    }
     // Days from 1970-01-01 to the date (the civil-from-days algorithm, run backwards).
     let (y, m) = if month <= 2 {
         (year - 1, month + 9)
@@ -275,6 +279,15 @@ mod tests {
         );
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_http_date("soon"), None);
+        // Found by fuzzing: numbers that overflowed the arithmetic.
+        assert_eq!(
+            parse_http_date("Wed, 21 Oct 2015 99999999999999999:00:00 GMT"),
+            None
+        );
+        assert_eq!(
+            parse_http_date("Wed, 21 Oct 99999999999999 07:28:00 GMT"),
+            None
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@ use surf::Url;
 use surf::http::Method;
 use surf::middleware::{Middleware, Next};
 
+use super::backend::ExchangeInfo;
 use super::{Omitted, RequestBody, Upload, Watch, to_surf};
 use crate::net::error::NetError;
+use crate::net::h1;
 
 /// The URLs redirected to, carried on the final response.
 #[derive(Clone, Debug, Default)]
@@ -32,10 +34,14 @@ impl Middleware for FollowRedirects {
             let mut attempt = request.clone();
             carry_extensions(&request, &mut attempt);
             let mut response = next.run(attempt, client.clone()).await?;
-            let location = response
-                .header("location")
-                .map(|values| values.last().as_str().to_string());
-            let status = response.status() as u16;
+            // As the server sent them: surf's copy leaves out a Location that is not ASCII,
+            // and the backend, which decides whose body is the caller's, sees the real one.
+            let head = &response
+                .ext::<ExchangeInfo>()
+                .expect("the backend describes every response")
+                .head;
+            let status = head.status;
+            let location = h1::header(&head.headers, "location").map(|value| value.value_text());
             let Some(location) = location.filter(|_| follows(self.max, status, true)) else {
                 let chain = visited[1..].iter().map(|(_, url)| url.clone()).collect();
                 let http: &mut surf::http::Response = response.as_mut();

@@ -62,20 +62,6 @@ pub struct HttpSettings {
     pub proxy: ProxySettings,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
-        let options = HttpOptions::default();
-        HttpSettings {
-            insecure: false,
-            timeout: options.timeout,
-            max_redirects: options.max_redirects,
-            // The window asks for compressed answers and shows both sizes.
-            compressed: true,
-            proxy: ProxySettings::default(),
-        }
-    }
-}
-
 impl HttpSettings {
     fn options(&self) -> HttpOptions {
         let mut options = HttpOptions {

@@ -34,10 +34,6 @@ fn now() -> u64 {
 }
 
 impl CookieJar {
-    pub fn is_empty(&self) -> bool {
-        self.cookies.is_empty()
-    }
-
     pub fn clear(&mut self) {
         self.cookies.clear();
     }

@@ -4,10 +4,10 @@
 //! `netdeck http` against hostile servers. `bash bench/soak.sh` is the 60 s version with 500
 //! clients and the release build.
 //!
-//! Each run prints its seed; `NETDECK_SOAK_SEED=N cargo test --locked --test soak` makes every
+//! Each run prints its seed; `NETDECK_SOAK_SEED=N cargo test --locked --test integration soak` makes every
 //! client make the same choices again.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -97,7 +97,7 @@ fn int(value: &Value) -> u64 {
 /// server counted for it.
 fn soak(mode: &str) {
     let seed = seed();
-    let replay = format!("seed {seed}: NETDECK_SOAK_SEED={seed} cargo test --locked --test soak");
+    let replay = format!("seed {seed}: NETDECK_SOAK_SEED={seed} cargo test --locked --test integration soak");
     println!("chaos {replay}");
     let report = chaos(&[
         "serve",

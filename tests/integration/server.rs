@@ -1,7 +1,7 @@
 //! The TCP server engine over real loopback sockets, driven through the engine thread the GUI
 //! uses.
 
-mod common;
+use crate::common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 

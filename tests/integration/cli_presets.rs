@@ -1,7 +1,7 @@
 //! `--preset NAME` as a user runs it: a settings file on disk, netdeck as a new process, and
 //! real peers that see what it sends. Options given on the command line replace the preset's.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener};

@@ -2,7 +2,7 @@
 //! server of routes, HTTPS) and netdeck's own server in HTTP mode, with curl as a second
 //! client of it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

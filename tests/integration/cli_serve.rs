@@ -1,6 +1,6 @@
 //! `netdeck serve` as a user runs it: output lines, signals, exit codes, bad input.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::net::TcpListener;

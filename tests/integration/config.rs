@@ -1,7 +1,7 @@
 //! The settings file on a real file system: round trips, defaults for what is missing, backups
 //! of files that cannot be used, atomic and private saves, and preset names.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

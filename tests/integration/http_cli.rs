@@ -2,7 +2,7 @@
 //! files of any size, tinyproxy as the forward proxy, Python for what they cannot do (odd
 //! statuses, a server that stalls, a request echoed back).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::Stdio;

@@ -1,7 +1,7 @@
 //! Malformed input across the command line and the checks the GUI's adapters use: each is
 //! refused with its exact message and exit code, before anything starts, and never panics.
 
-mod common;
+use crate::common;
 
 use common::{ConfigHome, run_netdeck};
 use netdeck::net::NetError;

@@ -1,7 +1,7 @@
 //! The TCP client over real loopback sockets, against a Python peer and netdeck's own server:
 //! the session the GUI uses (through the engine thread) and `netdeck connect`.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::process::Stdio;

@@ -3,8 +3,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod forms;
 pub mod gui;
 pub mod net;
 pub mod payload;
 pub mod report;
-pub mod runtime;

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use netdeck::cli::{self, Cli};
-use netdeck::config::parse_scale;
+use netdeck::forms::parse::parse_scale;
 use netdeck::gui::GuiOptions;
 use netdeck::net::NetError;
 
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             }
             Err(GuiError::Options(error)) => {
                 eprintln!("netdeck: {error}");
-                eprintln!("hint: {}", error.hint());
+                eprintln!("hint: {}", error.hint(&cli::Flags));
                 ExitCode::from(error.exit_code())
             }
         },
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             Err(NetError::Silent { code }) => ExitCode::from(code),
             Err(error) => {
                 eprintln!("netdeck: {error}");
-                eprintln!("hint: {}", error.hint());
+                eprintln!("hint: {}", error.hint(&cli::Flags));
                 ExitCode::from(error.exit_code())
             }
         },

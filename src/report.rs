@@ -1,9 +1,10 @@
 //! One line of text per engine event: what `netdeck serve` prints and what the Log tab shows.
 
 use crate::net::client::{ClientEvent, CloseReason, TlsInfo};
+use crate::net::error::Vocabulary;
 use crate::net::server::{DisconnectReason, ServerEvent};
 use crate::payload::{self, Encoding, Lines};
-use crate::runtime::HttpEvent;
+use crate::net::http::HttpEvent;
 
 /// How received and sent bytes appear in a line.
 #[derive(Clone, Copy, Debug)]
@@ -43,11 +44,11 @@ pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
 }
 
 /// A failure as the log shows it: the message and what to do.
-pub fn error_line(error: &crate::net::NetError) -> String {
-    format!("! {error} — {}", error.hint())
+pub fn error_line(error: &crate::net::NetError, words: &dyn Vocabulary) -> String {
+    format!("! {error} — {}", error.hint(words))
 }
 
-pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
+pub fn client_line(event: &ClientEvent, style: DataStyle, words: &dyn Vocabulary) -> String {
     match event {
         ClientEvent::Connected { peer, tls: None } => format!("connected to {peer}"),
         ClientEvent::Connected {
@@ -56,7 +57,7 @@ pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
         } => format!("connected to {peer} ({})", tls_summary(tls)),
         ClientEvent::Received(bytes) => format!("received: {}", data(bytes, style)),
         ClientEvent::Sent(bytes) => format!("sent: {}", data(bytes, style)),
-        ClientEvent::Failed(error) => error_line(error),
+        ClientEvent::Failed(error) => error_line(error, words),
         ClientEvent::Closed {
             reason,
             bytes_in,
@@ -73,7 +74,7 @@ pub fn client_line(event: &ClientEvent, style: DataStyle) -> String {
 }
 
 /// A line for a finished HTTP request; progress has none.
-pub fn http_line(event: &HttpEvent) -> Option<String> {
+pub fn http_line(event: &HttpEvent, words: &dyn Vocabulary) -> Option<String> {
     match event {
         HttpEvent::Progress(_) => None,
         HttpEvent::Cancelled => Some("HTTP request cancelled".into()),
@@ -86,7 +87,7 @@ pub fn http_line(event: &HttpEvent) -> Option<String> {
                 crate::payload::ByteCount(response.body_bytes),
                 response.timings.total.as_secs_f64() * 1000.0
             ),
-            Err(error) => error_line(error),
+            Err(error) => error_line(error, words),
         }),
     }
 }

@@ -1,5 +1,5 @@
 //! The whole HTTP client path on whatever a server sends: a real TCP server on 127.0.0.1 writes
-//! the input's answers, and `HttpSession::send` reads them through netdeck's backend
+//! the input's answers, and `HttpAgent::send` reads them through netdeck's backend
 //! (`net::http`, framing in `net::h1`), surf, its redirect middleware, the cookie jar
 //! and the body decoders, up to `HttpResponse`. No answer may make it panic: an `Err` is
 //! fine, and an `Ok` must be a sound response.
@@ -20,7 +20,7 @@
 //! Each request takes the next answer; when none is left, the server closes the connection
 //! without one. The server keeps a connection open after an answer only if the client has
 //! all of it (judged with the same `h1` functions the client uses), so no input waits for the
-//! timeout. Every input gets a fresh `HttpSession`, so nothing carries over from one input to
+//! timeout. Every input gets a fresh `HttpAgent`, so nothing carries over from one input to
 //! the next; connections are reused within an input (redirects to the same origin).
 
 #![no_main]
@@ -36,7 +36,7 @@ use libfuzzer_sys::fuzz_target;
 use netdeck::net::NetError;
 use netdeck::net::h1::{self, ChunkedDecoder, Framing, ResponseHead};
 use netdeck::net::http::proxy::{ProxyChoice, ProxySettings};
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, Watcher};
+use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent, Watcher};
 
 /// Between answers in the input.
 const SEPARATOR: &[u8] = b"\n==next==\n";
@@ -101,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
         // `into`: a `Vec<u8>` or netdeck's `RequestBody`, whichever the field is.
         body: body.into(),
     };
-    let session = HttpSession::new(options).expect("a usable proxy setting");
+    let session = HttpAgent::new(options).expect("a usable proxy setting");
     let watcher = Arc::new(Recorder::default());
     let result = smol::block_on(session.send(&request, Some(watcher.clone())));
     // Closes the kept-alive connections, so the server's threads for them end; waiting for

@@ -10,10 +10,11 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt, StreamExt};
 use smol::{Timer, Unblock};
 
 use crate::config::Presets;
+use crate::forms::parse::{parse_duration_ms, parse_seconds};
+use crate::forms::{ClientForm, LineEndingChoice};
 use crate::net::NetError;
 use crate::net::client::{self, ClientConfig, DEFAULT_CONNECT_TIMEOUT, Stream};
-use crate::net::error::{parse_duration_ms, parse_host, parse_port, parse_seconds};
-use crate::net::tls::{self, TlsOptions};
+use crate::net::tls;
 use crate::payload::{self, Encoding, LineEnding};
 use crate::report;
 
@@ -85,22 +86,31 @@ struct Plan {
 
 impl ConnectArgs {
     fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, NetError> {
-        let saved = match &self.preset {
-            Some(name) => Some(super::saved_preset(name, Presets::client)?),
-            None => None,
+        let mut form = match &self.preset {
+            Some(name) => super::saved_preset(name, Presets::client)?,
+            None => ClientForm::default(),
         };
-        let saved = saved.as_ref();
-        let host = self.host.as_ref().or(saved.map(|s| &s.host));
-        let host = parse_host("host", host.map_or("", String::as_str))?;
-        let port = self.port.as_ref().or(saved.map(|s| &s.port));
-        let port = parse_port("port", port.map_or("", String::as_str))?;
-        let line_ending = if self.crlf {
-            LineEnding::CrLf
+        let from_preset = self.preset.is_some();
+        if let Some(host) = &self.host {
+            form.host.clone_from(host);
+        } else if !from_preset {
+            form.host.clear();
+        }
+        if let Some(port) = &self.port {
+            form.port.clone_from(port);
+        } else if !from_preset {
+            form.port.clear();
+        }
+        form.tls |= self.tls;
+        form.insecure |= self.insecure;
+        if self.crlf {
+            form.line_ending = LineEndingChoice::CrLf;
         } else if self.lf {
-            LineEnding::Lf
-        } else {
-            saved.map_or(LineEnding::None, |s| s.line_ending.into())
-        };
+            form.line_ending = LineEndingChoice::Lf;
+        }
+        let checked = form.check()?;
+        let saved = self.preset.as_ref().map(|_| &form);
+        let line_ending: LineEnding = form.line_ending.into();
         // Payloads go out in command-line order, --send and --hex interleaved.
         let positions = |id: &str| -> Vec<usize> {
             matches
@@ -130,10 +140,7 @@ impl ConnectArgs {
         // --send and --hex replace the preset's payload.
         let saved_payload = saved.filter(|s| ordered.is_empty() && !s.payload.is_empty());
         if let Some(saved) = saved_payload {
-            let field = if saved.hex { "hex" } else { "send" };
-            let bytes = payload::encode(&saved.payload, saved.encoding(), line_ending)
-                .map_err(|source| NetError::Payload { field, source })?;
-            ordered.push((0, bytes));
+            ordered.push((0, saved.payload()?));
         }
         let payloads = ordered.into_iter().map(|(_, bytes)| bytes).collect();
         let timeout = self
@@ -141,33 +148,27 @@ impl ConnectArgs {
             .as_deref()
             .map(|text| parse_seconds("timeout", text))
             .transpose()?;
-        let tls_on = self.tls || saved.is_some_and(|s| s.tls);
-        if !tls_on && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
+        if !form.tls && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
             return Err(NetError::invalid(
                 "tls",
                 "--insecure, --cacert, --cert and --tlsv1.x need TLS, which is off; add --tls",
             ));
         }
-        let tls = if tls_on {
-            let extra_roots = match &self.cacert {
-                Some(path) => tls::load_pem_certificates(path)?,
-                None => Vec::new(),
-            };
-            Some(self.tls_choices.apply(TlsOptions {
-                accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
-                extra_roots,
-                ..TlsOptions::default()
-            })?)
-        } else {
-            None
+        let tls = match checked.tls {
+            Some(mut options) => {
+                if let Some(path) = &self.cacert {
+                    options.extra_roots = tls::load_pem_certificates(path)?;
+                }
+                Some(self.tls_choices.apply(options)?)
+            }
+            None => None,
         };
         Ok(Plan {
             config: ClientConfig {
-                host,
-                port,
                 connect_timeout: timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
                 idle_timeout: timeout,
                 tls,
+                ..checked
             },
             payloads,
             stdin: self.stdin,

@@ -8,7 +8,8 @@ use futures_lite::AsyncReadExt;
 use smol::Executor;
 
 use crate::net::client::{self, ClientConfig};
-use crate::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, parse_url};
+use crate::forms::parse::parse_url;
+use crate::net::http::{HttpAgent, HttpOptions, HttpRequest, HttpResponse};
 use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 use crate::payload::{self, Lines};
@@ -59,7 +60,7 @@ pub fn run() -> Result<(), NetError> {
             ms(step.elapsed())
         );
 
-        let session = HttpSession::new(HttpOptions {
+        let session = HttpAgent::new(HttpOptions {
             timeout: STEP_LIMIT,
             ..HttpOptions::default()
         })?;

@@ -9,14 +9,12 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{self, Presets};
+use crate::config::Presets;
+use crate::forms::HttpForm;
+use crate::forms::parse::{check_json, parse_header, parse_seconds};
 use crate::net::NetError;
-use crate::net::error::parse_seconds;
 use crate::net::http::proxy::{ProxyChoice, ProxySettings, basic_authorization};
-use crate::net::http::{
-    HttpOptions, HttpRequest, HttpSession, Timings, check_json, parse_header, parse_method,
-    parse_url,
-};
+use crate::net::http::{HttpAgent, HttpOptions, HttpRequest, Timings};
 use crate::net::tls::{self, TlsOptions};
 
 use self::output::{Destination, Output, WriteOut};
@@ -175,26 +173,35 @@ struct Plan {
 
 impl HttpArgs {
     fn plan(&self) -> Result<Plan, NetError> {
-        let saved = match &self.preset {
-            Some(name) => Some(super::saved_preset(name, Presets::http)?),
-            None => None,
-        };
-        let saved = saved.as_ref();
-        let (method, url) = match self.target.as_slice() {
+        let (target_method, url) = match self.target.as_slice() {
             [] => (None, None),
             [url] => (None, Some(url)),
-            [method, url] => (Some(parse_method(method)?), Some(url)),
+            [method, url] => (Some(method), Some(url)),
             _ => unreachable!("clap takes at most two"),
         };
-        let url = parse_url(url.or(saved.map(|s| &s.url)).map_or("", String::as_str))?;
-        let method = match (&self.method, method, saved) {
-            (Some(method), _, _) => Some(parse_method(method)?),
-            (None, None, Some(saved)) => Some(parse_method(&saved.method)?),
-            (None, method, _) => method,
+        // The preset's form, or one of the command line's own, with what is given here in its
+        // place; its check makes the request the window would make of the same fields.
+        let mut form = match &self.preset {
+            Some(name) => super::saved_preset(name, Presets::http)?,
+            None => HttpForm {
+                url: String::new(),
+                ..HttpForm::default()
+            },
         };
-        let method = method.or(self.head.then(|| "HEAD".to_string()));
-
-        let (mut headers, omitted) = self.headers(saved)?;
+        if let Some(url) = url {
+            form.url.clone_from(url);
+        }
+        let method_given = self.method.as_ref().or(target_method);
+        if let Some(method) = method_given {
+            form.method.clone_from(method);
+        }
+        if self.has_body() {
+            form.body.clear();
+            form.json = false;
+        }
+        form.insecure |= self.insecure;
+        let checked = form.check()?;
+        let (mut headers, omitted) = self.headers(checked.headers)?;
         let given = |headers: &[(String, String)], name: &str| {
             headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
         };
@@ -221,28 +228,25 @@ impl HttpArgs {
             let (name, password) = user.split_once(':').unwrap_or((user, ""));
             add_default("Authorization", &basic_authorization(name, password));
         }
-        let body = match saved {
-            Some(saved) if !self.has_body() => body::from_preset(saved)?,
-            _ => self.body()?,
+        let body = match self.body()? {
+            Some(body) => {
+                if let Some(content_type) = &body.content_type {
+                    add_default("Content-Type", content_type);
+                }
+                if body.json {
+                    add_default("Accept", "application/json");
+                }
+                body.parts
+            }
+            None => checked.body,
         };
-        let body = body.map(|body| {
-            if let Some(content_type) = &body.content_type {
-                add_default("Content-Type", content_type);
-            }
-            if body.json {
-                add_default("Accept", "application/json");
-            }
-            body.parts
-        });
-        let body = body.unwrap_or_default();
-        let method = method.unwrap_or_else(|| {
-            if body.is_empty() && self.form.is_empty() {
-                "GET"
-            } else {
-                "POST"
-            }
-            .into()
-        });
+        // Without a method given, curl's choice: HEAD with -I, POST with a body, else GET.
+        let method = match (method_given, &self.preset) {
+            (None, None) if self.head => "HEAD".to_string(),
+            (None, None) if !body.is_empty() || !self.form.is_empty() => "POST".to_string(),
+            _ => checked.method,
+        };
+        let url = checked.url;
 
         let mut options = HttpOptions {
             // The whole body is written as it arrives; nothing needs keeping.
@@ -267,7 +271,7 @@ impl HttpArgs {
         options.allow_insecure_redirects = self.allow_insecure_redirects;
         options.compressed = self.compressed;
         options.tls = self.tls_choices.apply(TlsOptions {
-            accept_invalid_certificates: self.insecure || saved.is_some_and(|s| s.insecure),
+            accept_invalid_certificates: form.insecure,
             extra_roots: match &self.cacert {
                 Some(path) => tls::load_pem_certificates(path)?,
                 None => Vec::new(),
@@ -313,14 +317,7 @@ impl HttpArgs {
 
     /// The preset's headers, then `-H`: a header given replaces the preset's of that name;
     /// `Name:` omits it, `Name;` sends it empty.
-    fn headers(
-        &self,
-        saved: Option<&config::HttpRequest>,
-    ) -> Result<(Headers, Vec<String>), NetError> {
-        let mut headers = match saved {
-            Some(saved) => saved.checked_headers()?,
-            None => Vec::new(),
-        };
+    fn headers(&self, mut headers: Headers) -> Result<(Headers, Vec<String>), NetError> {
         let mut explicit = Vec::new();
         let mut omitted = Vec::new();
         for text in &self.headers {
@@ -386,7 +383,7 @@ fn parse_limit(field: &'static str, text: &str) -> Result<Duration, NetError> {
 
 pub fn run(args: HttpArgs) -> Result<(), NetError> {
     let plan = args.plan()?;
-    let session = HttpSession::new(plan.options.clone())?;
+    let session = HttpAgent::new(plan.options.clone())?;
     if let Some(file) = &plan.cookie_file {
         load_cookies(&session, file)?;
     }
@@ -399,7 +396,7 @@ pub fn run(args: HttpArgs) -> Result<(), NetError> {
 
 /// `-b FILE`: a file that does not exist yet is an empty jar, so `-b` and `-c` can name the
 /// same file from the first run on.
-fn load_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
+fn load_cookies(session: &HttpAgent, file: &str) -> Result<(), NetError> {
     match std::fs::read_to_string(file) {
         Ok(text) => {
             if let Ok(mut jar) = session.cookies().lock() {
@@ -415,7 +412,7 @@ fn load_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
     }
 }
 
-fn save_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
+fn save_cookies(session: &HttpAgent, file: &str) -> Result<(), NetError> {
     let text = match session.cookies().lock() {
         Ok(jar) => jar.to_netscape(),
         Err(_) => return Ok(()),
@@ -426,7 +423,7 @@ fn save_cookies(session: &HttpSession, file: &str) -> Result<(), NetError> {
     })
 }
 
-fn exchange(args: &HttpArgs, plan: &Plan, session: &HttpSession) -> Result<(), NetError> {
+fn exchange(args: &HttpArgs, plan: &Plan, session: &HttpAgent) -> Result<(), NetError> {
     if plan.repeat > 0 {
         return smol::block_on(run_repeated(session, &plan.request, plan.repeat, args.fail));
     }
@@ -523,7 +520,7 @@ pub fn timing_table(timings: &Timings) -> String {
 }
 
 async fn run_repeated(
-    session: &HttpSession,
+    session: &HttpAgent,
     request: &HttpRequest,
     count: usize,
     fail: bool,

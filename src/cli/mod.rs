@@ -13,6 +13,7 @@ pub use serve::ServeArgs;
 
 use crate::config;
 use crate::net::NetError;
+use crate::net::error::{Setting, Vocabulary};
 use crate::net::tls::{self, TlsOptions, TlsVersion};
 
 #[derive(Debug, Parser)]
@@ -64,6 +65,27 @@ pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetE
     }
 }
 
+/// The command line's words for the settings that hints point at: its flags.
+pub struct Flags;
+
+impl Vocabulary for Flags {
+    fn name(&self, setting: Setting) -> Option<&'static str> {
+        Some(match setting {
+            Setting::StartServer => "the Server tab or `netdeck serve`",
+            Setting::Timeout => "--timeout",
+            Setting::TrustedCa => "--cacert",
+            Setting::AnyCertificate => "--insecure",
+            Setting::MaxRedirects => "--max-redirects",
+            Setting::InsecureRedirects => "--allow-insecure-redirects",
+            Setting::ErrorBody => "without --fail",
+            Setting::Proxy => "-x, or http_proxy / https_proxy",
+            Setting::NoProxy => "--noproxy '*'",
+            Setting::SaveToFile => "-o FILE",
+            Setting::WriteAnyway => "-o -",
+        })
+    }
+}
+
 /// TLS choices `connect` and `http` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TlsChoices {
@@ -109,7 +131,7 @@ fn saved_preset<T: Clone>(
     find: for<'a> fn(&'a config::Presets, &str, &std::path::Path) -> Result<&'a T, NetError>,
 ) -> Result<T, NetError> {
     // A bad name is refused before the file is touched.
-    config::preset_name(name)?;
+    crate::forms::parse::preset_name(name)?;
     let path = config::config_path();
     let loaded = config::load(&path);
     if let Some(warning) = &loaded.warning {

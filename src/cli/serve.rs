@@ -8,12 +8,12 @@ use futures_lite::{FutureExt, StreamExt};
 use smol::Executor;
 
 use crate::config::Presets;
-use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
-use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
+use crate::forms::{ServerForm, ServerMode};
+use crate::net::server::{Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
-use crate::payload::{self, Encoding};
+use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
-use crate::runtime::EVENT_QUEUE;
+use crate::engine::EVENT_QUEUE;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -52,49 +52,36 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Every option checked before anything starts.
+    /// The preset's form (or the default one) with what is given here in its place, checked
+    /// before anything starts.
     fn config(&self) -> Result<ServerConfig, NetError> {
-        let saved = match &self.preset {
-            Some(name) => Some(super::saved_preset(name, Presets::server)?),
-            None => None,
+        let mut form = match &self.preset {
+            Some(name) => super::saved_preset(name, Presets::server)?,
+            None => ServerForm::default(),
         };
-        let saved = saved.as_ref();
-        let mode = match (&self.reply, self.echo, self.http) {
-            (Some(reply), _, _) => {
-                ReplyMode::AutoReply(payload::parse_text(reply).map_err(|source| {
-                    NetError::Payload {
-                        field: "reply",
-                        source,
-                    }
-                })?)
+        let given = [
+            (&self.bind, &mut form.bind),
+            (&self.port, &mut form.port),
+            (&self.max_clients, &mut form.max_clients),
+        ];
+        for (given, field) in given {
+            if let Some(text) = given {
+                field.clone_from(text);
             }
-            (None, true, _) => ReplyMode::Echo,
-            (None, false, true) => ReplyMode::Http,
-            (None, false, false) => match saved {
-                Some(saved) => saved.reply_mode()?,
-                None => ReplyMode::Manual,
-            },
-        };
-        let max_clients = match self.max_clients.as_ref().or(saved.map(|s| &s.max_clients)) {
-            Some(text) => parse_max_clients("max-clients", text)?,
-            None => None,
-        };
-        let bind = self.bind.as_ref().or(saved.map(|s| &s.bind));
-        let port = self.port.as_ref().or(saved.map(|s| &s.port));
-        let defaults = ServerConfig::default();
+        }
+        if let Some(reply) = &self.reply {
+            form.mode = ServerMode::AutoReply;
+            form.reply.clone_from(reply);
+        } else if self.echo {
+            form.mode = ServerMode::Echo;
+        } else if self.http {
+            form.mode = ServerMode::Http;
+        }
+        let config = form.check()?;
         Ok(ServerConfig {
-            bind: match bind {
-                Some(bind) => parse_bind_ip("bind", bind)?,
-                None => defaults.bind,
-            },
-            port: match port {
-                Some(port) => parse_port("port", port)?,
-                None => defaults.port,
-            },
-            mode,
-            max_clients: if self.once { Some(1) } else { max_clients },
+            max_clients: if self.once { Some(1) } else { config.max_clients },
             report_data: !self.quiet,
-            ..defaults
+            ..config
         })
     }
 }

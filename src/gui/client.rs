@@ -8,16 +8,14 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::clock;
-use super::ui::{AppWindow, ClientAdapter, ConversationLine};
-use crate::config::Connection;
+use super::ui::{AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationLine};
+use super::{Page, clock};
+use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
+use crate::forms::ClientForm;
 use crate::net::NetError;
 use crate::net::client::{ClientConfig, ClientEvent, CloseReason};
-use crate::net::error::{parse_host, parse_port};
-use crate::net::tls::TlsOptions;
 use crate::payload::{self, ByteCount, Lines};
 use crate::report;
-use crate::runtime::{ClientCommand, Command, Engine, Event};
 
 /// Conversation entries kept; older ones are dropped.
 const CONVERSATION_CAP: usize = 500;
@@ -65,28 +63,95 @@ impl Entry {
     }
 }
 
+/// One connection of the tab: what it was opened with, its state and its conversation.
+struct Link {
+    id: SessionId,
+    config: ClientConfig,
+    label: String,
+    state: ConnectionState,
+    status: String,
+    unverified: bool,
+    entries: VecDeque<Entry>,
+    lines: Rc<VecModel<ConversationLine>>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+impl Link {
+    fn row(&self) -> ConnectionRow {
+        ConnectionRow {
+            id: self.id.to_slint(),
+            label: self.label.as_str().into(),
+            state: self.state,
+        }
+    }
+
+    fn note(&mut self, text: String, hex: bool) {
+        self.push(
+            Entry {
+                time: SystemTime::now(),
+                direction: Direction::Note,
+                bytes: text.into_bytes(),
+                dropped: 0,
+            },
+            hex,
+        );
+    }
+
+    /// Data joins the last entry while the direction stays the same.
+    fn data(&mut self, direction: Direction, bytes: &[u8], hex: bool) {
+        if let Some(last) = self.entries.back_mut()
+            && last.direction == direction
+        {
+            last.bytes.extend_from_slice(bytes);
+            let excess = last.bytes.len().saturating_sub(ENTRY_BYTES);
+            last.bytes.drain(..excess);
+            last.dropped += excess as u64;
+            let row = self.lines.row_count() - 1;
+            self.lines.set_row_data(row, last.line(hex));
+            return;
+        }
+        let keep_from = bytes.len().saturating_sub(ENTRY_BYTES);
+        self.push(
+            Entry {
+                time: SystemTime::now(),
+                direction,
+                bytes: bytes[keep_from..].to_vec(),
+                dropped: keep_from as u64,
+            },
+            hex,
+        );
+    }
+
+    fn push(&mut self, entry: Entry, hex: bool) {
+        self.lines.push(entry.line(hex));
+        self.entries.push_back(entry);
+        while self.entries.len() > CONVERSATION_CAP {
+            self.entries.pop_front();
+            self.lines.remove(0);
+        }
+    }
+}
+
 pub struct ClientController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
-    entries: RefCell<VecDeque<Entry>>,
-    lines: Rc<VecModel<ConversationLine>>,
-    bytes_in: Cell<u64>,
-    bytes_out: Cell<u64>,
+    /// In the order they were opened; ended ones stay until replaced or cleared.
+    links: RefCell<Vec<Link>>,
+    rows: Rc<VecModel<ConnectionRow>>,
     changed: Cell<bool>,
 }
 
 impl ClientController {
     pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
-        let lines = Rc::new(VecModel::default());
+        let rows = Rc::new(VecModel::default());
         let adapter = window.global::<ClientAdapter>();
-        adapter.set_conversation(ModelRc::from(lines.clone()));
+        adapter.set_connections(ModelRc::from(rows.clone()));
         let controller = Rc::new(ClientController {
             window: window.as_weak(),
             engine,
-            entries: RefCell::default(),
-            lines,
-            bytes_in: Cell::new(0),
-            bytes_out: Cell::new(0),
+            links: RefCell::default(),
+            rows,
             changed: Cell::new(false),
         });
         let on = |action: fn(&ClientController, &ClientAdapter)| {
@@ -100,176 +165,195 @@ impl ClientController {
             }
         };
         adapter.on_connect(on(Self::connect));
-        adapter.on_disconnect(on(|controller, _| {
-            controller
-                .engine
-                .send(Command::Client(ClientCommand::Disconnect));
+        adapter.on_disconnect(on(|controller, adapter| {
+            if let Some(id) = SessionId::from_slint(adapter.get_selected_connection()) {
+                controller.engine.close(id);
+            }
         }));
-        adapter.on_reconnect(on(|controller, adapter| {
-            clear_errors(adapter);
-            adapter.set_state(1);
-            adapter.set_status("Reconnecting…".into());
-            controller
-                .engine
-                .send(Command::Client(ClientCommand::Reconnect));
-        }));
+        adapter.on_reconnect(on(Self::reconnect));
         adapter.on_send(on(Self::send));
         adapter.on_view_changed(on(Self::rerender));
         adapter.on_clear(on(|controller, adapter| {
-            controller.entries.borrow_mut().clear();
-            controller.lines.clear();
+            let selected = SessionId::from_slint(adapter.get_selected_connection());
+            if let Some(link) = (controller.links.borrow_mut().iter_mut())
+                .find(|link| Some(link.id) == selected)
+            {
+                link.entries.clear();
+                link.lines.clear();
+            }
             controller.changed.set(true);
             controller.refresh_adapter(adapter);
         }));
+        let weak = Rc::downgrade(&controller);
+        adapter.on_select_connection(move |id| {
+            if let Some(controller) = weak.upgrade()
+                && let Some(window) = controller.window.upgrade()
+            {
+                controller.select(&window.global::<ClientAdapter>(), SessionId::from_slint(id));
+            }
+        });
         controller
     }
 
+    /// Opens another connection with the form's fields; the open ones stay open.
     fn connect(&self, adapter: &ClientAdapter) {
         clear_errors(adapter);
-        match config_from(adapter) {
-            Ok(config) => {
-                adapter.set_state(1);
-                adapter
-                    .set_status(format!("Connecting to {}:{}…", config.host, config.port).into());
-                self.engine
-                    .send(Command::Client(ClientCommand::Connect(config)));
-            }
+        match fields_of(adapter).check() {
+            Ok(config) => self.open(adapter, config, None),
             Err(error) => show_error(adapter, &error),
         }
     }
 
+    /// Opens the selected connection again, as it was first opened, in its place.
+    fn reconnect(&self, adapter: &ClientAdapter) {
+        clear_errors(adapter);
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        let config = (self.links.borrow().iter())
+            .find(|link| Some(link.id) == selected)
+            .map(|link| (link.id, link.config.clone()));
+        match config {
+            Some((old, config)) => {
+                self.engine.close(old);
+                self.open(adapter, config, Some(old));
+            }
+            None => show_error(
+                adapter,
+                &NetError::invalid("host", "nothing to reconnect to: connect first"),
+            ),
+        }
+    }
+
+    fn open(&self, adapter: &ClientAdapter, config: ClientConfig, replacing: Option<SessionId>) {
+        let label = format!("{}:{}", config.host, config.port);
+        let status = format!("Connecting to {label}…");
+        let id = self.engine.open(SessionSpec::Client(config.clone()));
+        let link = Link {
+            id,
+            config,
+            label,
+            state: ConnectionState::Connecting,
+            status,
+            unverified: false,
+            entries: VecDeque::new(),
+            lines: Rc::new(VecModel::default()),
+            bytes_in: 0,
+            bytes_out: 0,
+        };
+        let mut links = self.links.borrow_mut();
+        match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
+            Some(index) => {
+                self.rows.set_row_data(index, link.row());
+                links[index] = link;
+            }
+            None => {
+                self.rows.push(link.row());
+                links.push(link);
+            }
+        }
+        drop(links);
+        self.select(adapter, Some(id));
+    }
+
+    /// Shows `id`'s conversation and state; Send, Disconnect and Reconnect act on it.
+    fn select(&self, adapter: &ClientAdapter, id: Option<SessionId>) {
+        let links = self.links.borrow();
+        let link = id.and_then(|id| links.iter().find(|link| link.id == id));
+        adapter.set_selected_connection(link.map_or(0, |link| link.id.to_slint()));
+        match link {
+            Some(link) => adapter.set_conversation(ModelRc::from(link.lines.clone())),
+            None => adapter.set_conversation(ModelRc::default()),
+        }
+        drop(links);
+        self.changed.set(true);
+        self.refresh_adapter(adapter);
+    }
+
     fn send(&self, adapter: &ClientAdapter) {
         adapter.set_send_error(SharedString::new());
-        match super::encode_payload(
-            &adapter.get_payload(),
-            adapter.get_payload_hex(),
-            adapter.get_line_ending(),
-        ) {
-            Ok(bytes) => self
-                .engine
-                .send(Command::Client(ClientCommand::Send(bytes))),
+        match fields_of(adapter).payload() {
+            Ok(bytes) => {
+                if let Some(id) = SessionId::from_slint(adapter.get_selected_connection()) {
+                    self.engine.act(id, Action::Send(bytes));
+                }
+            }
             Err(error) => adapter.set_send_error(error.to_string().into()),
         }
     }
 
     fn rerender(&self, adapter: &ClientAdapter) {
         let hex = adapter.get_show_hex();
-        let lines: Vec<_> = self.entries.borrow().iter().map(|e| e.line(hex)).collect();
-        self.lines.set_vec(lines);
+        for link in self.links.borrow().iter() {
+            let lines: Vec<_> = link.entries.iter().map(|e| e.line(hex)).collect();
+            link.lines.set_vec(lines);
+        }
     }
 
     pub fn on_event(&self, event: &Event) {
-        let Event::Client(event) = event else {
+        let EventKind::Client(client_event) = &event.kind else {
             return;
         };
         let Some(window) = self.window.upgrade() else {
             return;
         };
         let adapter = window.global::<ClientAdapter>();
-        match event {
+        let hex = adapter.get_show_hex();
+        let selected = SessionId::from_slint(adapter.get_selected_connection()) == Some(event.session);
+        let mut links = self.links.borrow_mut();
+        let Some(index) = links.iter().position(|link| link.id == event.session) else {
+            return;
+        };
+        let link = &mut links[index];
+        match client_event {
             ClientEvent::Connected { peer, tls } => {
-                self.bytes_in.set(0);
-                self.bytes_out.set(0);
-                adapter.set_state(2);
-                adapter.set_unverified(tls.as_ref().is_some_and(|tls| tls.unverified));
-                let status = match tls {
+                link.state = ConnectionState::Connected;
+                link.unverified = tls.as_ref().is_some_and(|tls| tls.unverified);
+                link.status = match tls {
                     Some(tls) => format!("Connected to {peer} ({}, {})", tls.version, tls.cipher),
                     None => format!("Connected to {peer}"),
                 };
-                adapter.set_status(status.clone().into());
-                self.note(status);
+                link.note(link.status.clone(), hex);
             }
             ClientEvent::Sent(bytes) => {
-                self.bytes_out
-                    .set(self.bytes_out.get() + bytes.len() as u64);
-                self.data(Direction::Sent, bytes, &adapter);
+                link.bytes_out += bytes.len() as u64;
+                link.data(Direction::Sent, bytes, hex);
             }
             ClientEvent::Received(bytes) => {
-                self.bytes_in.set(self.bytes_in.get() + bytes.len() as u64);
-                self.data(Direction::Received, bytes, &adapter);
+                link.bytes_in += bytes.len() as u64;
+                link.data(Direction::Received, bytes, hex);
             }
             ClientEvent::Failed(error) => {
-                self.ended(&adapter, "Not connected");
-                show_error(&adapter, error);
-                self.note(format!("{error}"));
+                link.state = ConnectionState::Idle;
+                link.unverified = false;
+                link.status = "Not connected".into();
+                if selected {
+                    show_error(&adapter, error);
+                }
+                link.note(format!("{error}"), hex);
             }
             ClientEvent::Closed { reason, .. } => {
-                let status = match reason {
+                link.state = ConnectionState::Idle;
+                link.unverified = false;
+                link.status = match reason {
                     CloseReason::ClosedByPeer => "Closed by the server",
                     CloseReason::Local => "Disconnected",
                     CloseReason::Failed(_) => "Connection failed",
-                };
-                self.ended(&adapter, status);
-                if let CloseReason::Failed(error) = reason {
+                }
+                .into();
+                if let (CloseReason::Failed(error), true) = (reason, selected) {
                     show_error(&adapter, error);
                 }
-                self.note(report::client_line(
-                    event,
-                    report::DataStyle {
-                        encoding: payload::Encoding::Text,
-                        max_chars: None,
-                    },
-                ));
+                let style = report::DataStyle {
+                    encoding: payload::Encoding::Text,
+                    max_chars: None,
+                };
+                link.note(report::client_line(client_event, style, &Page::Client), hex);
             }
         }
+        self.rows.set_row_data(index, link.row());
         self.changed.set(true);
     }
 
-    fn ended(&self, adapter: &ClientAdapter, status: &str) {
-        adapter.set_state(0);
-        adapter.set_unverified(false);
-        adapter.set_status(status.into());
-    }
-
-    fn note(&self, text: String) {
-        self.push(Entry {
-            time: SystemTime::now(),
-            direction: Direction::Note,
-            bytes: text.into_bytes(),
-            dropped: 0,
-        });
-    }
-
-    /// Data joins the last entry while the direction stays the same.
-    fn data(&self, direction: Direction, bytes: &[u8], adapter: &ClientAdapter) {
-        let mut entries = self.entries.borrow_mut();
-        if let Some(last) = entries.back_mut()
-            && last.direction == direction
-        {
-            last.bytes.extend_from_slice(bytes);
-            let excess = last.bytes.len().saturating_sub(ENTRY_BYTES);
-            last.bytes.drain(..excess);
-            last.dropped += excess as u64;
-            let row = self.lines.row_count() - 1;
-            self.lines
-                .set_row_data(row, last.line(adapter.get_show_hex()));
-            return;
-        }
-        drop(entries);
-        let keep_from = bytes.len().saturating_sub(ENTRY_BYTES);
-        self.push(Entry {
-            time: SystemTime::now(),
-            direction,
-            bytes: bytes[keep_from..].to_vec(),
-            dropped: keep_from as u64,
-        });
-    }
-
-    fn push(&self, entry: Entry) {
-        let hex = self
-            .window
-            .upgrade()
-            .is_some_and(|w| w.global::<ClientAdapter>().get_show_hex());
-        self.lines.push(entry.line(hex));
-        let mut entries = self.entries.borrow_mut();
-        entries.push_back(entry);
-        while entries.len() > CONVERSATION_CAP {
-            entries.pop_front();
-            self.lines.remove(0);
-        }
-    }
-
-    /// Publishes the counters once per batch.
+    /// Publishes the selected connection's state and counters once per batch.
     pub fn refresh(&self) {
         if let Some(window) = self.window.upgrade() {
             self.refresh_adapter(&window.global::<ClientAdapter>());
@@ -280,14 +364,29 @@ impl ClientController {
         if !self.changed.replace(false) {
             return;
         }
-        adapter.set_counters(
-            format!(
-                "{} in · {} out",
-                ByteCount(self.bytes_in.get()),
-                ByteCount(self.bytes_out.get())
-            )
-            .into(),
-        );
+        let links = self.links.borrow();
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        match links.iter().find(|link| Some(link.id) == selected) {
+            Some(link) => {
+                adapter.set_state(link.state);
+                adapter.set_status(link.status.as_str().into());
+                adapter.set_unverified(link.unverified);
+                adapter.set_counters(
+                    format!(
+                        "{} in · {} out",
+                        ByteCount(link.bytes_in),
+                        ByteCount(link.bytes_out)
+                    )
+                    .into(),
+                );
+            }
+            None => {
+                adapter.set_state(ConnectionState::Idle);
+                adapter.set_status("Not connected".into());
+                adapter.set_unverified(false);
+                adapter.set_counters(SharedString::new());
+            }
+        }
         adapter.set_revision(adapter.get_revision().wrapping_add(1));
     }
 }
@@ -311,27 +410,18 @@ fn show_error(adapter: &ClientAdapter, error: &NetError) {
         Some("port") => adapter.set_port_error(message),
         _ => {
             adapter.set_error(message);
-            adapter.set_error_hint(error.hint().into());
+            adapter.set_error_hint(error.hint(&Page::Client).into());
         }
     }
 }
 
-fn config_from(adapter: &ClientAdapter) -> Result<ClientConfig, NetError> {
-    let host = parse_host("host", &adapter.get_host())?;
-    let port = parse_port("port", &adapter.get_port())?;
-    Ok(ClientConfig {
-        tls: adapter.get_tls().then(|| TlsOptions {
-            accept_invalid_certificates: adapter.get_accept_invalid(),
-            ..TlsOptions::default()
-        }),
-        ..ClientConfig::new(host, port)
-    })
+/// The tab's fields as a form.
+pub fn fields(window: &AppWindow) -> ClientForm {
+    fields_of(&window.global::<ClientAdapter>())
 }
 
-/// The tab's fields as the settings file keeps them.
-pub fn fields(window: &AppWindow) -> Connection {
-    let adapter = window.global::<ClientAdapter>();
-    Connection {
+fn fields_of(adapter: &ClientAdapter) -> ClientForm {
+    ClientForm {
         host: adapter.get_host().into(),
         port: adapter.get_port().into(),
         tls: adapter.get_tls(),
@@ -342,18 +432,15 @@ pub fn fields(window: &AppWindow) -> Connection {
     }
 }
 
-/// Fills the tab's fields; an open connection stays as it is.
-pub fn restore(window: &AppWindow, connection: &Connection) {
+/// Fills the tab's fields; open connections stay as they are.
+pub fn restore(window: &AppWindow, form: &ClientForm) {
     let adapter = window.global::<ClientAdapter>();
-    if adapter.get_state() != 0 {
-        return;
-    }
-    adapter.set_host(connection.host.as_str().into());
-    adapter.set_port(connection.port.as_str().into());
-    adapter.set_tls(connection.tls);
-    adapter.set_accept_invalid(connection.insecure);
-    adapter.set_payload(connection.payload.as_str().into());
-    adapter.set_payload_hex(connection.hex);
-    adapter.set_line_ending(super::line_ending_index(connection.line_ending));
+    adapter.set_host(form.host.as_str().into());
+    adapter.set_port(form.port.as_str().into());
+    adapter.set_tls(form.tls);
+    adapter.set_accept_invalid(form.insecure);
+    adapter.set_payload(form.payload.as_str().into());
+    adapter.set_payload_hex(form.hex);
+    adapter.set_line_ending(super::line_ending_index(form.line_ending));
     clear_errors(&adapter);
 }

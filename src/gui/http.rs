@@ -1,22 +1,23 @@
 //! The HTTP tab's controller: checks the request (URL, headers, JSON body) before anything is
 //! sent, and shows the response: status, summary, timing waterfall, headers and body.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
+use super::Page;
 use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
-use crate::config;
-use crate::net::NetError;
-use crate::net::error::parse_seconds;
-use crate::net::http::proxy::{ProxyChoice, ProxySettings, parse_proxy};
-use crate::net::http::{
-    HttpRequest, HttpResponse, check_json, parse_header, parse_method, parse_url,
+use crate::engine::{
+    Command, Engine, Event, EventKind, HttpSettings, HttpSpec, SessionId, SessionSpec,
 };
+use crate::forms::parse::{parse_proxy, parse_seconds};
+use crate::forms::{Header, HttpForm};
+use crate::net::NetError;
+use crate::net::http::proxy::{ProxyChoice, ProxySettings};
+use crate::net::http::{HttpEvent, HttpResponse};
 use crate::payload::{self, ByteCount, Lines};
-use crate::runtime::{Command, Engine, Event, HttpCommand, HttpEvent, HttpSend, HttpSettings};
 
 /// Body text shown at most; a bigger body is cut in the view (it was counted in full).
 const SHOWN_BODY: usize = 64 * 1024;
@@ -28,6 +29,8 @@ pub struct HttpController {
     phases: Rc<VecModel<Phase>>,
     /// The request under way, as the response will name it.
     sent: RefCell<Option<String>>,
+    /// The exchange whose answer the tab shows (or waits for).
+    exchange: Cell<Option<SessionId>>,
 }
 
 impl HttpController {
@@ -43,6 +46,7 @@ impl HttpController {
             headers,
             phases,
             sent: RefCell::default(),
+            exchange: Cell::default(),
         });
         let weak = Rc::downgrade(&controller);
         adapter.on_send(move || {
@@ -52,8 +56,10 @@ impl HttpController {
         });
         let weak = Rc::downgrade(&controller);
         adapter.on_cancel(move || {
-            if let Some(controller) = weak.upgrade() {
-                controller.engine.send(Command::Http(HttpCommand::Cancel));
+            if let Some(controller) = weak.upgrade()
+                && let Some(exchange) = controller.exchange.get()
+            {
+                controller.engine.close(exchange);
             }
         });
         let weak = Rc::downgrade(&controller);
@@ -73,9 +79,7 @@ impl HttpController {
         let weak = Rc::downgrade(&controller);
         adapter.on_clear_cookies(move || {
             if let Some(controller) = weak.upgrade() {
-                controller
-                    .engine
-                    .send(Command::Http(HttpCommand::ClearCookies));
+                controller.engine.send(Command::ClearCookies);
                 if let Some(window) = controller.window.upgrade() {
                     window
                         .global::<HttpAdapter>()
@@ -112,8 +116,8 @@ impl HttpController {
         ] {
             set(&adapter, SharedString::new());
         }
-        let checked = self
-            .request(&adapter)
+        let checked = fields(&window)
+            .check()
             .and_then(|request| Ok((request, settings(&window)?)));
         match checked {
             Ok((request, settings)) => {
@@ -129,13 +133,17 @@ impl HttpController {
                     let text = text.trim().to_string();
                     (!text.is_empty()).then(|| std::path::PathBuf::from(text))
                 };
-                self.engine
-                    .send(Command::Http(HttpCommand::Send(Box::new(HttpSend {
-                        request,
-                        settings,
-                        body_file: path(adapter.get_body_file()),
-                        save_to: path(adapter.get_save_path()),
-                    }))));
+                // The tab shows one answer: a request still under way gives way to this one.
+                if let Some(previous) = self.exchange.take() {
+                    self.engine.close(previous);
+                }
+                let id = self.engine.open(SessionSpec::Http(Box::new(HttpSpec {
+                    request,
+                    settings,
+                    body_file: path(adapter.get_body_file()),
+                    save_to: path(adapter.get_save_path()),
+                })));
+                self.exchange.set(Some(id));
             }
             Err(error) => {
                 let message = SharedString::from(error.to_string());
@@ -149,47 +157,21 @@ impl HttpController {
                     }
                     _ => {
                         adapter.set_error(message);
-                        adapter.set_error_hint(error.hint().into());
+                        adapter.set_error_hint(error.hint(&Page::Http).into());
                     }
                 }
             }
         }
     }
 
-    /// Everything checked before anything is sent.
-    fn request(&self, adapter: &HttpAdapter) -> Result<HttpRequest, NetError> {
-        let method = parse_method(&adapter.get_method())?;
-        let url = parse_url(&adapter.get_url())?;
-        let mut headers = Vec::new();
-        for row in self.headers.iter() {
-            if row.name.trim().is_empty() && row.value.trim().is_empty() {
-                continue;
-            }
-            headers.push(parse_header(&format!("{}: {}", row.name, row.value))?);
-        }
-        let body = adapter.get_body().to_string();
-        if adapter.get_body_json() && !body.trim().is_empty() {
-            check_json(&body)?;
-            if !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            {
-                headers.push(("Content-Type".into(), "application/json".into()));
-            }
-        }
-        Ok(HttpRequest {
-            method,
-            url,
-            headers,
-            omitted: Vec::new(),
-            body: body.into_bytes().into(),
-        })
-    }
-
     pub fn on_event(&self, event: &Event) {
-        let Event::Http(event) = event else {
+        let EventKind::Http(http_event) = &event.kind else {
             return;
         };
+        if self.exchange.get() != Some(event.session) {
+            return;
+        }
+        let event = http_event;
         let Some(window) = self.window.upgrade() else {
             return;
         };
@@ -213,7 +195,7 @@ impl HttpController {
                         // The previous response does not answer this request: it goes.
                         self.clear_response(&adapter);
                         adapter.set_error(error.to_string().into());
-                        adapter.set_error_hint(error.hint().into());
+                        adapter.set_error_hint(error.hint(&Page::Http).into());
                     }
                 }
             }
@@ -372,16 +354,16 @@ fn settings(window: &AppWindow) -> Result<HttpSettings, NetError> {
 }
 
 /// The tab's fields as the settings file keeps them; empty header rows are left out.
-pub fn fields(window: &AppWindow) -> config::HttpRequest {
+pub fn fields(window: &AppWindow) -> HttpForm {
     let adapter = window.global::<HttpAdapter>();
-    config::HttpRequest {
+    HttpForm {
         method: adapter.get_method().into(),
         url: adapter.get_url().into(),
         headers: adapter
             .get_headers()
             .iter()
             .filter(|row| !row.name.trim().is_empty() || !row.value.trim().is_empty())
-            .map(|row| config::Header {
+            .map(|row| Header {
                 name: row.name.into(),
                 value: row.value.into(),
             })
@@ -393,7 +375,7 @@ pub fn fields(window: &AppWindow) -> config::HttpRequest {
 }
 
 /// Fills the tab's fields, with one empty header row to type into when there are none.
-pub fn restore(window: &AppWindow, request: &config::HttpRequest) {
+pub fn restore(window: &AppWindow, request: &HttpForm) {
     let adapter = window.global::<HttpAdapter>();
     adapter.set_method(request.method.as_str().into());
     adapter.set_url(request.url.as_str().into());

@@ -10,13 +10,14 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::clock;
 use super::ui::{AppWindow, LogAdapter, LogLine};
+use super::{Page, clock};
+use crate::engine::{Event, EventKind};
 use crate::net::client::{ClientEvent, CloseReason};
+use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
-use crate::runtime::{Event, HttpEvent};
 
 /// Data is cut to this many characters per line; the line still gives the full size.
 const DATA_CHARS: usize = 200;
@@ -131,17 +132,17 @@ impl LogController {
             encoding: Encoding::Text,
             max_chars: Some(DATA_CHARS),
         };
-        let (text, is_error) = match event {
-            Event::Server(event) => (
+        let (text, is_error) = match &event.kind {
+            EventKind::Server(event) => (
                 report::server_line(event, style),
                 matches!(
                     event,
                     ServerEvent::Refused { .. } | ServerEvent::AcceptFailed { .. }
                 ),
             ),
-            Event::ServerFailed(error) => (report::error_line(error), true),
-            Event::Client(event) => (
-                report::client_line(event, style),
+            EventKind::ServerFailed(error) => (report::error_line(error, &Page::Server), true),
+            EventKind::Client(event) => (
+                report::client_line(event, style, &Page::Client),
                 matches!(
                     event,
                     ClientEvent::Failed(_)
@@ -151,7 +152,7 @@ impl LogController {
                         }
                 ),
             ),
-            Event::Http(event) => match report::http_line(event) {
+            EventKind::Http(event) => match report::http_line(event, &Page::Http) {
                 Some(line) => (
                     line,
                     matches!(event, HttpEvent::Done(result) if result.is_err()),

@@ -17,12 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, Timer, TimerMode};
 
-use crate::config::{self, LineEndingChoice, Loaded};
-use crate::net::NetError;
+use crate::config::{self, Loaded};
+use crate::engine::{EVENT_QUEUE, Engine, Event, EventKind};
+use crate::forms::LineEndingChoice;
 use crate::net::client::ClientEvent;
+use crate::net::error::{Setting, Vocabulary};
+use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
-use crate::payload::{self, Encoding, LineEnding};
-use crate::runtime::{EVENT_QUEUE, Engine, Event, HttpEvent};
 
 pub use server::{ClientView, ServerView, TAIL_BYTES};
 
@@ -230,32 +231,35 @@ impl Dispatcher {
 /// A server listening, a connection made or an answer received: the fields that did it are
 /// worth keeping for next time.
 fn started_something(event: &Event) -> bool {
-    match event {
-        Event::Server(ServerEvent::Listening { .. })
-        | Event::Client(ClientEvent::Connected { .. }) => true,
-        Event::Http(HttpEvent::Done(result)) => result.is_ok(),
+    match &event.kind {
+        EventKind::Server(ServerEvent::Listening { .. })
+        | EventKind::Client(ClientEvent::Connected { .. }) => true,
+        EventKind::Http(HttpEvent::Done(result)) => result.is_ok(),
         _ => false,
     }
 }
 
-/// Joins runs of received data from the same source into one event, so a flood becomes a
-/// few lines.
+/// Joins runs of received data from the same session (and the same client of a server) into
+/// one event, so a flood becomes a few lines.
 fn coalesce(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
     for event in events {
-        let joined = match (out.last_mut(), &event) {
-            (
-                Some(Event::Server(ServerEvent::Received {
-                    id: last,
-                    bytes: joined,
-                    ..
-                })),
-                Event::Server(ServerEvent::Received { id, bytes, .. }),
-            ) if last == id => Some((joined, bytes)),
-            (
-                Some(Event::Client(ClientEvent::Received(joined))),
-                Event::Client(ClientEvent::Received(bytes)),
-            ) => Some((joined, bytes)),
+        let joined = match (out.last_mut(), &event.kind) {
+            (Some(last), next) if last.session == event.session => match (&mut last.kind, next) {
+                (
+                    EventKind::Server(ServerEvent::Received {
+                        id: last,
+                        bytes: joined,
+                        ..
+                    }),
+                    EventKind::Server(ServerEvent::Received { id, bytes, .. }),
+                ) if last == id => Some((joined, bytes)),
+                (
+                    EventKind::Client(ClientEvent::Received(joined)),
+                    EventKind::Client(ClientEvent::Received(bytes)),
+                ) => Some((joined, bytes)),
+                _ => None,
+            },
             _ => None,
         };
         match joined {
@@ -266,25 +270,26 @@ fn coalesce(events: Vec<Event>) -> Vec<Event> {
     out
 }
 
-/// What a page's send box holds, as bytes: text with escapes or hex, plus the line ending
-/// (0 none, 1 LF, 2 CRLF).
-fn encode_payload(text: &str, hex: bool, line_ending: i32) -> Result<Vec<u8>, NetError> {
-    let encoding = if hex { Encoding::Hex } else { Encoding::Text };
-    let line_ending = match line_ending {
-        1 => LineEnding::Lf,
-        2 => LineEnding::CrLf,
-        _ => LineEnding::None,
-    };
-    match payload::encode(text, encoding, line_ending) {
-        Ok(bytes) if bytes.is_empty() => Err(NetError::invalid(
-            "payload",
-            "nothing to send: type a message",
-        )),
-        Ok(bytes) => Ok(bytes),
-        Err(source) => Err(NetError::Payload {
-            field: "payload",
-            source,
-        }),
+/// The window's words for the settings hints point at, on each page.
+#[derive(Clone, Copy)]
+enum Page {
+    Server,
+    Client,
+    Http,
+}
+
+impl Vocabulary for Page {
+    fn name(&self, setting: Setting) -> Option<&'static str> {
+        match (self, setting) {
+            (_, Setting::StartServer) => Some("the Server tab"),
+            (Page::Http, Setting::Timeout) => Some("Options › Timeout"),
+            (Page::Http | Page::Client, Setting::AnyCertificate) => Some("Any certificate"),
+            (Page::Http, Setting::MaxRedirects) => Some("Options › Max redirects"),
+            (Page::Http, Setting::Proxy) => Some("Settings › HTTP proxy"),
+            (Page::Http, Setting::NoProxy) => Some("Settings › HTTP proxy: None"),
+            (Page::Http, Setting::SaveToFile) => Some("Options › Save body to file"),
+            _ => None,
+        }
     }
 }
 

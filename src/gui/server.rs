@@ -9,14 +9,13 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::clock;
-use super::ui::{AppWindow, ClientRow, ServerAdapter};
-use crate::config::{ServerMode, ServerSetup};
+use super::ui::{AppWindow, ClientRow, ListenerRow, ServerAdapter};
+use super::{Page, clock};
+use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
+use crate::forms::{ServerForm, ServerMode};
 use crate::net::NetError;
-use crate::net::error::{parse_bind_ip, parse_max_clients, parse_port};
-use crate::net::server::{ClientId, ReplyMode, ServerConfig, ServerEvent};
+use crate::net::server::{ClientId, ServerEvent};
 use crate::payload::{self, ByteCount, Lines};
-use crate::runtime::{Command, Engine, Event, ServerCommand};
 
 /// Received bytes kept per client for display; the counters still count everything.
 pub const TAIL_BYTES: usize = 16 * 1024;
@@ -140,10 +139,40 @@ impl ServerView {
     }
 }
 
+/// One listening server and what the tab knows of it.
+struct Listener {
+    id: SessionId,
+    form: ServerForm,
+    view: ServerView,
+}
+
+impl Listener {
+    fn row(&self) -> ListenerRow {
+        let clients = self.view.clients().len();
+        let address = match self.view.listening {
+            Some(addr) => addr.to_string(),
+            None => format!("{}:{}", self.form.bind.trim(), self.form.port.trim()),
+        };
+        ListenerRow {
+            id: self.id.to_slint(),
+            address: address.into(),
+            detail: format!(
+                "{} · {clients} client{}",
+                self.form.summary().rsplit(" · ").next().unwrap_or_default(),
+                if clients == 1 { "" } else { "s" }
+            )
+            .into(),
+        }
+    }
+}
+
 pub struct ServerController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
-    view: RefCell<ServerView>,
+    /// In the order they were started.
+    listeners: RefCell<Vec<Listener>>,
+    listener_rows: Rc<VecModel<ListenerRow>>,
+    /// The selected listener's clients.
     rows: Rc<VecModel<ClientRow>>,
     /// Rows and received text to publish at the end of the batch.
     dirty_rows: RefCell<Vec<usize>>,
@@ -153,12 +182,15 @@ pub struct ServerController {
 impl ServerController {
     pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
         let rows = Rc::new(VecModel::default());
+        let listener_rows = Rc::new(VecModel::default());
         let adapter = window.global::<ServerAdapter>();
         adapter.set_clients(ModelRc::from(rows.clone()));
+        adapter.set_listeners(ModelRc::from(listener_rows.clone()));
         let controller = Rc::new(ServerController {
             window: window.as_weak(),
             engine,
-            view: RefCell::default(),
+            listeners: RefCell::default(),
+            listener_rows,
             rows,
             dirty_rows: RefCell::default(),
             received_changed: Default::default(),
@@ -174,59 +206,103 @@ impl ServerController {
                 }
             }
         };
+        let on_id = |action: fn(&ServerController, &ServerAdapter, i32)| {
+            let weak = Rc::downgrade(&controller);
+            move |id| {
+                if let Some(controller) = weak.upgrade()
+                    && let Some(window) = controller.window.upgrade()
+                {
+                    action(&controller, &window.global::<ServerAdapter>(), id);
+                }
+            }
+        };
         adapter.on_start(on(Self::start));
-        adapter.on_stop(on(Self::stop));
+        adapter.on_stop(on(|controller, adapter| {
+            controller.stop_listener(adapter, adapter.get_selected_listener())
+        }));
+        adapter.on_stop_listener(on_id(Self::stop_listener));
+        adapter.on_select_listener(on_id(|controller, adapter, id| {
+            controller.select_listener(adapter, SessionId::from_slint(id))
+        }));
         adapter.on_mode_changed(on(Self::mode_changed));
         adapter.on_view_changed(on(Self::show_selected));
         adapter.on_send(on(Self::send));
         adapter.on_broadcast(on(Self::broadcast));
-        let weak = Rc::downgrade(&controller);
-        adapter.on_select_client(move |id| {
-            if let Some(controller) = weak.upgrade()
-                && let Some(window) = controller.window.upgrade()
-            {
-                let adapter = window.global::<ServerAdapter>();
-                adapter.set_selected_client(id);
-                controller.show_selected(&adapter);
-            }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_kick(move |id| {
-            if let Some(controller) = weak.upgrade() {
+        adapter.on_select_client(on_id(|controller, adapter, id| {
+            adapter.set_selected_client(id);
+            controller.show_selected(adapter);
+        }));
+        adapter.on_kick(on_id(|controller, adapter, id| {
+            if let Some(listener) = SessionId::from_slint(adapter.get_selected_listener()) {
                 controller
                     .engine
-                    .send(Command::Server(ServerCommand::Kick(id as ClientId)));
+                    .act(listener, Action::Kick(id as ClientId));
             }
-        });
+        }));
         controller
     }
 
+    /// Starts another listener with the form's fields; the others keep running.
     fn start(&self, adapter: &ServerAdapter) {
         clear_errors(adapter);
-        match config_from(adapter) {
+        let form = fields_of(adapter);
+        match form.check() {
             Ok(config) => {
                 adapter.set_busy(true);
                 adapter.set_status("Starting…".into());
-                self.engine
-                    .send(Command::Server(ServerCommand::Start(config)));
+                let id = self.engine.open(SessionSpec::Server(config));
+                self.listeners.borrow_mut().push(Listener {
+                    id,
+                    form,
+                    view: ServerView::default(),
+                });
+                self.select_listener(adapter, Some(id));
             }
             Err(error) => show_error(adapter, &error),
         }
     }
 
-    fn stop(&self, adapter: &ServerAdapter) {
-        adapter.set_busy(true);
-        adapter.set_status("Stopping…".into());
-        self.engine.send(Command::Server(ServerCommand::Stop));
+    fn stop_listener(&self, adapter: &ServerAdapter, id: i32) {
+        if let Some(id) = SessionId::from_slint(id) {
+            adapter.set_busy(true);
+            adapter.set_status("Stopping…".into());
+            self.engine.close(id);
+        }
+    }
+
+    /// Shows `id`'s clients (or none) and makes it the listener the tab acts on.
+    fn select_listener(&self, adapter: &ServerAdapter, id: Option<SessionId>) {
+        let listeners = self.listeners.borrow();
+        let selected = id.and_then(|id| listeners.iter().find(|l| l.id == id));
+        adapter.set_selected_listener(selected.map_or(0, |l| l.id.to_slint()));
+        adapter.set_listening(selected.is_some_and(|l| l.view.listening.is_some()));
+        adapter.set_all_interfaces(
+            selected
+                .and_then(|l| l.view.listening)
+                .is_some_and(|addr| addr.ip().is_unspecified()),
+        );
+        let rows: Vec<_> = selected
+            .map(|l| l.view.clients().iter().map(ClientView::row).collect())
+            .unwrap_or_default();
+        self.rows.set_vec(rows);
+        self.dirty_rows.borrow_mut().clear();
+        adapter.set_selected_client(-1);
+        self.received_changed.set(true);
     }
 
     fn mode_changed(&self, adapter: &ServerAdapter) {
         adapter.set_reply_error(SharedString::new());
-        match mode_from(adapter) {
-            Ok(mode) if adapter.get_listening() => self
-                .engine
-                .send(Command::Server(ServerCommand::SetMode(mode))),
-            Ok(_) => {}
+        let form = fields_of(adapter);
+        match form.reply_mode() {
+            Ok(mode) => {
+                let selected = SessionId::from_slint(adapter.get_selected_listener());
+                if let Some(listener) = (self.listeners.borrow_mut().iter_mut())
+                    .find(|l| Some(l.id) == selected)
+                {
+                    listener.form.mode = form.mode;
+                    self.engine.act(listener.id, Action::SetMode(mode));
+                }
+            }
             Err(error) => show_error(adapter, &error),
         }
     }
@@ -234,31 +310,37 @@ impl ServerController {
     fn send(&self, adapter: &ServerAdapter) {
         adapter.set_send_error(SharedString::new());
         let id = adapter.get_selected_client();
-        if id < 0 {
+        let listener = SessionId::from_slint(adapter.get_selected_listener());
+        let (Some(listener), true) = (listener, id >= 0) else {
             adapter.set_send_error("Select a client first, or use Broadcast.".into());
             return;
-        }
+        };
         if let Some(bytes) = payload_from(adapter) {
-            self.engine.send(Command::Server(ServerCommand::Send {
-                id: id as ClientId,
-                bytes,
-            }));
+            let client = id as ClientId;
+            self.engine.act(listener, Action::SendTo { client, bytes });
         }
     }
 
     fn broadcast(&self, adapter: &ServerAdapter) {
         adapter.set_send_error(SharedString::new());
-        if let Some(bytes) = payload_from(adapter) {
-            self.engine
-                .send(Command::Server(ServerCommand::Broadcast(bytes)));
+        if let (Some(listener), Some(bytes)) = (
+            SessionId::from_slint(adapter.get_selected_listener()),
+            payload_from(adapter),
+        ) {
+            self.engine.act(listener, Action::Broadcast(bytes));
         }
     }
 
     fn show_selected(&self, adapter: &ServerAdapter) {
-        let view = self.view.borrow();
-        let selected = u64::try_from(adapter.get_selected_client())
-            .ok()
-            .and_then(|id| view.client(id));
+        let listeners = self.listeners.borrow();
+        let selected_listener = SessionId::from_slint(adapter.get_selected_listener());
+        let selected = listeners
+            .iter()
+            .find(|l| Some(l.id) == selected_listener)
+            .and_then(|l| {
+                let id = u64::try_from(adapter.get_selected_client()).ok()?;
+                l.view.client(id)
+            });
         let (peer, text) = match selected {
             Some(client) => {
                 let tail = client.tail();
@@ -280,36 +362,52 @@ impl ServerController {
             return;
         };
         let adapter = window.global::<ServerAdapter>();
-        let event = match event {
-            Event::Server(event) => event,
-            Event::ServerFailed(error) => {
+        let event_listener = event.session;
+        let is_selected = SessionId::from_slint(adapter.get_selected_listener()) == Some(event.session);
+        let event = match &event.kind {
+            EventKind::Server(event) => event,
+            EventKind::ServerFailed(error) => {
                 adapter.set_busy(false);
-                adapter.set_listening(false);
-                adapter.set_status("Stopped".into());
+                self.forget(&adapter, event_listener);
                 show_error(&adapter, error);
                 return;
             }
-            Event::Client(_) | Event::Http(_) => return,
+            EventKind::Client(_) | EventKind::Http(_) => return,
         };
+        let mut listeners = self.listeners.borrow_mut();
+        let Some(index) = listeners.iter().position(|l| l.id == event_listener) else {
+            return;
+        };
+        let change = listeners[index].view.apply(event);
         match event {
             ServerEvent::Listening { addr } => {
                 adapter.set_busy(false);
-                adapter.set_listening(true);
-                adapter.set_all_interfaces(addr.ip().is_unspecified());
+                if is_selected {
+                    adapter.set_listening(true);
+                    adapter.set_all_interfaces(addr.ip().is_unspecified());
+                }
             }
             ServerEvent::Stopped => {
                 adapter.set_busy(false);
-                adapter.set_listening(false);
-                adapter.set_selected_client(-1);
-                self.received_changed.set(true);
+                drop(listeners);
+                self.forget(&adapter, event_listener);
+                return;
             }
             _ => {}
         }
+        let row = listeners[index].row();
+        if index < self.listener_rows.row_count() {
+            self.listener_rows.set_row_data(index, row);
+        } else {
+            self.listener_rows.push(row);
+        }
+        if !is_selected {
+            return;
+        }
+        let view = &listeners[index].view;
         let selected = adapter.get_selected_client();
-        let change = self.view.borrow_mut().apply(event);
-        let view = self.view.borrow();
         match change {
-            Change::Nothing => {}
+            Change::Nothing | Change::Cleared => {}
             Change::Added => self
                 .rows
                 .push(view.clients()[view.clients().len() - 1].row()),
@@ -335,10 +433,23 @@ impl ServerController {
                     self.received_changed.set(true);
                 }
             }
-            Change::Cleared => {
-                self.rows.clear();
-                self.dirty_rows.borrow_mut().clear();
+        }
+    }
+
+    /// Drops a listener that stopped or never started; the newest other one is shown.
+    fn forget(&self, adapter: &ServerAdapter, id: SessionId) {
+        let mut listeners = self.listeners.borrow_mut();
+        if let Some(index) = listeners.iter().position(|l| l.id == id) {
+            listeners.remove(index);
+            if index < self.listener_rows.row_count() {
+                self.listener_rows.remove(index);
             }
+        }
+        let was_selected = SessionId::from_slint(adapter.get_selected_listener()) == Some(id);
+        let newest = listeners.last().map(|l| l.id);
+        drop(listeners);
+        if was_selected {
+            self.select_listener(adapter, newest);
         }
     }
 
@@ -349,24 +460,31 @@ impl ServerController {
             return;
         };
         let adapter = window.global::<ServerAdapter>();
-        let view = self.view.borrow();
-        for index in self.dirty_rows.borrow_mut().drain(..) {
-            if index < self.rows.row_count() {
-                self.rows.set_row_data(index, view.clients()[index].row());
+        let listeners = self.listeners.borrow();
+        let selected = SessionId::from_slint(adapter.get_selected_listener());
+        let selected = listeners.iter().find(|l| Some(l.id) == selected);
+        if let Some(listener) = selected {
+            for index in self.dirty_rows.borrow_mut().drain(..) {
+                if index < self.rows.row_count() {
+                    self.rows
+                        .set_row_data(index, listener.view.clients()[index].row());
+                }
             }
         }
         if !adapter.get_busy() {
-            let status = match view.listening {
-                Some(addr) => format!(
-                    "Listening on {addr} · {} client{}",
-                    view.clients().len(),
-                    if view.clients().len() == 1 { "" } else { "s" }
-                ),
+            let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
+                Some((addr, listener)) => {
+                    let clients = listener.view.clients().len();
+                    format!(
+                        "Listening on {addr} · {clients} client{}",
+                        if clients == 1 { "" } else { "s" }
+                    )
+                }
                 None => "Stopped".into(),
             };
             adapter.set_status(status.into());
         }
-        drop(view);
+        drop(listeners);
         if self.received_changed.replace(false) {
             self.show_selected(&adapter);
         }
@@ -397,51 +515,25 @@ fn show_error(adapter: &ServerAdapter, error: &NetError) {
         Some("payload") => adapter.set_send_error(message),
         _ => {
             adapter.set_error(message);
-            adapter.set_error_hint(error.hint().into());
+            adapter.set_error_hint(error.hint(&Page::Server).into());
         }
     }
 }
 
-/// Every field checked before anything starts.
-fn config_from(adapter: &ServerAdapter) -> Result<ServerConfig, NetError> {
-    let max_clients = adapter.get_max_clients();
-    Ok(ServerConfig {
-        bind: parse_bind_ip("bind", &adapter.get_bind_address())?,
-        port: parse_port("port", &adapter.get_port())?,
-        mode: mode_from(adapter)?,
-        max_clients: parse_max_clients("max-clients", &max_clients)?,
-        ..ServerConfig::default()
-    })
-}
-
-fn mode_from(adapter: &ServerAdapter) -> Result<ReplyMode, NetError> {
-    Ok(match adapter.get_mode() {
-        1 => ReplyMode::Echo,
-        3 => ReplyMode::Http,
-        2 => ReplyMode::AutoReply(payload::parse_text(&adapter.get_reply()).map_err(|source| {
-            NetError::Payload {
-                field: "reply",
-                source,
-            }
-        })?),
-        _ => ReplyMode::Manual,
-    })
-}
-
 fn payload_from(adapter: &ServerAdapter) -> Option<Vec<u8>> {
-    super::encode_payload(
-        &adapter.get_payload(),
-        adapter.get_payload_hex(),
-        adapter.get_line_ending(),
-    )
-    .map_err(|error| adapter.set_send_error(error.to_string().into()))
-    .ok()
+    fields_of(adapter)
+        .payload()
+        .map_err(|error| adapter.set_send_error(error.to_string().into()))
+        .ok()
 }
 
-/// The tab's fields as the settings file keeps them.
-pub fn fields(window: &AppWindow) -> ServerSetup {
-    let adapter = window.global::<ServerAdapter>();
-    ServerSetup {
+/// The tab's fields as a form.
+pub fn fields(window: &AppWindow) -> ServerForm {
+    fields_of(&window.global::<ServerAdapter>())
+}
+
+fn fields_of(adapter: &ServerAdapter) -> ServerForm {
+    ServerForm {
         bind: adapter.get_bind_address().into(),
         port: adapter.get_port().into(),
         max_clients: adapter.get_max_clients().into(),
@@ -458,24 +550,21 @@ pub fn fields(window: &AppWindow) -> ServerSetup {
     }
 }
 
-/// Fills the tab's fields; a running server keeps running as it is.
-pub fn restore(window: &AppWindow, setup: &ServerSetup) {
+/// Fills the tab's fields; running listeners keep running as they are.
+pub fn restore(window: &AppWindow, form: &ServerForm) {
     let adapter = window.global::<ServerAdapter>();
-    if adapter.get_listening() {
-        return;
-    }
-    adapter.set_bind_address(setup.bind.as_str().into());
-    adapter.set_port(setup.port.as_str().into());
-    adapter.set_max_clients(setup.max_clients.as_str().into());
-    adapter.set_mode(match setup.mode {
+    adapter.set_bind_address(form.bind.as_str().into());
+    adapter.set_port(form.port.as_str().into());
+    adapter.set_max_clients(form.max_clients.as_str().into());
+    adapter.set_mode(match form.mode {
         ServerMode::Manual => 0,
         ServerMode::Echo => 1,
         ServerMode::AutoReply => 2,
         ServerMode::Http => 3,
     });
-    adapter.set_reply(setup.reply.as_str().into());
-    adapter.set_payload(setup.payload.as_str().into());
-    adapter.set_payload_hex(setup.hex);
-    adapter.set_line_ending(super::line_ending_index(setup.line_ending));
+    adapter.set_reply(form.reply.as_str().into());
+    adapter.set_payload(form.payload.as_str().into());
+    adapter.set_payload_hex(form.hex);
+    adapter.set_line_ending(super::line_ending_index(form.line_ending));
     clear_errors(&adapter);
 }

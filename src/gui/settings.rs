@@ -14,7 +14,8 @@ use super::ui::{
 };
 use super::{client, http, server};
 use crate::config::{self, Config, Loaded, PresetKind, Theme};
-use crate::net::http::proxy::{masked, parse_proxy};
+use crate::forms::parse::{parse_log_lines, parse_proxy, preset_name};
+use crate::net::http::proxy::masked;
 
 /// The scales the Settings tab offers, in the order of `SettingsAdapter.scales`.
 const SCALES: [f32; 5] = [0.75, 1.0, 1.25, 1.5, 2.0];
@@ -187,7 +188,7 @@ impl SettingsController {
             },
             _ => Some("off".to_string()),
         };
-        let log_lines = match config::parse_log_lines(&adapter.get_log_lines()) {
+        let log_lines = match parse_log_lines(&adapter.get_log_lines()) {
             Ok(lines) => Some(lines),
             Err(error) => {
                 adapter.set_log_lines_error(error.to_string().into());
@@ -254,7 +255,7 @@ impl SettingsController {
         let Some(window) = self.window.upgrade() else {
             return;
         };
-        let name = match config::preset_name(&adapter.get_preset_name()) {
+        let name = match preset_name(&adapter.get_preset_name()) {
             Ok(name) => name,
             Err(error) => {
                 adapter.set_preset_error(error.to_string().into());

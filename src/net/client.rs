@@ -15,7 +15,7 @@ use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
 use smol::{Executor, Task, Timer};
 
-use super::EventSink;
+use super::{EventSink, SessionId};
 use super::error::NetError;
 use super::tls::{self, TlsOptions};
 
@@ -362,6 +362,13 @@ pub enum ClientEvent {
     },
 }
 
+/// For a consumer of one connection's events, which needs no stamp.
+impl From<(SessionId, ClientEvent)> for ClientEvent {
+    fn from((_, event): (SessionId, ClientEvent)) -> Self {
+        event
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     bytes_in: AtomicU64,
@@ -370,24 +377,29 @@ struct Counters {
 
 /// A connection kept open in the background: connects, then sends what is queued and
 /// reports what arrives until either side closes.
-pub struct Session<E> {
+pub struct ClientSession<E> {
     outgoing: async_channel::Sender<Vec<u8>>,
     counters: Arc<Counters>,
     events: EventSink<E>,
     task: Task<()>,
 }
 
-impl<E: From<ClientEvent> + Send + 'static> Session<E> {
+impl<E: From<(SessionId, ClientEvent)> + Send + 'static> ClientSession<E> {
     pub fn open(config: ClientConfig, executor: &Executor<'static>, events: EventSink<E>) -> Self {
         let (outgoing, queue) = async_channel::unbounded();
         let counters = Arc::new(Counters::default());
         let task = executor.spawn(run_session(config, queue, counters.clone(), events.clone()));
-        Session {
+        ClientSession {
             outgoing,
             counters,
             events,
             task,
         }
+    }
+
+    /// Whether it ended by itself (and reported so).
+    pub fn has_ended(&self) -> bool {
+        self.task.is_finished()
     }
 
     /// Queues bytes to send; false once the session has ended.
@@ -410,7 +422,7 @@ impl<E: From<ClientEvent> + Send + 'static> Session<E> {
     }
 }
 
-async fn run_session<E: From<ClientEvent>>(
+async fn run_session<E: From<(SessionId, ClientEvent)>>(
     config: ClientConfig,
     queue: async_channel::Receiver<Vec<u8>>,
     counters: Arc<Counters>,
@@ -442,7 +454,7 @@ enum Step {
     Idle,
 }
 
-async fn pump<E: From<ClientEvent>>(
+async fn pump<E: From<(SessionId, ClientEvent)>>(
     connection: Connection,
     config: &ClientConfig,
     queue: &async_channel::Receiver<Vec<u8>>,

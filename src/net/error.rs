@@ -34,6 +34,29 @@ pub mod exit {
     pub const WRITE_FAILED: u8 = 23;
 }
 
+/// A setting a hint points at. Each front-end names it in its own words (a flag on the
+/// command line, a field in the window), or not at all where it has no such setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    StartServer,
+    Timeout,
+    TrustedCa,
+    AnyCertificate,
+    MaxRedirects,
+    InsecureRedirects,
+    /// How to see the body of an error answer.
+    ErrorBody,
+    Proxy,
+    NoProxy,
+    SaveToFile,
+    WriteAnyway,
+}
+
+/// How a front-end names the settings that hints point at.
+pub trait Vocabulary {
+    fn name(&self, setting: Setting) -> Option<&'static str>;
+}
+
 /// What went wrong with a forward proxy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxyProblem {
@@ -183,7 +206,10 @@ pub enum NetError {
         saved_names(kind, saved)
     )]
     UnknownPreset {
-        kind: crate::config::PresetKind,
+        /// As the settings file names it: `server`, `client`, `http`.
+        kind: &'static str,
+        /// The window's tab that saves it: `Server`, `Client`, `HTTP`.
+        tab: &'static str,
         name: String,
         file: std::path::PathBuf,
         /// The names saved for this kind, in order.
@@ -253,8 +279,12 @@ impl NetError {
         }
     }
 
-    /// What to do about it, in a sentence.
-    pub fn hint(&self) -> String {
+    /// What to do about it, in a sentence, naming settings in the words of `words`.
+    pub fn hint(&self, words: &dyn Vocabulary) -> String {
+        let or = |setting: Setting, text: &str| match words.name(setting) {
+            Some(name) => format!("{text} ({name})"),
+            None => text.to_string(),
+        };
         match self {
             NetError::InvalidInput { .. } | NetError::Payload { .. } => {
                 "Correct the value and try again.".into()
@@ -277,21 +307,34 @@ impl NetError {
             NetError::ResolveFailed { .. } => {
                 "Check the spelling of the host name, or use an IP address.".into()
             }
-            NetError::Refused { .. } => {
-                "Start the server (the Server tab or `netdeck serve`) or check the port.".into()
-            }
+            NetError::Refused { .. } => match words.name(Setting::StartServer) {
+                Some(start) => format!("Start the server ({start}) or check the port."),
+                None => "Start the server or check the port.".into(),
+            },
             NetError::Unreachable { .. } => {
                 "Check the address and that this machine has a route to it.".into()
             }
-            NetError::Timeout { .. } => {
-                "The other side did not answer in time: check that it is running and reachable, or allow more time (--timeout).".into()
-            }
+            NetError::Timeout { .. } => format!(
+                "The other side did not answer in time: check that it is running and reachable{}.",
+                words
+                    .name(Setting::Timeout)
+                    .map(|name| format!(", or allow more time ({name})"))
+                    .unwrap_or_default()
+            ),
             NetError::TlsHandshake { .. } => {
                 "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
             }
-            NetError::CertificateUntrusted { .. } => {
-                "Use a certificate from a trusted authority or trust its CA (--cacert); for testing only, accept invalid certificates (--insecure).".into()
-            }
+            NetError::CertificateUntrusted { .. } => format!(
+                "Use a certificate from a trusted authority{}; {}.",
+                words
+                    .name(Setting::TrustedCa)
+                    .map(|name| format!(" or trust its CA ({name})"))
+                    .unwrap_or_default(),
+                or(
+                    Setting::AnyCertificate,
+                    "for testing only, accept invalid certificates"
+                )
+            ),
             NetError::Reset { .. } => {
                 "The other side aborted the connection; check its log, then reconnect.".into()
             }
@@ -304,18 +347,28 @@ impl NetError {
             NetError::PartialBody { .. } => {
                 "The server stopped in the middle of its answer; try again or check the server.".into()
             }
-            NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => {
-                "The server keeps redirecting; check its configuration, or allow more (--max-redirects).".into()
-            }
-            NetError::InsecureRedirect { .. } => {
-                "The request would leave TLS; request the http URL yourself, or allow it (--allow-insecure-redirects).".into()
-            }
-            NetError::HttpStatus { .. } => {
-                "The server answered with an error status; the body (without --fail) says more.".into()
-            }
-            NetError::UnknownPreset { kind, saved, .. } if saved.is_empty() => format!(
-                "In the window, fill in the {0} tab, name the preset in the Settings tab and press Save {0}.",
-                kind.tab()
+            NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => format!(
+                "{}.",
+                or(
+                    Setting::MaxRedirects,
+                    "The server keeps redirecting; check its configuration, or allow more"
+                )
+            ),
+            NetError::InsecureRedirect { .. } => match words.name(Setting::InsecureRedirects) {
+                Some(name) => format!(
+                    "The request would leave TLS; request the http URL yourself, or allow it ({name})."
+                ),
+                None => "The request would leave TLS; request the http URL yourself.".into(),
+            },
+            NetError::HttpStatus { .. } => format!(
+                "{}.",
+                or(
+                    Setting::ErrorBody,
+                    "The server answered with an error status; its body says more"
+                )
+            ),
+            NetError::UnknownPreset { tab, saved, .. } if saved.is_empty() => format!(
+                "In the window, fill in the {tab} tab, name the preset in the Settings tab and press Save {tab}."
             ),
             NetError::UnknownPreset { .. } => {
                 "Use one of the saved names (they are case-sensitive).".into()
@@ -324,19 +377,35 @@ impl NetError {
                 ProxyProblem::NeedsCredentials { .. } => {
                     "Give the proxy's user and password in its URL, like http://user:pass@proxy:3128.".into()
                 }
-                ProxyProblem::Status { .. } => {
-                    "The proxy does not allow this destination; ask its administrator, or bypass it (--noproxy).".into()
-                }
-                _ => "Check the proxy's address (-x, or http_proxy / https_proxy), or go direct (--noproxy '*').".into(),
+                ProxyProblem::Status { .. } => format!(
+                    "{}.",
+                    or(
+                        Setting::NoProxy,
+                        "The proxy does not allow this destination; ask its administrator, or bypass it"
+                    )
+                ),
+                _ => format!(
+                    "{}, or go direct{}.",
+                    or(Setting::Proxy, "Check the proxy's address"),
+                    words
+                        .name(Setting::NoProxy)
+                        .map(|name| format!(" ({name})"))
+                        .unwrap_or_default()
+                ),
             },
             NetError::WriteFailed { .. } => {
                 "Check that the disk has room and the file can be written.".into()
             }
-            NetError::BinaryToTerminal => {
-                "Save it with -o FILE, or write it here anyway with -o -.".into()
-            }
+            NetError::BinaryToTerminal => format!(
+                "{}, or write it here anyway{}.",
+                or(Setting::SaveToFile, "Save it to a file"),
+                words
+                    .name(Setting::WriteAnyway)
+                    .map(|name| format!(" ({name})"))
+                    .unwrap_or_default()
+            ),
             NetError::Silent { .. } => String::new(),
-            NetError::Interrupted { cause, .. } => cause.hint(),
+            NetError::Interrupted { cause, .. } => cause.hint(words),
             NetError::Io { .. } => "Check the address and the system's limits, then try again.".into(),
         }
     }
@@ -390,57 +459,8 @@ impl NetError {
     }
 }
 
-/// A port number from what the user typed, with an error that names the field.
-pub fn parse_port(field: &'static str, text: &str) -> Result<u16, NetError> {
-    let text = text.trim();
-    match text.parse::<u64>() {
-        Ok(port) if port <= u16::MAX as u64 => Ok(port as u16),
-        Ok(_) => Err(NetError::invalid(
-            field,
-            format!("{text} is not a port number (0 to 65535)"),
-        )),
-        Err(_) if text.is_empty() => Err(NetError::invalid(field, "a port number is needed")),
-        Err(_) => Err(NetError::invalid(
-            field,
-            format!("`{text}` is not a port number (0 to 65535)"),
-        )),
-    }
-}
-
-/// A local IP address to listen on, with an error that names the field.
-pub fn parse_bind_ip(field: &'static str, text: &str) -> Result<std::net::IpAddr, NetError> {
-    let text = text.trim();
-    let unbracketed = text
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(text);
-    unbracketed.parse().map_err(|_| {
-        NetError::invalid(
-            field,
-            format!("`{text}` is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)"),
-        )
-    })
-}
-
-/// A client limit: empty for none, otherwise a whole number of at least 1.
-pub fn parse_max_clients(field: &'static str, text: &str) -> Result<Option<usize>, NetError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match text.parse::<usize>() {
-        Ok(limit) if limit >= 1 => Ok(Some(limit)),
-        _ => Err(NetError::invalid(
-            field,
-            format!(
-                "`{text}` is not a client count (a whole number, 1 or more; empty for no limit)"
-            ),
-        )),
-    }
-}
-
 /// The names of the saved presets of a kind, for an error message.
-fn saved_names(kind: &crate::config::PresetKind, saved: &[String]) -> String {
+fn saved_names(kind: &str, saved: &[String]) -> String {
     if saved.is_empty() {
         return format!("no {kind} presets are saved there");
     }
@@ -465,66 +485,4 @@ fn seconds(duration: std::time::Duration) -> String {
     } else {
         format!("{:.1} s", duration.as_secs_f64())
     }
-}
-
-/// A host to connect to: a name or an address, not a URL.
-pub fn parse_host(field: &'static str, text: &str) -> Result<String, NetError> {
-    let host = text.trim();
-    if host.is_empty() {
-        return Err(NetError::invalid(field, "a host name or address is needed"));
-    }
-    if host.contains("://") {
-        return Err(NetError::invalid(
-            field,
-            format!("`{host}` is a URL; give only the host, like example.com or 192.168.1.10"),
-        ));
-    }
-    if host.starts_with('[') || host.ends_with(']') {
-        let inner = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
-        if inner.is_none_or(|inner| inner.parse::<std::net::Ipv6Addr>().is_err()) {
-            return Err(NetError::invalid(
-                field,
-                format!("`{host}` is not an IPv6 address in brackets, like [::1]"),
-            ));
-        }
-    }
-    if let Some(bad) = host
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || *c == '/')
-    {
-        return Err(NetError::invalid(
-            field,
-            format!("`{host}` is not a host name (it contains {bad:?})"),
-        ));
-    }
-    Ok(host.to_string())
-}
-
-/// A positive number of seconds, fractions allowed: `5`, `0.5`.
-pub fn parse_seconds(field: &'static str, text: &str) -> Result<std::time::Duration, NetError> {
-    let text = text.trim();
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
-            Ok(std::time::Duration::from_secs_f64(seconds))
-        }
-        _ => Err(NetError::invalid(
-            field,
-            format!("`{text}` is not a number of seconds (more than 0, at most 86400)"),
-        )),
-    }
-}
-
-/// A whole number of milliseconds, 0 allowed.
-pub fn parse_duration_ms(field: &'static str, text: &str) -> Result<std::time::Duration, NetError> {
-    let text = text.trim();
-    text.parse::<u64>()
-        .ok()
-        .filter(|ms| *ms <= 86_400_000)
-        .map(std::time::Duration::from_millis)
-        .ok_or_else(|| {
-            NetError::invalid(
-                field,
-                format!("`{text}` is not a number of milliseconds (0 to 86400000)"),
-            )
-        })
 }

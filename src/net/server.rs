@@ -19,7 +19,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smol::{Executor, Task, Timer};
 
 use super::http_echo::HttpEcho;
-use super::{EventSink, NetError};
+use super::{EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
 /// so idle clients cost no buffer. Bulk transfers read big; when every chunk becomes an event,
@@ -141,6 +141,13 @@ pub enum ServerEvent {
     Stopped,
 }
 
+/// For a consumer of one server's events, which needs no stamp.
+impl From<(SessionId, ServerEvent)> for ServerEvent {
+    fn from((_, event): (SessionId, ServerEvent)) -> Self {
+        event
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     bytes_in: AtomicU64,
@@ -183,7 +190,7 @@ impl<E> Shared<E> {
         counters: &Counters,
         reason: DisconnectReason,
     ) where
-        E: From<ServerEvent>,
+        E: From<(SessionId, ServerEvent)>,
     {
         self.events
             .emit(ServerEvent::Disconnected {
@@ -205,7 +212,7 @@ pub struct Server<E> {
     local_addr: SocketAddr,
 }
 
-impl<E: From<ServerEvent> + Send + 'static> Server<E> {
+impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
     /// Binds and starts accepting. Bind errors come back here, classified; once this returns
     /// `Ok`, `Listening` has been sent and connections are accepted.
     pub async fn start(
@@ -322,7 +329,7 @@ impl<E> Drop for Server<E> {
     }
 }
 
-async fn end_client<E: From<ServerEvent>>(
+async fn end_client<E: From<(SessionId, ServerEvent)>>(
     shared: &Shared<E>,
     id: ClientId,
     client: Client,
@@ -365,7 +372,7 @@ fn release_free_memory() {
     }
 }
 
-async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
+async fn accept_loop<E: From<(SessionId, ServerEvent)> + Send + 'static>(
     listener: TcpListener,
     shared: Arc<Shared<E>>,
     executor: Arc<Executor<'static>>,
@@ -406,7 +413,7 @@ async fn accept_loop<E: From<ServerEvent> + Send + 'static>(
 
 /// Starts a task for the new client, or closes it at once if the server is full (and returns
 /// the limit).
-fn admit<E: From<ServerEvent> + Send + 'static>(
+fn admit<E: From<(SessionId, ServerEvent)> + Send + 'static>(
     shared: &Arc<Shared<E>>,
     executor: &Executor<'static>,
     id: ClientId,
@@ -442,7 +449,7 @@ fn admit<E: From<ServerEvent> + Send + 'static>(
     None
 }
 
-async fn serve_client<E: From<ServerEvent>>(
+async fn serve_client<E: From<(SessionId, ServerEvent)>>(
     shared: Arc<Shared<E>>,
     id: ClientId,
     peer: SocketAddr,
@@ -481,7 +488,7 @@ enum Step {
 }
 
 /// Moves bytes both ways until the connection ends, and says why it ended.
-async fn pump<E: From<ServerEvent>>(
+async fn pump<E: From<(SessionId, ServerEvent)>>(
     shared: &Shared<E>,
     id: ClientId,
     peer: SocketAddr,

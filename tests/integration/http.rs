@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Peer, Pki, ServeProcess, assert_self_signed_or_unknown_authority, run_netdeck};
 use netdeck::net::NetError;
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpSession, parse_url};
+use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent, parse_url};
 use netdeck::net::tls::TlsOptions;
 
 fn get(url: &str) -> HttpRequest {
@@ -25,12 +25,12 @@ fn request(method: &str, url: &str, body: &[u8]) -> HttpRequest {
     }
 }
 
-fn send(session: &HttpSession, request: &HttpRequest) -> Result<HttpResponse, NetError> {
+fn send(session: &HttpAgent, request: &HttpRequest) -> Result<HttpResponse, NetError> {
     smol::block_on(session.send(request, None))
 }
 
 fn fetch(peer: &Peer, path: &str) -> HttpResponse {
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     send(&session, &get(&format!("http://{}{path}", peer.addr))).expect("the request succeeds")
 }
 
@@ -102,7 +102,7 @@ impl Drop for FileServer {
 fn files_from_pythons_http_server_arrive_over_http_1_0() {
     let binary: Vec<u8> = (0..=255).cycle().take(300_000).collect();
     let server = FileServer::start(&[("hello.txt", b"hello file\n"), ("data.bin", &binary)]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let base = format!("http://127.0.0.1:{}", server.port);
 
     let text = send(&session, &get(&format!("{base}/hello.txt"))).unwrap();
@@ -138,7 +138,7 @@ fn a_chunked_body_is_joined_and_its_trailers_skipped() {
 #[test]
 fn keep_alive_reuses_one_connection() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let url = format!("http://{}/client-port", peer.addr);
     let first = send(&session, &get(&url)).unwrap();
     let second = send(&session, &get(&url)).unwrap();
@@ -153,7 +153,7 @@ fn keep_alive_reuses_one_connection() {
 #[test]
 fn a_connection_with_bytes_after_the_body_is_not_reused() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let lying = send(&session, &get(&format!("http://{}/too-long", peer.addr))).unwrap();
     assert_eq!(lying.body, b"hello");
     let next = send(&session, &get(&format!("http://{}/target", peer.addr))).unwrap();
@@ -179,7 +179,7 @@ fn redirects_are_followed_absolute_and_relative() {
 #[test]
 fn see_other_turns_a_post_into_a_get_and_307_keeps_it() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let see_other = send(
         &session,
         &request(
@@ -205,7 +205,7 @@ fn see_other_turns_a_post_into_a_get_and_307_keeps_it() {
 #[test]
 fn a_redirect_loop_and_too_many_redirects_are_errors_47() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let error = send(
         &session,
         &get(&format!("http://{}/redirect/loop-a", peer.addr)),
@@ -217,7 +217,7 @@ fn a_redirect_loop_and_too_many_redirects_are_errors_47() {
     );
     assert_eq!(error.exit_code(), 47);
 
-    let limited = HttpSession::new(HttpOptions {
+    let limited = HttpAgent::new(HttpOptions {
         max_redirects: 3,
         ..HttpOptions::default()
     })
@@ -255,7 +255,7 @@ fn a_redirect_loop_and_too_many_redirects_are_errors_47() {
 #[test]
 fn no_content_and_head_have_no_body() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let empty = send(&session, &get(&format!("http://{}/no-content", peer.addr))).unwrap();
     assert_eq!((empty.status, empty.body_bytes), (204, 0));
     let head = send(
@@ -273,7 +273,7 @@ fn no_content_and_head_have_no_body() {
 #[test]
 fn a_server_that_never_answers_hits_the_deadline_28() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions {
+    let session = HttpAgent::new(HttpOptions {
         timeout: Duration::from_millis(500),
         ..HttpOptions::default()
     })
@@ -294,7 +294,7 @@ fn a_server_that_never_answers_hits_the_deadline_28() {
 #[test]
 fn a_body_over_the_cap_is_truncated_but_counted() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions {
+    let session = HttpAgent::new(HttpOptions {
         max_body: 100_000,
         ..HttpOptions::default()
     })
@@ -322,7 +322,7 @@ fn binary_and_non_utf8_bodies_arrive_unchanged() {
 #[test]
 fn a_body_cut_short_is_an_incomplete_answer_18() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     for path in ["/short", "/close-mid-chunk"] {
         let error = send(&session, &get(&format!("http://{}{path}", peer.addr))).unwrap_err();
         assert!(
@@ -339,7 +339,7 @@ fn https_with_an_untrusted_certificate_is_60_and_a_trusted_ca_gives_200() {
     let peer = Peer::http(&[&pki.cert_path, &pki.key_path]);
     let url = format!("https://localhost:{}/target", peer.addr.port());
     let error = send(
-        &HttpSession::new(HttpOptions::default()).unwrap(),
+        &HttpAgent::new(HttpOptions::default()).unwrap(),
         &get(&url),
     )
     .unwrap_err();
@@ -347,7 +347,7 @@ fn https_with_an_untrusted_certificate_is_60_and_a_trusted_ca_gives_200() {
     let (code, _, stderr) = run_netdeck(&["http", &url]);
     assert_eq!(code, 60, "{stderr}");
 
-    let trusted = HttpSession::new(HttpOptions {
+    let trusted = HttpAgent::new(HttpOptions {
         tls: TlsOptions {
             accept_invalid_certificates: false,
             extra_roots: vec![pki.ca_der.clone()],
@@ -376,7 +376,7 @@ fn https_with_an_untrusted_certificate_is_60_and_a_trusted_ca_gives_200() {
 #[test]
 fn netdecks_server_in_http_mode_describes_each_request_as_json() {
     let serve = ServeProcess::start(&["--http", "--quiet"]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let mut post = request(
         "POST",
         &format!("http://{}/submit?x=1", serve.addr),
@@ -552,7 +552,7 @@ fn progress_reports_the_bytes_of_a_large_body() {
     }
     let progress: std::sync::Arc<dyn netdeck::net::http::Watcher> =
         std::sync::Arc::new(Progress(seen.clone()));
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let big = get(&format!("http://{}/big?n=2000000", peer.addr));
     smol::block_on(session.send(&big, Some(progress))).unwrap();
     assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2_000_000);
@@ -561,7 +561,7 @@ fn progress_reports_the_bytes_of_a_large_body() {
 #[test]
 fn post_redirect_get_to_the_same_url_is_not_a_loop() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let response = send(
         &session,
         &request("POST", &format!("http://{}/form", peer.addr), b"x=1"),
@@ -573,7 +573,7 @@ fn post_redirect_get_to_the_same_url_is_not_a_loop() {
 #[test]
 fn redirects_go_only_to_http_and_keep_credentials_at_home() {
     let peer = Peer::http(&[]);
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let error = send(
         &session,
         &get(&format!("http://{}/redirect/ftp", peer.addr)),

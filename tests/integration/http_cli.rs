@@ -9,7 +9,7 @@ use std::process::Stdio;
 
 use common::servers::{Nginx, Tinyproxy};
 use common::{Peer, Pki, TempDir, netdeck};
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpSession, parse_url};
+use netdeck::net::http::{HttpOptions, HttpRequest, HttpAgent, parse_url};
 
 /// Bytes that differ everywhere, so a shifted or repeated block shows.
 fn pattern(len: usize) -> Vec<u8> {
@@ -65,7 +65,7 @@ fn any_status_from_100_to_999_arrives_with_the_servers_reason() {
         assert!(out.ends_with("\r\n\r\nodd"), "{code}: {out}");
     }
     // The library, as the window uses it, keeps the code and the reason too.
-    let session = HttpSession::new(HttpOptions::default()).unwrap();
+    let session = HttpAgent::new(HttpOptions::default()).unwrap();
     let request = HttpRequest {
         method: "GET".into(),
         url: parse_url(&format!("http://{}/status/599", peer.addr)).unwrap(),
@@ -738,7 +738,7 @@ fn compressed_answers_are_asked_for_and_decoded_with_dash_dash_compressed() {
         assert!(text(&out) == page, "{name}");
     }
     // The library reports both sizes, as the window shows them.
-    let session = HttpSession::new(HttpOptions {
+    let session = HttpAgent::new(HttpOptions {
         compressed: true,
         ..HttpOptions::default()
     })

@@ -3,9 +3,8 @@
 
 use std::io::Read;
 
-use crate::config;
 use crate::net::NetError;
-use crate::net::http::{BodyPart, RequestBody, check_json};
+use crate::net::http::{BodyPart, RequestBody};
 
 pub struct Body {
     pub parts: RequestBody,
@@ -23,22 +22,6 @@ impl Body {
             json: true,
         }
     }
-}
-
-/// A preset's body as `--json` would give it when its switch says JSON, else as it is.
-pub fn from_preset(saved: &config::HttpRequest) -> Result<Option<Body>, NetError> {
-    if saved.body.is_empty() {
-        return Ok(None);
-    }
-    if saved.json && !saved.body.trim().is_empty() {
-        check_json(&saved.body)?;
-        return Ok(Some(Body::json(saved.body.clone().into_bytes())));
-    }
-    Ok(Some(Body {
-        parts: saved.body.clone().into_bytes().into(),
-        content_type: None,
-        json: false,
-    }))
 }
 
 /// The argument itself, or with `@FILE` the file's bytes (`@-`: standard input). curl's `-d`

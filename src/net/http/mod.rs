@@ -157,6 +157,23 @@ pub struct HttpResponse {
     pub reused_connection: bool,
 }
 
+/// What an HTTP exchange running in the background reports.
+#[derive(Debug)]
+pub enum HttpEvent {
+    /// Body bytes received so far.
+    Progress(u64),
+    Done(Box<Result<HttpResponse, NetError>>),
+    /// Stopped before its answer was complete.
+    Cancelled,
+}
+
+/// For a consumer of one exchange's events, which needs no stamp.
+impl From<(super::SessionId, HttpEvent)> for HttpEvent {
+    fn from((_, event): (super::SessionId, HttpEvent)) -> Self {
+        event
+    }
+}
+
 /// Follows an exchange as it happens: every request head sent, every answer's head, and the
 /// last answer's body as it arrives. The command line prints and writes through it; the
 /// window counts progress.
@@ -191,13 +208,13 @@ struct Omitted(Vec<String>);
 struct Upload(RequestBody);
 
 /// A surf client on netdeck's backend; keeps connections alive between requests.
-pub struct HttpSession {
+pub struct HttpAgent {
     client: surf::Client,
     options: HttpOptions,
     cookies: Arc<Mutex<CookieJar>>,
 }
 
-impl HttpSession {
+impl HttpAgent {
     /// Fails only on proxy settings that cannot be used.
     pub fn new(options: HttpOptions) -> Result<Self, NetError> {
         Self::with_cookies(options, Arc::default())
@@ -218,7 +235,7 @@ impl HttpSession {
             max: options.max_redirects,
             allow_insecure: options.allow_insecure_redirects,
         });
-        Ok(HttpSession {
+        Ok(HttpAgent {
             client,
             options,
             cookies,
@@ -330,109 +347,3 @@ fn to_surf(error: NetError) -> surf::Error {
     surf::Error::new(surf::StatusCode::BadGateway, error)
 }
 
-/// A URL to request: http or https, with a host.
-pub fn parse_url(text: &str) -> Result<Url, NetError> {
-    let text = text.trim();
-    let bad = |problem: String| NetError::BadUrl {
-        url: text.to_string(),
-        problem,
-    };
-    if text.is_empty() {
-        return Err(NetError::BadUrl {
-            url: "\"\"".into(),
-            problem: "a URL is needed, like http://127.0.0.1:8080/".into(),
-        });
-    }
-    if !text.contains("://") {
-        return Err(bad(format!("no scheme; did you mean http://{text} ?")));
-    }
-    let url = Url::parse(text).map_err(|error| bad(format!("not a valid URL ({error})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad(format!(
-            "the scheme `{}` is not supported; use http:// or https://",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("no host".into()));
-    }
-    Ok(url)
-}
-
-/// An HTTP method, upper-cased: one of [`METHODS`].
-pub fn parse_method(text: &str) -> Result<String, NetError> {
-    let method = text.trim().to_ascii_uppercase();
-    if METHODS.contains(&method.as_str()) {
-        Ok(method)
-    } else {
-        Err(NetError::invalid(
-            "method",
-            format!("`{}` is not one of {}", text.trim(), METHODS.join(", ")),
-        ))
-    }
-}
-
-/// A header as `Name: value`.
-pub fn parse_header(text: &str) -> Result<(String, String), NetError> {
-    let Some((name, value)) = text.split_once(':') else {
-        return Err(NetError::invalid(
-            "header",
-            format!("`{text}` has no colon; write it as Name: value"),
-        ));
-    };
-    let name = name.trim_matches([' ', '\t']);
-    if name.is_empty() {
-        return Err(NetError::invalid(
-            "header",
-            format!("`{text}` has no name before the colon"),
-        ));
-    }
-    let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || !name.chars().all(is_token) {
-        return Err(NetError::invalid(
-            "header",
-            format!("`{name}` is not a header name (letters, digits and - only)"),
-        ));
-    }
-    let value = value.trim();
-    if !value.is_ascii() {
-        return Err(NetError::invalid(
-            "header",
-            format!(
-                "the value of {name} has characters outside ASCII, which HTTP headers cannot carry"
-            ),
-        ));
-    }
-    if value.chars().any(|c| c == '\r' || c == '\n') {
-        return Err(NetError::invalid(
-            "header",
-            format!("the value of {name} contains a line break"),
-        ));
-    }
-    Ok((name.to_string(), value.to_string()))
-}
-
-/// Checks a JSON body before it is sent; the error says where it goes wrong.
-pub fn check_json(text: &str) -> Result<(), NetError> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .map(|_| ())
-        .map_err(|error| {
-            NetError::invalid(
-                "json",
-                format!(
-                    "invalid JSON at line {} column {}: {}",
-                    error.line(),
-                    error.column(),
-                    json_problem(&error)
-                ),
-            )
-        })
-}
-
-fn json_problem(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.find(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}

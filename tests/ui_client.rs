@@ -5,7 +5,7 @@ mod common;
 
 use common::Peer;
 use common::ui::{element, run_until};
-use netdeck::gui::ui::{AppWindow, ClientAdapter};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
 use slint::{ComponentHandle, Model};
 
 #[test]
@@ -13,9 +13,16 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.set_current_tab(1);
+    element(&window, "Client tab").invoke_accessible_default_action();
     let adapter = window.global::<ClientAdapter>();
     let peer = Peer::start(&["echo"]);
+
+    // Reconnect before any connection says so, under the Host field, instead of waiting.
+    element(&window, "Reconnect").invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_host_error(),
+        "host: nothing to reconnect to: connect first"
+    );
 
     // A URL in the host field is refused under the field; nothing connects.
     element(&window, "Host").set_accessible_value("http://127.0.0.1");
@@ -25,12 +32,14 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
         "{}",
         adapter.get_host_error()
     );
-    assert_eq!(adapter.get_state(), 0);
+    assert_eq!(adapter.get_state(), ConnectionState::Idle);
 
     element(&window, "Host").set_accessible_value("127.0.0.1");
     element(&window, "Port").set_accessible_value(peer.addr.port().to_string());
     element(&window, "Connect").invoke_accessible_default_action();
-    run_until("the connection", || adapter.get_state() == 2);
+    run_until("the connection", || {
+        adapter.get_state() == ConnectionState::Connected
+    });
     assert_eq!(adapter.get_host_error(), "");
     assert_eq!(adapter.get_status(), format!("Connected to {}", peer.addr));
 
@@ -57,7 +66,42 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
         adapter.get_counters() == "5 B in · 5 B out"
     });
 
+    // A second connection, to another peer, while the first stays open: each has its own
+    // conversation.
+    let other = Peer::start(&["echo"]);
+    element(&window, "Port").set_accessible_value(other.addr.port().to_string());
+    element(&window, "Connect").invoke_accessible_default_action();
+    run_until("the second connection", || {
+        adapter.get_status() == format!("Connected to {}", other.addr)
+    });
+    assert_eq!(adapter.get_connections().row_count(), 2);
+    element(&window, "Message").set_accessible_value("second");
+    element(&window, "Send message").invoke_accessible_default_action();
+    let texts = |adapter: &ClientAdapter| -> Vec<String> {
+        (adapter.get_conversation().iter())
+            .filter(|line| line.direction != "note")
+            .map(|line| format!("{} {}", line.direction, line.text))
+            .collect()
+    };
+    run_until("the second echo", || {
+        texts(&adapter) == ["sent second", "received second"]
+    });
+    let first = format!("Connection 127.0.0.1:{}", peer.addr.port());
+    element(&window, &first).invoke_accessible_default_action();
+    assert_eq!(
+        texts(&adapter),
+        ["sent hello", "received hello"],
+        "the first connection's conversation, without the second's"
+    );
+    assert_eq!(adapter.get_status(), format!("Connected to {}", peer.addr));
+
+    // Disconnect ends the one shown; the other stays open.
     element(&window, "Disconnect").invoke_accessible_default_action();
-    run_until("the disconnected state", || adapter.get_state() == 0);
+    run_until("the disconnected state", || {
+        adapter.get_state() == ConnectionState::Idle
+    });
     assert_eq!(adapter.get_status(), "Disconnected");
+    let second = format!("Connection 127.0.0.1:{}", other.addr.port());
+    element(&window, &second).invoke_accessible_default_action();
+    assert_eq!(adapter.get_state(), ConnectionState::Connected);
 }

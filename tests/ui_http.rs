@@ -4,7 +4,7 @@
 mod common;
 
 use common::servers::Tinyproxy;
-use common::ui::{element, run_until};
+use common::ui::{element, open_tab, run_until};
 use common::{Peer, TempDir};
 use netdeck::gui::ui::{AppWindow, HttpAdapter, SettingsAdapter};
 use slint::{ComponentHandle, Model};
@@ -14,7 +14,7 @@ fn the_http_tab_sends_a_request_and_shows_status_and_body() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.set_current_tab(2);
+    open_tab(&window, "HTTP");
     let adapter = window.global::<HttpAdapter>();
     let peer = Peer::http(&[]);
 

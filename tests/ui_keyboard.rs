@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::ui::{element, run_until, shown, tap};
+use common::ui::{element, open_tab, run_until, shown, tap};
 use i_slint_backend_testing::ElementQuery;
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, ClientAdapter, KeyboardState, ServerAdapter};
@@ -39,7 +39,7 @@ fn open(options: &GuiOptions) -> (AppWindow, netdeck::gui::Gui) {
 fn settings_with(options: &GuiOptions) -> (bool, bool) {
     let (window, gui) = open(options);
     let keyboard_on = window.global::<KeyboardState>().get_enabled();
-    window.set_current_tab(4);
+    open_tab(&window, "Settings");
     run_until("the Settings tab", || shown(&window, "Log lines"));
     let quit = shown(&window, "Quit");
     window.hide().unwrap();
@@ -69,8 +69,8 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     });
     assert!(window.get_kiosk());
     assert!(window.global::<KeyboardState>().get_enabled());
-    for tab in 0..5 {
-        window.set_current_tab(tab);
+    for tab in ["Server", "Client", "HTTP", "Log", "Settings"] {
+        open_tab(&window, tab);
         run_until("the tab to show", || shown(&window, "Server tab"));
         assert!(
             !shown(&window, "Quit"),
@@ -79,7 +79,7 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     }
 
     // No field has focus: no keyboard.
-    window.set_current_tab(0);
+    open_tab(&window, "Server");
     run_until("the Server tab", || shown(&window, "Payload"));
     assert!(!shown(&window, "Key q"));
 
@@ -111,7 +111,7 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     assert_eq!(server.get_payload(), "hi tM7\\");
 
     // A hex field gets only the hex pad, and every key on it types hex.
-    window.set_current_tab(1);
+    open_tab(&window, "Client");
     run_until("the Client tab", || shown(&window, "Message"));
     element(&window, "Message format: Hex").invoke_accessible_default_action();
     let client = window.global::<ClientAdapter>();

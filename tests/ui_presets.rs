@@ -14,7 +14,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::ui::{element, run_until, shown};
+use common::ui::{element, open_tab, run_until, shown};
 use common::{ConfigHome, Peer};
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, HttpAdapter, LogAdapter, ServerAdapter, SettingsAdapter};
@@ -54,7 +54,7 @@ fn open(file: &Path, logs: PathBuf) -> (AppWindow, netdeck::gui::Gui) {
 
 /// Runs the preset named `name` from the Settings tab and waits for the HTTP answer.
 fn run_http_preset(window: &AppWindow, name: &str) -> String {
-    window.set_current_tab(4);
+    open_tab(&window, "Settings");
     run_until("the Settings tab", || shown(window, "Preset name"));
     element(window, &format!("Run preset {name}")).invoke_accessible_default_action();
     assert_eq!(
@@ -76,7 +76,7 @@ fn before_restart() {
     let (window, gui) = open(&file, home.dir.join("logs"));
 
     // An HTTP request, built in its tab and saved as a preset from the Settings tab.
-    window.set_current_tab(2);
+    open_tab(&window, "HTTP");
     run_until("the HTTP tab", || shown(&window, "URL"));
     let http = window.global::<HttpAdapter>();
     http.set_method("POST".into());
@@ -85,7 +85,7 @@ fn before_restart() {
     element(&window, "Header value 1").set_accessible_value("1");
     element(&window, "Body").set_accessible_value("from a preset");
 
-    window.set_current_tab(4);
+    open_tab(&window, "Settings");
     run_until("the Settings tab", || shown(&window, "Preset name"));
     element(&window, "Preset name").set_accessible_value("probe");
     element(&window, "Save HTTP preset").invoke_accessible_default_action();
@@ -108,7 +108,7 @@ fn before_restart() {
     assert_eq!(run_http_preset(&window, "probe"), "POST from a preset");
 
     // The log, exported, masks credentials as the Log tab does.
-    window.set_current_tab(0);
+    open_tab(&window, "Server");
     run_until("the Server tab", || shown(&window, "Port"));
     let server = window.global::<ServerAdapter>();
     element(&window, "Port").set_accessible_value("0");
@@ -133,7 +133,7 @@ fn before_restart() {
             .iter()
             .any(|line| line.text.contains("Authorization"))
     });
-    window.set_current_tab(3);
+    open_tab(&window, "Log");
     run_until("the Log tab", || shown(&window, "Export log"));
     element(&window, "Export log").invoke_accessible_default_action();
     assert!(!log.get_export_failed(), "{}", log.get_export_status());
@@ -205,7 +205,7 @@ fn after_restart(file: &Path, peer: &str) {
 
     // A second preset is listed with the first, and deleting it takes it out of the list and
     // the file; the first stays.
-    window.set_current_tab(4);
+    open_tab(&window, "Settings");
     run_until("the Settings tab", || shown(&window, "Preset name"));
     element(&window, "Preset name").set_accessible_value("scratch");
     element(&window, "Save Server preset").invoke_accessible_default_action();

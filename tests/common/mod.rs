@@ -13,20 +13,24 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use netdeck::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
+use netdeck::net::client::ClientConfig;
 use netdeck::net::server::{ClientId, ServerConfig, ServerEvent};
-use netdeck::runtime::{ClientCommand, Command as EngineCommand, Engine, Event, ServerCommand};
 
 /// How long any awaited event may take before the test fails. Generous: the machine is shared.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// The engine thread, as the GUI uses it, with a blocking way to wait for events.
+/// The engine thread, as the GUI uses it, with a blocking way to wait for events. It acts on
+/// the server and the client connection opened last, unless told a session.
 pub struct Harness {
-    engine: Engine,
+    pub engine: Engine,
     woken: mpsc::Receiver<()>,
     /// Events not yet taken by a wait, in arrival order.
     backlog: VecDeque<Event>,
     /// The event the last wait took.
     taken: Option<Event>,
+    server: Option<SessionId>,
+    client: Option<SessionId>,
 }
 
 impl Harness {
@@ -41,27 +45,58 @@ impl Harness {
             woken,
             backlog: VecDeque::new(),
             taken: None,
+            server: None,
+            client: None,
         }
     }
 
-    pub fn server(&self, command: ServerCommand) {
-        self.engine.send(EngineCommand::Server(command));
+    /// Acts on the server started last.
+    pub fn server(&self, action: Action) {
+        self.engine.act(self.server.expect("a server was started"), action);
     }
 
-    pub fn client(&self, command: ClientCommand) {
-        self.engine.send(EngineCommand::Client(command));
+    /// Acts on the connection opened last.
+    pub fn client(&self, action: Action) {
+        self.engine.act(self.client.expect("a connection was opened"), action);
+    }
+
+    /// Starts a server without waiting for it.
+    pub fn open_server(&mut self, config: ServerConfig) -> SessionId {
+        let id = self.engine.open(SessionSpec::Server(config));
+        self.server = Some(id);
+        id
+    }
+
+    /// Opens a connection without waiting for it.
+    pub fn connect(&mut self, config: ClientConfig) -> SessionId {
+        let id = self.engine.open(SessionSpec::Client(config));
+        self.client = Some(id);
+        id
+    }
+
+    pub fn server_id(&self) -> SessionId {
+        self.server.expect("a server was started")
+    }
+
+    pub fn disconnect(&self) {
+        self.engine.close(self.client.expect("a connection was opened"));
     }
 
     /// The next event, waiting for it.
-    pub fn next(&mut self) -> Event {
+    pub fn next(&mut self) -> EventKind {
         self.wait_for(|_| Some(()));
-        self.taken.take().expect("wait_for kept the event")
+        self.take_last().expect("wait_for kept the event")
     }
 
     /// The first event, in arrival order, that `pick` accepts, waiting for it. Events it
     /// passes over stay for later waits, so waiting for one client never loses another's
     /// events.
-    pub fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    pub fn wait_for<T>(&mut self, mut pick: impl FnMut(&EventKind) -> Option<T>) -> T {
+        self.wait_for_event(|event| pick(&event.kind))
+    }
+
+    /// As [`Harness::wait_for`], seeing which session each event comes from.
+    pub fn wait_for_event<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
         let mut checked = 0;
         loop {
@@ -84,16 +119,18 @@ impl Harness {
     }
 
     /// The event the last wait took.
-    pub fn take_last(&mut self) -> Option<Event> {
-        self.taken.take()
+    pub fn take_last(&mut self) -> Option<EventKind> {
+        self.taken.take().map(|event| event.kind)
     }
 
     /// Starts a server and returns where it listens.
     pub fn start(&mut self, config: ServerConfig) -> SocketAddr {
-        self.server(ServerCommand::Start(config));
-        self.wait_for(|event| match event {
-            Event::Server(ServerEvent::Listening { addr }) => Some(*addr),
-            Event::ServerFailed(error) => panic!("server did not start: {error}"),
+        let id = self.open_server(config);
+        self.wait_for_event(|event| match &event.kind {
+            EventKind::Server(ServerEvent::Listening { addr }) if event.session == id => {
+                Some(*addr)
+            }
+            EventKind::ServerFailed(error) => panic!("server did not start: {error}"),
             _ => None,
         })
     }
@@ -101,7 +138,9 @@ impl Harness {
     /// Waits for a client from `peer` to be connected and returns its id.
     pub fn connected(&mut self, peer: SocketAddr) -> ClientId {
         self.wait_for(|event| match event {
-            Event::Server(ServerEvent::Connected { id, peer: p, .. }) if *p == peer => Some(*id),
+            EventKind::Server(ServerEvent::Connected { id, peer: p, .. }) if *p == peer => {
+                Some(*id)
+            }
             _ => None,
         })
     }
@@ -111,7 +150,7 @@ impl Harness {
         let mut got = Vec::new();
         while got.len() < len {
             self.wait_for(|event| match event {
-                Event::Server(ServerEvent::Received {
+                EventKind::Server(ServerEvent::Received {
                     id: from, bytes, ..
                 }) if *from == id => {
                     got.extend_from_slice(bytes);
@@ -123,9 +162,14 @@ impl Harness {
         got
     }
 
+    /// Stops the server started last and waits until it has.
     pub fn stop(&mut self) {
-        self.server(ServerCommand::Stop);
-        self.wait_for(|event| matches!(event, Event::Server(ServerEvent::Stopped)).then_some(()));
+        let id = self.server.expect("a server was started");
+        self.engine.close(id);
+        self.wait_for_event(|event| {
+            (event.session == id && matches!(event.kind, EventKind::Server(ServerEvent::Stopped)))
+                .then_some(())
+        });
     }
 }
 

@@ -57,3 +57,8 @@ pub fn shown(window: &AppWindow, label: &str) -> bool {
         .next()
         .is_some()
 }
+
+/// Opens a tab as a person does: by its button, found by its label.
+pub fn open_tab(window: &AppWindow, name: &str) {
+    element(window, &format!("{name} tab")).invoke_accessible_default_action();
+}

@@ -5,10 +5,10 @@ use crate::common;
 
 use common::{ConfigHome, run_netdeck};
 use netdeck::net::NetError;
-use netdeck::net::error::{
-    parse_bind_ip, parse_duration_ms, parse_host, parse_max_clients, parse_port, parse_seconds,
+use netdeck::forms::parse::{
+    check_json, parse_bind_ip, parse_duration_ms, parse_header, parse_host, parse_max_clients,
+    parse_method, parse_port, parse_seconds, parse_url,
 };
-use netdeck::net::http::{check_json, parse_header, parse_method, parse_url};
 use netdeck::payload::{Encoding, LineEnding, encode};
 
 /// (arguments, exit code, the error line netdeck prints)

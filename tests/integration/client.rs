@@ -14,7 +14,7 @@ use netdeck::net::NetError;
 use netdeck::net::client::{ClientConfig, ClientEvent, CloseReason};
 use netdeck::net::error::CertificateProblem;
 use netdeck::net::tls::TlsOptions;
-use netdeck::runtime::{ClientCommand, Event};
+use netdeck::engine::{Action, EventKind};
 
 /// `netdeck connect 127.0.0.1 PORT <more>`, run to its end.
 fn connect_cli(port: &str, more: &[&str]) -> (i32, Vec<u8>, String) {
@@ -29,10 +29,10 @@ fn config_for(addr: std::net::SocketAddr) -> ClientConfig {
 
 /// Connects through the engine and waits until connected.
 fn connect(harness: &mut Harness, config: ClientConfig) -> Option<netdeck::net::client::TlsInfo> {
-    harness.client(ClientCommand::Connect(config));
+    harness.connect(config);
     harness.wait_for(|event| match event {
-        Event::Client(ClientEvent::Connected { tls, .. }) => Some(tls.clone()),
-        Event::Client(ClientEvent::Failed(error)) => panic!("did not connect: {error}"),
+        EventKind::Client(ClientEvent::Connected { tls, .. }) => Some(tls.clone()),
+        EventKind::Client(ClientEvent::Failed(error)) => panic!("did not connect: {error}"),
         _ => None,
     })
 }
@@ -42,7 +42,7 @@ fn receive(harness: &mut Harness, len: usize) -> Vec<u8> {
     let mut got = Vec::new();
     while got.len() < len {
         harness.wait_for(|event| match event {
-            Event::Client(ClientEvent::Received(bytes)) => {
+            EventKind::Client(ClientEvent::Received(bytes)) => {
                 got.extend_from_slice(bytes);
                 Some(())
             }
@@ -54,11 +54,11 @@ fn receive(harness: &mut Harness, len: usize) -> Vec<u8> {
 
 fn connect_failure(config: ClientConfig) -> NetError {
     let mut harness = Harness::new();
-    harness.client(ClientCommand::Connect(config));
+    harness.connect(config);
     loop {
         match harness.next() {
-            Event::Client(ClientEvent::Failed(error)) => return error,
-            Event::Client(ClientEvent::Connected { peer, .. }) => {
+            EventKind::Client(ClientEvent::Failed(error)) => return error,
+            EventKind::Client(ClientEvent::Connected { peer, .. }) => {
                 panic!("unexpectedly connected to {peer}")
             }
             _ => {}
@@ -69,10 +69,10 @@ fn connect_failure(config: ClientConfig) -> NetError {
 fn closed(harness: &mut Harness) -> CloseReason {
     let mut reason = None;
     harness.wait_for(|event| match event {
-        Event::Client(ClientEvent::Closed { .. }) => Some(()),
+        EventKind::Client(ClientEvent::Closed { .. }) => Some(()),
         _ => None,
     });
-    if let Some(Event::Client(ClientEvent::Closed { reason: r, .. })) = harness.take_last() {
+    if let Some(EventKind::Client(ClientEvent::Closed { reason: r, .. })) = harness.take_last() {
         reason = Some(r);
     }
     reason.expect("a Closed event")
@@ -89,10 +89,10 @@ fn text_and_hex_payloads_come_back_from_a_python_echo_server() {
         netdeck::payload::LineEnding::CrLf,
     )
     .unwrap();
-    harness.client(ClientCommand::Send(text));
+    harness.client(Action::Send(text));
     assert_eq!(receive(&mut harness, 13), b"hello\tworld\r\n");
     let hex = netdeck::payload::parse_hex("00 ff 0x41").unwrap();
-    harness.client(ClientCommand::Send(hex));
+    harness.client(Action::Send(hex));
     assert_eq!(receive(&mut harness, 3), b"\x00\xffA");
 }
 
@@ -218,20 +218,20 @@ fn a_remote_close_is_reported_after_its_last_data() {
 }
 
 #[test]
-fn disconnect_then_reconnect_talks_again() {
+fn disconnect_then_connect_again_talks_again() {
     let peer = Peer::start(&["echo"]);
     let mut harness = Harness::new();
     connect(&mut harness, config_for(peer.addr));
-    harness.client(ClientCommand::Send(b"first".to_vec()));
+    harness.client(Action::Send(b"first".to_vec()));
     assert_eq!(receive(&mut harness, 5), b"first");
-    harness.client(ClientCommand::Disconnect);
+    harness.disconnect();
     assert!(matches!(closed(&mut harness), CloseReason::Local));
 
-    harness.client(ClientCommand::Reconnect);
+    harness.connect(config_for(peer.addr));
     harness.wait_for(|event| {
-        matches!(event, Event::Client(ClientEvent::Connected { .. })).then_some(())
+        matches!(event, EventKind::Client(ClientEvent::Connected { .. })).then_some(())
     });
-    harness.client(ClientCommand::Send(b"second".to_vec()));
+    harness.client(Action::Send(b"second".to_vec()));
     assert_eq!(receive(&mut harness, 6), b"second");
 }
 
@@ -240,7 +240,7 @@ fn the_client_talks_to_netdecks_own_server() {
     let serve = ServeProcess::start(&["--echo", "--quiet"]);
     let mut harness = Harness::new();
     connect(&mut harness, config_for(serve.addr));
-    harness.client(ClientCommand::Send(b"to myself".to_vec()));
+    harness.client(Action::Send(b"to myself".to_vec()));
     assert_eq!(receive(&mut harness, 9), b"to myself");
 }
 
@@ -290,7 +290,7 @@ fn a_server_that_never_answers_times_out_with_28() {
             ..config_for(peer.addr)
         },
     );
-    harness.client(ClientCommand::Send(b"anyone?".to_vec()));
+    harness.client(Action::Send(b"anyone?".to_vec()));
     match closed(&mut harness) {
         CloseReason::Failed(error @ NetError::Timeout { .. }) => {
             assert_eq!(error.exit_code(), 28);
@@ -383,7 +383,7 @@ fn a_valid_chain_is_trusted_through_the_config_and_sni_names_the_host() {
     .expect("a TLS connection");
     assert!(!tls.unverified);
     assert_eq!(peer.line(), "sni localhost");
-    harness.client(ClientCommand::Send(b"over tls".to_vec()));
+    harness.client(Action::Send(b"over tls".to_vec()));
     assert_eq!(receive(&mut harness, 8), b"over tls");
 
     let port = peer.addr.port().to_string();
@@ -541,15 +541,4 @@ fn stdin_still_goes_out_after_the_server_half_closes() {
     drop(stdin);
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(peer.line(), "received 1048576");
-}
-
-#[test]
-fn reconnect_before_any_connect_says_so_instead_of_waiting() {
-    let mut harness = Harness::new();
-    harness.client(ClientCommand::Reconnect);
-    let error = harness.wait_for(|event| match event {
-        Event::Client(ClientEvent::Failed(error)) => Some(error.to_string()),
-        _ => None,
-    });
-    assert_eq!(error, "host: nothing to reconnect to: connect first");
 }

@@ -9,15 +9,14 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use common::TempDir;
-use netdeck::config::{
-    self, Config, Connection, Header, HttpRequest, LineEndingChoice, Presets, ServerMode,
-    ServerSetup, Settings, Theme,
-};
+use netdeck::config::{self, Config, Presets, Settings, Theme};
+use netdeck::forms::parse::{parse_log_lines, parse_scale, preset_name};
+use netdeck::forms::{ClientForm, Header, HttpForm, LineEndingChoice, ServerForm, ServerMode};
 use netdeck::net::NetError;
 
 /// A config with every field away from its default, and a preset of each kind.
 fn full_config() -> Config {
-    let server = ServerSetup {
+    let server = ServerForm {
         bind: "0.0.0.0".into(),
         port: "8080".into(),
         max_clients: "5".into(),
@@ -27,7 +26,7 @@ fn full_config() -> Config {
         hex: true,
         line_ending: LineEndingChoice::CrLf,
     };
-    let client = Connection {
+    let client = ClientForm {
         host: "example.com".into(),
         port: "443".into(),
         tls: true,
@@ -36,7 +35,7 @@ fn full_config() -> Config {
         hex: false,
         line_ending: LineEndingChoice::Lf,
     };
-    let http = HttpRequest {
+    let http = HttpForm {
         method: "POST".into(),
         url: "https://example.com/api?x=1".into(),
         headers: vec![
@@ -68,7 +67,7 @@ fn full_config() -> Config {
             server: BTreeMap::from([("echo on 8080".to_string(), server)]),
             client: BTreeMap::from([
                 ("web \"quoted\" ü".to_string(), client.clone()),
-                ("x".to_string(), Connection::default()),
+                ("x".to_string(), ClientForm::default()),
             ]),
             http: BTreeMap::from([("api.example".to_string(), http)]),
         },
@@ -154,9 +153,9 @@ fn a_partial_file_fills_the_rest_with_defaults_and_ignores_unknown_keys() {
         presets: Presets {
             http: BTreeMap::from([(
                 "only-url".to_string(),
-                HttpRequest {
+                HttpForm {
                     url: "http://10.0.0.2/".into(),
-                    ..HttpRequest::default()
+                    ..HttpForm::default()
                 },
             )]),
             ..Presets::default()
@@ -460,7 +459,7 @@ fn preset_names_are_checked() {
         ),
     ];
     for (name, message) in refused {
-        let error = config::preset_name(name).unwrap_err();
+        let error = preset_name(name).unwrap_err();
         assert_eq!(error.to_string(), *message);
         assert!(matches!(
             error,
@@ -478,7 +477,7 @@ fn preset_names_are_checked() {
         ("ü 日本", "ü 日本"),
         (longest.as_str(), longest.as_str()),
     ] {
-        assert_eq!(config::preset_name(typed).unwrap(), name);
+        assert_eq!(preset_name(typed).unwrap(), name);
     }
 }
 
@@ -492,7 +491,7 @@ fn an_unknown_preset_names_the_file_and_the_saved_ones() {
         "preset: no client preset `web` in /home/someone/.config/netdeck/config.toml; the saved client presets are `web \"quoted\" ü`, `x`"
     );
     assert_eq!(
-        error.hint(),
+        error.hint(&netdeck::cli::Flags),
         "Use one of the saved names (they are case-sensitive)."
     );
     assert_eq!((error.field(), error.exit_code()), (Some("preset"), 2));
@@ -503,7 +502,7 @@ fn an_unknown_preset_names_the_file_and_the_saved_ones() {
         "preset: no server preset `echo` in /home/someone/.config/netdeck/config.toml; no server presets are saved there"
     );
     assert_eq!(
-        error.hint(),
+        error.hint(&netdeck::cli::Flags),
         "In the window, fill in the Server tab, name the preset in the Settings tab and press Save Server."
     );
 
@@ -534,27 +533,27 @@ fn a_preset_with_bad_fields_loads_and_fails_where_used() {
     );
     let http = loaded.config.presets.http("bad", &path).unwrap();
     assert_eq!(
-        http.checked_headers().unwrap_err().to_string(),
+        http.check().unwrap_err().to_string(),
         "header: `Bad Name` is not a header name (letters, digits and - only)"
     );
 }
 
 #[test]
 fn settings_typed_in_the_window_are_checked_against_their_ranges() {
-    assert_eq!(config::parse_scale("scale", " 1.5 ").unwrap(), 1.5);
-    assert_eq!(config::parse_scale("scale", "0.5").unwrap(), 0.5);
+    assert_eq!(parse_scale("scale", " 1.5 ").unwrap(), 1.5);
+    assert_eq!(parse_scale("scale", "0.5").unwrap(), 0.5);
     for bad in ["0.4", "3.01", "NaN", "inf", "big"] {
-        let error = config::parse_scale("scale", bad).unwrap_err();
+        let error = parse_scale("scale", bad).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!("scale: `{bad}` is not a scale (0.5 to 3)")
         );
         assert_eq!((error.field(), error.exit_code()), (Some("scale"), 2));
     }
-    assert_eq!(config::parse_log_lines("100000").unwrap(), 100_000);
+    assert_eq!(parse_log_lines("100000").unwrap(), 100_000);
     for bad in ["99", "100001", "-1", ""] {
         assert_eq!(
-            config::parse_log_lines(bad).unwrap_err().to_string(),
+            parse_log_lines(bad).unwrap_err().to_string(),
             format!("log-lines: `{bad}` is not a number of lines (100 to 100000)")
         );
     }
@@ -571,6 +570,6 @@ fn each_preset_has_a_one_line_summary() {
         config.client.summary(),
         "example.com:443 · TLS, any certificate"
     );
-    assert_eq!(Connection::default().summary(), "127.0.0.1:1234");
+    assert_eq!(ClientForm::default().summary(), "127.0.0.1:1234");
     assert_eq!(config.http.summary(), "POST https://example.com/api?x=1");
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{Peer, Pki, ServeProcess, assert_self_signed_or_unknown_authority, run_netdeck};
 use netdeck::net::NetError;
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent, parse_url};
+use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent};
+use netdeck::forms::parse::parse_url;
 use netdeck::net::tls::TlsOptions;
 
 fn get(url: &str) -> HttpRequest {

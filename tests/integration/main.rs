@@ -16,4 +16,5 @@ mod http_cli;
 mod log;
 mod payload;
 mod server;
+mod sessions;
 mod soak;

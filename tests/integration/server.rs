@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use common::{Harness, connect, is_closed_by_server, read_exact, reset, send};
 use netdeck::net::NetError;
 use netdeck::net::server::{DisconnectReason, ReplyMode, ServerConfig, ServerEvent};
-use netdeck::runtime::{Event, ServerCommand};
+use netdeck::engine::{Action, EventKind};
 
 fn loopback(mode: ReplyMode) -> ServerConfig {
     ServerConfig {
@@ -44,7 +44,7 @@ fn broadcast_reaches_every_client() {
     for client in &clients {
         harness.connected(client.local_addr().unwrap());
     }
-    harness.server(ServerCommand::Broadcast(b"to all\r\n".to_vec()));
+    harness.server(Action::Broadcast(b"to all\r\n".to_vec()));
     for client in &mut clients {
         assert_eq!(read_exact(client, 8), b"to all\r\n");
     }
@@ -58,13 +58,13 @@ fn send_reaches_only_the_chosen_client() {
     let mut second = connect(addr);
     let first_id = harness.connected(first.local_addr().unwrap());
     let second_id = harness.connected(second.local_addr().unwrap());
-    harness.server(ServerCommand::Send {
-        id: second_id,
+    harness.server(Action::SendTo {
+        client: second_id,
         bytes: b"only you".to_vec(),
     });
     assert_eq!(read_exact(&mut second, 8), b"only you");
-    harness.server(ServerCommand::Send {
-        id: first_id,
+    harness.server(Action::SendTo {
+        client: first_id,
         bytes: b"and you".to_vec(),
     });
     assert_eq!(read_exact(&mut first, 7), b"and you");
@@ -94,9 +94,9 @@ fn auto_reply_answers_every_chunk_and_the_mode_can_change_while_running() {
     assert_eq!(read_exact(&mut client, 4), b"OK\r\n");
     harness.received(id, 6);
 
-    harness.server(ServerCommand::SetMode(ReplyMode::Echo));
+    harness.server(Action::SetMode(ReplyMode::Echo));
     // Commands are handled in order, so a broadcast queued after the mode change marks it done.
-    harness.server(ServerCommand::Broadcast(b"!".to_vec()));
+    harness.server(Action::Broadcast(b"!".to_vec()));
     assert_eq!(read_exact(&mut client, 1), b"!");
     send(&mut client, b"echoed");
     assert_eq!(read_exact(&mut client, 6), b"echoed");
@@ -111,9 +111,9 @@ fn kicking_one_client_leaves_the_others_connected() {
     harness.connected(kept.local_addr().unwrap());
     let kicked_id = harness.connected(kicked.local_addr().unwrap());
 
-    harness.server(ServerCommand::Kick(kicked_id));
+    harness.server(Action::Kick(kicked_id));
     let reason = harness.wait_for(|event| match event {
-        Event::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == kicked_id => {
+        EventKind::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == kicked_id => {
             Some(reason.clone())
         }
         _ => None,
@@ -140,7 +140,7 @@ fn a_client_over_max_clients_is_refused_and_the_others_keep_working() {
     let mut third = connect(addr);
     let third_peer = third.local_addr().unwrap();
     let (peer, limit) = harness.wait_for(|event| match event {
-        Event::Server(ServerEvent::Refused { peer, max_clients }) => Some((*peer, *max_clients)),
+        EventKind::Server(ServerEvent::Refused { peer, max_clients }) => Some((*peer, *max_clients)),
         _ => None,
     });
     assert_eq!((peer, limit), (third_peer, 2));
@@ -152,7 +152,7 @@ fn a_client_over_max_clients_is_refused_and_the_others_keep_working() {
     // A freed place can be taken again.
     drop(second);
     harness.wait_for(|event| {
-        matches!(event, Event::Server(ServerEvent::Disconnected { .. })).then_some(())
+        matches!(event, EventKind::Server(ServerEvent::Disconnected { .. })).then_some(())
     });
     let fourth = connect(addr);
     harness.connected(fourth.local_addr().unwrap());
@@ -167,16 +167,16 @@ fn stop_closes_every_client_and_frees_the_port_at_once() {
     send(&mut client, b"12345");
     harness.received(id, 5);
 
-    harness.server(ServerCommand::Stop);
+    harness.engine.close(harness.server_id());
     let (reason, bytes_in) = harness.wait_for(|event| match event {
-        Event::Server(ServerEvent::Disconnected {
+        EventKind::Server(ServerEvent::Disconnected {
             reason, bytes_in, ..
         }) => Some((reason.clone(), *bytes_in)),
         _ => None,
     });
     assert_eq!(reason, DisconnectReason::ServerStopped);
     assert_eq!(bytes_in, 5);
-    harness.wait_for(|event| matches!(event, Event::Server(ServerEvent::Stopped)).then_some(()));
+    harness.wait_for(|event| matches!(event, EventKind::Server(ServerEvent::Stopped)).then_some(()));
     assert!(is_closed_by_server(&mut client));
 
     // Another program can take the port, then netdeck can start on it again.
@@ -203,11 +203,11 @@ fn ipv6_loopback_works() {
 
 fn failed_start(config: ServerConfig) -> NetError {
     let mut harness = Harness::new();
-    harness.server(ServerCommand::Start(config));
+    harness.open_server(config);
     loop {
         match harness.next() {
-            Event::ServerFailed(error) => return error,
-            Event::Server(ServerEvent::Listening { addr }) => {
+            EventKind::ServerFailed(error) => return error,
+            EventKind::Server(ServerEvent::Listening { addr }) => {
                 panic!("unexpectedly listening on {addr}")
             }
             _ => {}
@@ -261,7 +261,7 @@ fn a_client_that_resets_mid_send_does_not_stop_the_server() {
     send(&mut rude, &vec![b'x'; 256 * 1024]);
     reset(rude);
     let reason = harness.wait_for(|event| match event {
-        Event::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == rude_id => {
+        EventKind::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == rude_id => {
             Some(reason.clone())
         }
         _ => None,
@@ -319,7 +319,7 @@ fn http_mode_closes_a_client_that_never_completes_its_request_head() {
     let slow_id = harness.connected(slow.local_addr().unwrap());
     send(&mut slow, b"GET / HTTP/1.1\r\nHost: x\r\n");
     let reason = harness.wait_for(|event| match event {
-        Event::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == slow_id => {
+        EventKind::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == slow_id => {
             Some(reason.clone())
         }
         _ => None,

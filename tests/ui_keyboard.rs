@@ -111,6 +111,8 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     assert_eq!(server.get_payload(), "hi tM7\\");
 
     // A hex field gets only the hex pad, and every key on it types hex.
+    press(&window, "Hide keyboard");
+    run_until("the tab bar back in view", || shown(&window, "Client tab"));
     open_tab(&window, "Client");
     run_until("the Client tab", || shown(&window, "Message"));
     element(&window, "Message format: Hex").invoke_accessible_default_action();

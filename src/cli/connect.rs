@@ -140,7 +140,9 @@ impl ConnectArgs {
         // --send and --hex replace the preset's payload.
         let saved_payload = saved.filter(|s| ordered.is_empty() && !s.payload.is_empty());
         if let Some(saved) = saved_payload {
-            ordered.push((0, saved.payload()?));
+            // The preset's payload goes out as --send or --hex would send it.
+            let field = if saved.hex { "hex" } else { "send" };
+            ordered.push((0, saved.payload().map_err(|error| error.in_field(field))?));
         }
         let payloads = ordered.into_iter().map(|(_, bytes)| bytes).collect();
         let timeout = self

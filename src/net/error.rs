@@ -263,6 +263,15 @@ impl NetError {
         }
     }
 
+    /// The same error about input, told of another field: a front-end's name for it.
+    pub fn in_field(self, field: &'static str) -> Self {
+        match self {
+            NetError::InvalidInput { problem, .. } => NetError::InvalidInput { field, problem },
+            NetError::Payload { source, .. } => NetError::Payload { field, source },
+            other => other,
+        }
+    }
+
     /// What went wrong when binding a listening socket, by class.
     pub fn from_bind(addr: SocketAddr, error: io::Error) -> Self {
         match error.kind() {

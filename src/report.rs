@@ -2,9 +2,9 @@
 
 use crate::net::client::{ClientEvent, CloseReason, TlsInfo};
 use crate::net::error::Vocabulary;
+use crate::net::http::HttpEvent;
 use crate::net::server::{DisconnectReason, ServerEvent};
 use crate::payload::{self, Encoding, Lines};
-use crate::net::http::HttpEvent;
 
 /// How received and sent bytes appear in a line.
 #[derive(Clone, Copy, Debug)]

@@ -107,6 +107,29 @@ fn before_restart() {
     // Run from the window.
     assert_eq!(run_http_preset(&window, "probe"), "POST from a preset");
 
+    // A preset with a JSON body makes the same request from the window as from the command
+    // line (below): the peer's /headers answer lists the headers it was sent.
+    open_tab(&window, "HTTP");
+    run_until("the HTTP tab", || shown(&window, "URL"));
+    element(&window, "URL").set_accessible_value(format!("http://{}/headers", peer.addr));
+    // Compression is the tab's option, not the preset's; the command line's default is off.
+    element(&window, "Show: Options").invoke_accessible_default_action();
+    element(&window, "Ask for compressed answers").invoke_accessible_default_action();
+    assert!(!window.global::<HttpAdapter>().get_compressed());
+    element(&window, "Show: Request").invoke_accessible_default_action();
+    element(&window, "Body format: JSON").invoke_accessible_default_action();
+    element(&window, "Body").set_accessible_value(r#"{"a": 1}"#);
+    open_tab(&window, "Settings");
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    element(&window, "Preset name").set_accessible_value("json");
+    element(&window, "Save HTTP preset").invoke_accessible_default_action();
+    let sent_by_window = run_http_preset(&window, "json");
+    assert!(
+        sent_by_window.contains("Content-Type: application/json")
+            && sent_by_window.contains("Accept: application/json"),
+        "{sent_by_window}"
+    );
+
     // The log, exported, masks credentials as the Log tab does.
     open_tab(&window, "Server");
     run_until("the Server tab", || shown(&window, "Port"));
@@ -169,10 +192,22 @@ fn before_restart() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    // And the command line runs the same preset.
+    // And the command line runs the same presets.
     let (code, stdout, stderr) = home.run(&["http", "--preset", "probe"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
     assert_eq!(stdout, b"POST from a preset");
+    let (code, stdout, stderr) = home.run(&["http", "--preset", "json"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    // The same headers with the same values; their order is the HTTP library's.
+    let sorted = |text: &str| {
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        sorted(&String::from_utf8_lossy(&stdout)),
+        sorted(&sent_by_window)
+    );
 }
 
 fn after_restart(file: &Path, peer: &str) {
@@ -185,13 +220,14 @@ fn after_restart(file: &Path, peer: &str) {
         .iter()
         .map(|row| row.name.to_string())
         .collect();
-    assert_eq!(names, ["probe"]);
+    assert_eq!(names, ["json", "probe"]);
 
     // The last-used fields are back.
     let http = window.global::<HttpAdapter>();
     assert_eq!(http.get_method(), "POST");
-    assert_eq!(http.get_url(), format!("http://{peer}/method"));
-    assert_eq!(http.get_body(), "from a preset");
+    assert_eq!(http.get_url(), format!("http://{peer}/headers"));
+    assert_eq!(http.get_body(), r#"{"a": 1}"#);
+    assert!(http.get_body_json());
     let header = http.get_headers().row_data(0).unwrap();
     assert_eq!(
         (header.name.as_str(), header.value.as_str()),
@@ -209,9 +245,12 @@ fn after_restart(file: &Path, peer: &str) {
     run_until("the Settings tab", || shown(&window, "Preset name"));
     element(&window, "Preset name").set_accessible_value("scratch");
     element(&window, "Save Server preset").invoke_accessible_default_action();
-    assert_eq!(preset_rows(&settings), ["Server scratch", "HTTP probe"]);
+    assert_eq!(
+        preset_rows(&settings),
+        ["Server scratch", "HTTP json", "HTTP probe"]
+    );
     element(&window, "Delete preset scratch").invoke_accessible_default_action();
-    assert_eq!(preset_rows(&settings), ["HTTP probe"]);
+    assert_eq!(preset_rows(&settings), ["HTTP json", "HTTP probe"]);
     let saved = std::fs::read_to_string(file).unwrap();
     assert!(!saved.contains("scratch"), "{saved}");
     assert!(saved.contains("[presets.http.probe]"), "{saved}");

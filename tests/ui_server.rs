@@ -23,6 +23,7 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    window.show().unwrap();
     let adapter = window.global::<ServerAdapter>();
 
     // A port that is not a port is refused under its field, and nothing starts.
@@ -57,6 +58,39 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     let row = adapter.get_clients().row_data(0).unwrap();
     assert_eq!(row.peer, client.local_addr().unwrap().to_string());
     assert!(adapter.get_status().ends_with("· 1 client"));
+
+    // A second listener on another port; the first keeps listening and keeps its client.
+    let other = free_port();
+    element(&window, "Port").set_accessible_value(other.to_string());
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("the second listener", || {
+        adapter.get_status() == format!("Listening on 127.0.0.1:{other} · 0 clients")
+    });
+    assert_eq!(adapter.get_listeners().row_count(), 2);
+    let visitor = TcpStream::connect(("127.0.0.1", other)).unwrap();
+    run_until("the second listener's client", || {
+        adapter.get_clients().row_count() == 1
+    });
+    let row = adapter.get_clients().row_data(0).unwrap();
+    assert_eq!(row.peer, visitor.local_addr().unwrap().to_string());
+    element(&window, &format!("Listener 127.0.0.1:{port}")).invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_status(),
+        format!("Listening on 127.0.0.1:{port} · 1 client")
+    );
+    let row = adapter.get_clients().row_data(0).unwrap();
+    assert_eq!(row.peer, client.local_addr().unwrap().to_string());
+    element(&window, &format!("Stop listener 127.0.0.1:{other}"))
+        .invoke_accessible_default_action();
+    run_until("one listener left", || {
+        adapter.get_listeners().row_count() == 1 && !adapter.get_busy()
+    });
+    assert!(TcpStream::connect(("127.0.0.1", other)).is_err());
+    assert_eq!(
+        adapter.get_status(),
+        format!("Listening on 127.0.0.1:{port} · 1 client"),
+        "the first listener and its client are as they were"
+    );
 
     element(&window, "Stop").invoke_accessible_default_action();
     run_until("the stopped state", || {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use futures_lite::AsyncReadExt;
 use smol::Executor;
 
-use crate::net::client::{self, ClientConfig};
 use crate::forms::parse::parse_url;
+use crate::net::client::{self, ClientConfig};
 use crate::net::http::{HttpAgent, HttpOptions, HttpRequest, HttpResponse};
 use crate::net::server::{ReplyMode, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};

@@ -8,12 +8,12 @@ use futures_lite::{FutureExt, StreamExt};
 use smol::Executor;
 
 use crate::config::Presets;
+use crate::engine::EVENT_QUEUE;
 use crate::forms::{ServerForm, ServerMode};
 use crate::net::server::{Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
-use crate::engine::EVENT_QUEUE;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -79,7 +79,11 @@ impl ServeArgs {
         }
         let config = form.check()?;
         Ok(ServerConfig {
-            max_clients: if self.once { Some(1) } else { config.max_clients },
+            max_clients: if self.once {
+                Some(1)
+            } else {
+                config.max_clients
+            },
             report_data: !self.quiet,
             ..config
         })

@@ -13,7 +13,7 @@ use crate::net::h1::ResponseHead;
 use crate::net::http::cookies::CookieJar;
 use crate::net::http::proxy::ProxySettings;
 use crate::net::http::{
-    BodyPart, HttpEvent, HttpOptions, HttpRequest, HttpAgent, RequestBody, Watcher,
+    BodyPart, HttpAgent, HttpEvent, HttpOptions, HttpRequest, RequestBody, Watcher,
 };
 use crate::net::{EventSink, NetError};
 

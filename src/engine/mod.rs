@@ -15,10 +15,10 @@ use std::thread::JoinHandle;
 use smol::Executor;
 
 pub use self::http::{HttpSettings, HttpSpec};
+pub use crate::net::SessionId;
 use crate::net::client::{ClientConfig, ClientEvent};
 use crate::net::http::HttpEvent;
 use crate::net::server::{ClientId, ReplyMode, ServerConfig, ServerEvent};
-pub use crate::net::SessionId;
 use crate::net::{EventSink, NetError};
 
 /// How many events may wait for the front-end before the engine slows down to its pace. With
@@ -40,7 +40,10 @@ pub enum Action {
     /// A client connection sends these bytes.
     Send(Vec<u8>),
     /// A server sends these bytes to one of its clients.
-    SendTo { client: ClientId, bytes: Vec<u8> },
+    SendTo {
+        client: ClientId,
+        bytes: Vec<u8>,
+    },
     /// A server sends these bytes to every client.
     Broadcast(Vec<u8>),
     /// A server closes one of its clients.
@@ -51,11 +54,19 @@ pub enum Action {
 #[derive(Debug)]
 pub enum Command {
     /// Starts a session under `id` (from [`Engine::open`]).
-    Open { id: SessionId, spec: SessionSpec },
-    Act { id: SessionId, action: Action },
+    Open {
+        id: SessionId,
+        spec: SessionSpec,
+    },
+    Act {
+        id: SessionId,
+        action: Action,
+    },
     /// Ends a session: a server stops, a connection closes, an exchange is cancelled. Its end
     /// is reported as usual, once.
-    Close { id: SessionId },
+    Close {
+        id: SessionId,
+    },
     /// Forgets every cookie the HTTP exchanges keep.
     ClearCookies,
 }

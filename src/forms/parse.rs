@@ -6,9 +6,9 @@ use std::ops::RangeInclusive;
 
 use surf::Url;
 
+use crate::net::NetError;
 pub use crate::net::http::METHODS;
 pub use crate::net::http::proxy::parse_proxy;
-use crate::net::NetError;
 use crate::payload::{self, Lines};
 
 /// The interface scale a settings file may ask for.

@@ -175,8 +175,8 @@ impl ClientController {
         adapter.on_view_changed(on(Self::rerender));
         adapter.on_clear(on(|controller, adapter| {
             let selected = SessionId::from_slint(adapter.get_selected_connection());
-            if let Some(link) = (controller.links.borrow_mut().iter_mut())
-                .find(|link| Some(link.id) == selected)
+            if let Some(link) =
+                (controller.links.borrow_mut().iter_mut()).find(|link| Some(link.id) == selected)
             {
                 link.entries.clear();
                 link.lines.clear();
@@ -297,7 +297,8 @@ impl ClientController {
         };
         let adapter = window.global::<ClientAdapter>();
         let hex = adapter.get_show_hex();
-        let selected = SessionId::from_slint(adapter.get_selected_connection()) == Some(event.session);
+        let selected =
+            SessionId::from_slint(adapter.get_selected_connection()) == Some(event.session);
         let mut links = self.links.borrow_mut();
         let Some(index) = links.iter().position(|link| link.id == event.session) else {
             return;

@@ -288,6 +288,8 @@ impl ServerController {
         self.dirty_rows.borrow_mut().clear();
         adapter.set_selected_client(-1);
         self.received_changed.set(true);
+        drop(listeners);
+        self.show_status(adapter);
     }
 
     fn mode_changed(&self, adapter: &ServerAdapter) {
@@ -296,8 +298,8 @@ impl ServerController {
         match form.reply_mode() {
             Ok(mode) => {
                 let selected = SessionId::from_slint(adapter.get_selected_listener());
-                if let Some(listener) = (self.listeners.borrow_mut().iter_mut())
-                    .find(|l| Some(l.id) == selected)
+                if let Some(listener) =
+                    (self.listeners.borrow_mut().iter_mut()).find(|l| Some(l.id) == selected)
                 {
                     listener.form.mode = form.mode;
                     self.engine.act(listener.id, Action::SetMode(mode));
@@ -363,7 +365,8 @@ impl ServerController {
         };
         let adapter = window.global::<ServerAdapter>();
         let event_listener = event.session;
-        let is_selected = SessionId::from_slint(adapter.get_selected_listener()) == Some(event.session);
+        let is_selected =
+            SessionId::from_slint(adapter.get_selected_listener()) == Some(event.session);
         let event = match &event.kind {
             EventKind::Server(event) => event,
             EventKind::ServerFailed(error) => {
@@ -453,6 +456,27 @@ impl ServerController {
         }
     }
 
+    /// The selected listener's address and client count, unless a start or stop is under way.
+    fn show_status(&self, adapter: &ServerAdapter) {
+        if adapter.get_busy() {
+            return;
+        }
+        let listeners = self.listeners.borrow();
+        let selected = SessionId::from_slint(adapter.get_selected_listener());
+        let selected = listeners.iter().find(|l| Some(l.id) == selected);
+        let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
+            Some((addr, listener)) => {
+                let clients = listener.view.clients().len();
+                format!(
+                    "Listening on {addr} · {clients} client{}",
+                    if clients == 1 { "" } else { "s" }
+                )
+            }
+            None => "Stopped".into(),
+        };
+        adapter.set_status(status.into());
+    }
+
     /// Publishes what the batch changed: counters of updated rows, the selected client's
     /// data, the status line.
     pub fn refresh(&self) {
@@ -471,20 +495,8 @@ impl ServerController {
                 }
             }
         }
-        if !adapter.get_busy() {
-            let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
-                Some((addr, listener)) => {
-                    let clients = listener.view.clients().len();
-                    format!(
-                        "Listening on {addr} · {clients} client{}",
-                        if clients == 1 { "" } else { "s" }
-                    )
-                }
-                None => "Stopped".into(),
-            };
-            adapter.set_status(status.into());
-        }
         drop(listeners);
+        self.show_status(&adapter);
         if self.received_changed.replace(false) {
             self.show_selected(&adapter);
         }

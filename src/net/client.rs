@@ -5,7 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,9 @@ use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
 use smol::{Executor, Task, Timer};
 
-use super::{EventSink, SessionId};
 use super::error::NetError;
 use super::tls::{self, TlsOptions};
+use super::{Counters, EventSink, SessionId};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -367,12 +367,6 @@ impl From<(SessionId, ClientEvent)> for ClientEvent {
     fn from((_, event): (SessionId, ClientEvent)) -> Self {
         event
     }
-}
-
-#[derive(Default)]
-struct Counters {
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
 }
 
 /// A connection kept open in the background: connects, then sends what is queued and

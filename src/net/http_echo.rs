@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::h1::{self, ChunkedDecoder, Framing, FramingError, RequestHead};
 
-/// Body bytes echoed back; longer bodies are counted, and cut in the answer.
+/// Body bytes echoed back; longer bodies are counted, and cut in the reply.
 const BODY_ECHOED: usize = 64 * 1024;
 
 /// One connection's parsing state.
@@ -27,39 +27,39 @@ struct Pending {
 
 /// What to send back, and whether to close afterwards.
 #[derive(Debug, Default)]
-pub struct Answer {
+pub struct Reply {
     pub bytes: Vec<u8>,
     pub close: bool,
 }
 
 impl HttpEcho {
-    /// True until a complete request head has arrived (and again after each answer).
+    /// True until a complete request head has arrived (and again after each reply).
     pub fn awaiting_head(&self) -> bool {
         self.request.is_none()
     }
 
     /// Takes received bytes; answers every request they complete.
-    pub fn feed(&mut self, input: &[u8], client: SocketAddr) -> Answer {
+    pub fn feed(&mut self, input: &[u8], client: SocketAddr) -> Reply {
         self.buffer.extend_from_slice(input);
-        let mut answer = Answer::default();
+        let mut reply = Reply::default();
         loop {
             if self.request.is_none() {
                 match h1::parse_request_head(&self.buffer) {
                     Err(FramingError::HeadTooLarge) => {
                         return refuse(
-                            answer,
+                            reply,
                             431,
                             "Request Header Fields Too Large",
                             &FramingError::HeadTooLarge.to_string(),
                         );
                     }
-                    Ok(None) => return answer,
+                    Ok(None) => return reply,
                     Ok(Some((head, len))) => {
                         self.buffer.drain(..len);
                         let framing = match h1::request_framing(&head) {
                             Ok(framing) => framing,
                             Err(error) => {
-                                return refuse(answer, 400, "Bad Request", &error.to_string());
+                                return refuse(reply, 400, "Bad Request", &error.to_string());
                             }
                         };
                         self.request = Some(Pending {
@@ -70,25 +70,25 @@ impl HttpEcho {
                             chunked: ChunkedDecoder::default(),
                         });
                     }
-                    Err(error) => return refuse(answer, 400, "Bad Request", &error.to_string()),
+                    Err(error) => return refuse(reply, 400, "Bad Request", &error.to_string()),
                 }
             }
             let pending = self.request.as_mut().expect("a request is under way");
             let complete = match pending.take_body(&mut self.buffer) {
                 Ok(complete) => complete,
-                Err(error) => return refuse(answer, 400, "Bad Request", &error),
+                Err(error) => return refuse(reply, 400, "Bad Request", &error),
             };
             if !complete {
-                return answer;
+                return reply;
             }
             let pending = self.request.take().expect("a request is under way");
             let keep_alive = h1::keeps_alive(pending.head.minor_version, &pending.head.headers);
-            answer
+            reply
                 .bytes
                 .extend_from_slice(&describe(&pending, client, keep_alive));
             if !keep_alive {
-                answer.close = true;
-                return answer;
+                reply.close = true;
+                return reply;
             }
         }
     }
@@ -125,7 +125,7 @@ impl Pending {
     }
 }
 
-/// The `200` answer describing the request.
+/// The `200` reply describing the request.
 fn describe(request: &Pending, client: SocketAddr, keep_alive: bool) -> Vec<u8> {
     let mut headers = Map::new();
     for header in &request.head.headers {
@@ -181,12 +181,12 @@ fn respond(status: u16, reason: &str, body: &[u8], keep_alive: bool, head_only: 
 }
 
 /// Answers a request that cannot be read with an error, then closes.
-fn refuse(mut answer: Answer, status: u16, reason: &str, problem: &str) -> Answer {
+fn refuse(mut reply: Reply, status: u16, reason: &str, problem: &str) -> Reply {
     let mut body = serde_json::to_vec(&json!({ "error": problem })).expect("serializes");
     body.push(b'\n');
-    answer
+    reply
         .bytes
         .extend_from_slice(&respond(status, reason, &body, false, false));
-    answer.close = true;
-    answer
+    reply.close = true;
+    reply
 }

@@ -9,8 +9,16 @@ pub mod server;
 pub mod tls;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 pub use error::NetError;
+
+/// Bytes moved each way on one connection, counted as they go.
+#[derive(Default)]
+struct Counters {
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
 
 /// Which live thing an event comes from: a listening server, a client connection, an HTTP
 /// exchange. Ids are positive and fit Slint's `int` (an `i32`), so the window can hold them.
@@ -20,7 +28,11 @@ pub struct SessionId(u32);
 impl SessionId {
     /// The id after this one; after `i32::MAX` it starts again at 1.
     pub fn next(self) -> SessionId {
-        SessionId(if self.0 >= i32::MAX as u32 { 1 } else { self.0 + 1 })
+        SessionId(if self.0 >= i32::MAX as u32 {
+            1
+        } else {
+            self.0 + 1
+        })
     }
 
     pub fn to_slint(self) -> i32 {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,7 +19,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smol::{Executor, Task, Timer};
 
 use super::http_echo::HttpEcho;
-use super::{EventSink, NetError, SessionId};
+use super::{Counters, EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
 /// so idle clients cost no buffer. Bulk transfers read big; when every chunk becomes an event,
@@ -146,12 +146,6 @@ impl From<(SessionId, ServerEvent)> for ServerEvent {
     fn from((_, event): (SessionId, ServerEvent)) -> Self {
         event
     }
-}
-
-#[derive(Default)]
-struct Counters {
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
 }
 
 struct Client {

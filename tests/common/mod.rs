@@ -52,12 +52,14 @@ impl Harness {
 
     /// Acts on the server started last.
     pub fn server(&self, action: Action) {
-        self.engine.act(self.server.expect("a server was started"), action);
+        self.engine
+            .act(self.server.expect("a server was started"), action);
     }
 
     /// Acts on the connection opened last.
     pub fn client(&self, action: Action) {
-        self.engine.act(self.client.expect("a connection was opened"), action);
+        self.engine
+            .act(self.client.expect("a connection was opened"), action);
     }
 
     /// Starts a server without waiting for it.
@@ -79,7 +81,8 @@ impl Harness {
     }
 
     pub fn disconnect(&self) {
-        self.engine.close(self.client.expect("a connection was opened"));
+        self.engine
+            .close(self.client.expect("a connection was opened"));
     }
 
     /// The next event, waiting for it.

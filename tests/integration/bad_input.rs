@@ -4,11 +4,11 @@
 use crate::common;
 
 use common::{ConfigHome, run_netdeck};
-use netdeck::net::NetError;
 use netdeck::forms::parse::{
     check_json, parse_bind_ip, parse_duration_ms, parse_header, parse_host, parse_max_clients,
     parse_method, parse_port, parse_seconds, parse_url,
 };
+use netdeck::net::NetError;
 use netdeck::payload::{Encoding, LineEnding, encode};
 
 /// (arguments, exit code, the error line netdeck prints)

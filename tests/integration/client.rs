@@ -10,11 +10,11 @@ use std::time::Duration;
 use common::{
     Harness, Peer, Pki, ServeProcess, assert_self_signed_or_unknown_authority, netdeck, run_netdeck,
 };
+use netdeck::engine::{Action, EventKind};
 use netdeck::net::NetError;
 use netdeck::net::client::{ClientConfig, ClientEvent, CloseReason};
 use netdeck::net::error::CertificateProblem;
 use netdeck::net::tls::TlsOptions;
-use netdeck::engine::{Action, EventKind};
 
 /// `netdeck connect 127.0.0.1 PORT <more>`, run to its end.
 fn connect_cli(port: &str, more: &[&str]) -> (i32, Vec<u8>, String) {

@@ -7,9 +7,9 @@ use crate::common;
 use std::time::Duration;
 
 use common::{Peer, Pki, ServeProcess, assert_self_signed_or_unknown_authority, run_netdeck};
-use netdeck::net::NetError;
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent};
 use netdeck::forms::parse::parse_url;
+use netdeck::net::NetError;
+use netdeck::net::http::{HttpAgent, HttpOptions, HttpRequest, HttpResponse};
 use netdeck::net::tls::TlsOptions;
 
 fn get(url: &str) -> HttpRequest {
@@ -339,11 +339,7 @@ fn https_with_an_untrusted_certificate_is_60_and_a_trusted_ca_gives_200() {
     let pki = Pki::new(&["localhost"], true);
     let peer = Peer::http(&[&pki.cert_path, &pki.key_path]);
     let url = format!("https://localhost:{}/target", peer.addr.port());
-    let error = send(
-        &HttpAgent::new(HttpOptions::default()).unwrap(),
-        &get(&url),
-    )
-    .unwrap_err();
+    let error = send(&HttpAgent::new(HttpOptions::default()).unwrap(), &get(&url)).unwrap_err();
     assert_self_signed_or_unknown_authority(&error);
     let (code, _, stderr) = run_netdeck(&["http", &url]);
     assert_eq!(code, 60, "{stderr}");

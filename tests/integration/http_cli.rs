@@ -9,8 +9,8 @@ use std::process::Stdio;
 
 use common::servers::{Nginx, Tinyproxy};
 use common::{Peer, Pki, TempDir, netdeck};
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpAgent};
 use netdeck::forms::parse::parse_url;
+use netdeck::net::http::{HttpAgent, HttpOptions, HttpRequest};
 
 /// Bytes that differ everywhere, so a shifted or repeated block shows.
 fn pattern(len: usize) -> Vec<u8> {

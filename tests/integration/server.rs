@@ -6,9 +6,9 @@ use crate::common;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 
 use common::{Harness, connect, is_closed_by_server, read_exact, reset, send};
+use netdeck::engine::{Action, EventKind};
 use netdeck::net::NetError;
 use netdeck::net::server::{DisconnectReason, ReplyMode, ServerConfig, ServerEvent};
-use netdeck::engine::{Action, EventKind};
 
 fn loopback(mode: ReplyMode) -> ServerConfig {
     ServerConfig {
@@ -140,7 +140,9 @@ fn a_client_over_max_clients_is_refused_and_the_others_keep_working() {
     let mut third = connect(addr);
     let third_peer = third.local_addr().unwrap();
     let (peer, limit) = harness.wait_for(|event| match event {
-        EventKind::Server(ServerEvent::Refused { peer, max_clients }) => Some((*peer, *max_clients)),
+        EventKind::Server(ServerEvent::Refused { peer, max_clients }) => {
+            Some((*peer, *max_clients))
+        }
         _ => None,
     });
     assert_eq!((peer, limit), (third_peer, 2));
@@ -176,7 +178,8 @@ fn stop_closes_every_client_and_frees_the_port_at_once() {
     });
     assert_eq!(reason, DisconnectReason::ServerStopped);
     assert_eq!(bytes_in, 5);
-    harness.wait_for(|event| matches!(event, EventKind::Server(ServerEvent::Stopped)).then_some(()));
+    harness
+        .wait_for(|event| matches!(event, EventKind::Server(ServerEvent::Stopped)).then_some(()));
     assert!(is_closed_by_server(&mut client));
 
     // Another program can take the port, then netdeck can start on it again.

@@ -63,9 +63,7 @@ fn two_servers_and_two_connections_run_side_by_side_and_end_on_their_own() {
     assert_eq!(connected(&mut harness, to_first), first_addr);
     assert_eq!(connected(&mut harness, to_second), second_addr);
 
-    harness
-        .engine
-        .act(to_first, Action::Send(b"one".to_vec()));
+    harness.engine.act(to_first, Action::Send(b"one".to_vec()));
     harness
         .engine
         .act(to_second, Action::Send(b"two!".to_vec()));
@@ -144,9 +142,13 @@ fn http_exchanges_run_at_once_and_one_can_be_cancelled() {
     // The stalled one does not hold up the others, and each answer comes to its own session.
     for (id, status) in [(created, 201), (teapot, 418)] {
         let got = harness.wait_for_event(|event| match &event.kind {
-            EventKind::Http(HttpEvent::Done(result)) if event.session == id => {
-                Some(result.as_ref().as_ref().map(|r| r.status).map_err(|e| e.to_string()))
-            }
+            EventKind::Http(HttpEvent::Done(result)) if event.session == id => Some(
+                result
+                    .as_ref()
+                    .as_ref()
+                    .map(|r| r.status)
+                    .map_err(|e| e.to_string()),
+            ),
             EventKind::Http(HttpEvent::Done(_)) if event.session == stalled => {
                 panic!("the stalled exchange answered")
             }

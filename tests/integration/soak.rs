@@ -97,7 +97,9 @@ fn int(value: &Value) -> u64 {
 /// server counted for it.
 fn soak(mode: &str) {
     let seed = seed();
-    let replay = format!("seed {seed}: NETDECK_SOAK_SEED={seed} cargo test --locked --test integration soak");
+    let replay = format!(
+        "seed {seed}: NETDECK_SOAK_SEED={seed} cargo test --locked --test integration soak"
+    );
     println!("chaos {replay}");
     let report = chaos(&[
         "serve",

@@ -245,7 +245,7 @@ impl Backend {
     fn finish(
         &self,
         destination: Destination,
-        result: Result<Answer, NetError>,
+        result: Result<FetchedResponse, NetError>,
     ) -> Result<(ExchangeInfo, Vec<u8>), NetError> {
         let answer = result?;
         if let Some(connection) = answer.reusable {
@@ -262,7 +262,7 @@ impl Backend {
         request: &http_client::Request,
         body: &RequestBody,
         (watch, omitted): (Option<&Watch>, Option<&Omitted>),
-    ) -> Result<Result<Answer, NetError>, Stale> {
+    ) -> Result<Result<FetchedResponse, NetError>, Stale> {
         let url = request.url();
         let host = destination.host.clone();
         let peer = connection.peer;
@@ -462,7 +462,7 @@ impl Backend {
             in_step && head.status != 101 && h1::keeps_alive(head.minor_version, &head.headers);
         let encoded_bytes = sink.decoder.is_some().then_some(sink.encoded);
         let BodySink { kept, total, .. } = sink;
-        Ok(Ok(Answer {
+        Ok(Ok(FetchedResponse {
             info: ExchangeInfo {
                 head,
                 timings,
@@ -496,7 +496,7 @@ fn canonical_case(name: &str) -> String {
 /// A kept-alive connection that turned out closed before any answer.
 struct Stale;
 
-struct Answer {
+struct FetchedResponse {
     info: ExchangeInfo,
     body: Vec<u8>,
     reusable: Option<Connection>,

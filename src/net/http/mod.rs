@@ -346,4 +346,3 @@ fn from_surf(error: surf::Error) -> NetError {
 fn to_surf(error: NetError) -> surf::Error {
     surf::Error::new(surf::StatusCode::BadGateway, error)
 }
-

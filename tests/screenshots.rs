@@ -9,10 +9,16 @@ use std::time::Duration;
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, Tab};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
 
-const TABS: [&str; 5] = ["server", "client", "http", "log", "settings"];
+const TABS: [(Tab, &str); 5] = [
+    (Tab::Server, "server"),
+    (Tab::Client, "client"),
+    (Tab::Http, "http"),
+    (Tab::Log, "log"),
+    (Tab::Settings, "settings"),
+];
 const SIZES: [(u32, u32); 3] = [(800, 480), (1280, 800), (1920, 1080)];
 
 fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
@@ -57,14 +63,14 @@ fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
     for (width, height) in SIZES {
         window.window().set_size(PhysicalSize::new(width, height));
         // The tabs, then the HTTP tab's options view.
-        let pages = TABS.iter().enumerate().map(|(index, tab)| (index, 0, *tab));
-        for (index, view, tab) in pages.chain([(2, 2, "http-options")]) {
-            window.set_current_tab(index as i32);
+        let pages = TABS.iter().map(|(tab, name)| (*tab, 0, *name));
+        for (tab, view, name) in pages.chain([(Tab::Http, 2, "http-options")]) {
+            window.set_current_tab(tab);
             window.global::<HttpAdapter>().set_view(view);
             i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
             let image = window.window().take_snapshot().unwrap();
             assert_eq!((image.width(), image.height()), (width, height));
-            let path = dir.join(format!("{tab}-{width}x{height}.png"));
+            let path = dir.join(format!("{name}-{width}x{height}.png"));
             write_png(&path, &image);
             let found = colours(&image);
             assert!(

@@ -17,7 +17,7 @@ use std::process::Command;
 use common::ui::{element, open_tab, run_until, shown};
 use common::{ConfigHome, Peer};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter, LogAdapter, ServerAdapter, SettingsAdapter};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, LogAdapter, ServerAdapter, SettingsAdapter, Tab};
 use slint::{ComponentHandle, Model};
 
 /// Set in the environment of the second process: the settings file to open.
@@ -59,7 +59,7 @@ fn run_http_preset(window: &AppWindow, name: &str) -> String {
     element(window, &format!("Run preset {name}")).invoke_accessible_default_action();
     assert_eq!(
         window.get_current_tab(),
-        2,
+        Tab::Http,
         "running an HTTP preset shows its tab"
     );
     let http = window.global::<HttpAdapter>();

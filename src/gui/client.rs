@@ -429,7 +429,7 @@ fn fields_of(adapter: &ClientAdapter) -> ClientForm {
         insecure: adapter.get_accept_invalid(),
         payload: adapter.get_payload().into(),
         hex: adapter.get_payload_hex(),
-        line_ending: super::line_ending_choice(adapter.get_line_ending()),
+        line_ending: adapter.get_line_ending().into(),
     }
 }
 
@@ -442,6 +442,6 @@ pub fn restore(window: &AppWindow, form: &ClientForm) {
     adapter.set_accept_invalid(form.insecure);
     adapter.set_payload(form.payload.as_str().into());
     adapter.set_payload_hex(form.hex);
-    adapter.set_line_ending(super::line_ending_index(form.line_ending));
+    adapter.set_line_ending(form.line_ending.into());
     clear_errors(&adapter);
 }

@@ -293,22 +293,37 @@ impl Vocabulary for Page {
     }
 }
 
-/// The line-ending choice of a page (0 none, 1 LF, 2 CRLF) as the settings file keeps it.
-fn line_ending_choice(index: i32) -> LineEndingChoice {
-    match index {
-        1 => LineEndingChoice::Lf,
-        2 => LineEndingChoice::CrLf,
-        _ => LineEndingChoice::None,
-    }
+/// The window's choices and the forms' and settings' words for them, one to one.
+macro_rules! same_choices {
+    ($window:ty, $kept:ty, $($variant:ident),+) => {
+        impl From<$window> for $kept {
+            fn from(choice: $window) -> Self {
+                match choice {
+                    $(<$window>::$variant => <$kept>::$variant,)+
+                }
+            }
+        }
+
+        impl From<$kept> for $window {
+            fn from(choice: $kept) -> Self {
+                match choice {
+                    $(<$kept>::$variant => <$window>::$variant,)+
+                }
+            }
+        }
+    };
 }
 
-fn line_ending_index(choice: LineEndingChoice) -> i32 {
-    match choice {
-        LineEndingChoice::None => 0,
-        LineEndingChoice::Lf => 1,
-        LineEndingChoice::CrLf => 2,
-    }
-}
+same_choices!(ui::LineEnding, LineEndingChoice, None, Lf, CrLf);
+same_choices!(
+    ui::ServerMode,
+    crate::forms::ServerMode,
+    Manual,
+    Echo,
+    AutoReply,
+    Http
+);
+same_choices!(ui::ThemeChoice, crate::config::Theme, Dark, Light);
 
 /// Local wall-clock time as `HH:MM:SS`.
 fn clock(time: SystemTime) -> String {

@@ -12,7 +12,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use super::ui::{AppWindow, ClientRow, ListenerRow, ServerAdapter};
 use super::{Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
-use crate::forms::{ServerForm, ServerMode};
+use crate::forms::ServerForm;
 use crate::net::NetError;
 use crate::net::server::{ClientId, ServerEvent};
 use crate::payload::{self, ByteCount, Lines};
@@ -549,16 +549,11 @@ fn fields_of(adapter: &ServerAdapter) -> ServerForm {
         bind: adapter.get_bind_address().into(),
         port: adapter.get_port().into(),
         max_clients: adapter.get_max_clients().into(),
-        mode: match adapter.get_mode() {
-            1 => ServerMode::Echo,
-            2 => ServerMode::AutoReply,
-            3 => ServerMode::Http,
-            _ => ServerMode::Manual,
-        },
+        mode: adapter.get_mode().into(),
         reply: adapter.get_reply().into(),
         payload: adapter.get_payload().into(),
         hex: adapter.get_payload_hex(),
-        line_ending: super::line_ending_choice(adapter.get_line_ending()),
+        line_ending: adapter.get_line_ending().into(),
     }
 }
 
@@ -568,15 +563,10 @@ pub fn restore(window: &AppWindow, form: &ServerForm) {
     adapter.set_bind_address(form.bind.as_str().into());
     adapter.set_port(form.port.as_str().into());
     adapter.set_max_clients(form.max_clients.as_str().into());
-    adapter.set_mode(match form.mode {
-        ServerMode::Manual => 0,
-        ServerMode::Echo => 1,
-        ServerMode::AutoReply => 2,
-        ServerMode::Http => 3,
-    });
+    adapter.set_mode(form.mode.into());
     adapter.set_reply(form.reply.as_str().into());
     adapter.set_payload(form.payload.as_str().into());
     adapter.set_payload_hex(form.hex);
-    adapter.set_line_ending(super::line_ending_index(form.line_ending));
+    adapter.set_line_ending(form.line_ending.into());
     clear_errors(&adapter);
 }

@@ -10,10 +10,11 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::log::LogController;
 use super::ui::{
-    AppWindow, ClientAdapter, HttpAdapter, KeyboardState, PresetRow, ServerAdapter, SettingsAdapter,
+    AppWindow, ClientAdapter, HttpAdapter, KeyboardState, PresetRow, ServerAdapter,
+    SettingsAdapter, Tab,
 };
 use super::{client, http, server};
-use crate::config::{self, Config, Loaded, PresetKind, Theme};
+use crate::config::{self, Config, Loaded, PresetKind};
 use crate::forms::parse::{parse_log_lines, parse_proxy, preset_name};
 use crate::net::http::proxy::masked;
 
@@ -139,10 +140,7 @@ impl SettingsController {
 
     fn show_settings(&self, adapter: &SettingsAdapter) {
         let settings = &self.config.borrow().settings;
-        adapter.set_theme(match settings.theme {
-            Theme::Dark => 0,
-            Theme::Light => 1,
-        });
+        adapter.set_theme(settings.theme.into());
         adapter.set_scale(nearest_scale(settings.scale) as i32);
         adapter.set_keyboard(settings.keyboard);
         adapter.set_log_lines(settings.log_lines.to_string().into());
@@ -197,11 +195,7 @@ impl SettingsController {
         };
         {
             let settings = &mut self.config.borrow_mut().settings;
-            settings.theme = if adapter.get_theme() == 1 {
-                Theme::Light
-            } else {
-                Theme::Dark
-            };
+            settings.theme = adapter.get_theme().into();
             settings.keyboard = adapter.get_keyboard();
             if let Some(lines) = log_lines {
                 settings.log_lines = lines;
@@ -294,16 +288,19 @@ impl SettingsController {
                     .server
                     .get(name)
                     .map(|p| server::restore(&window, p)),
-                0,
+                Tab::Server,
             ),
             PresetKind::Client => (
                 presets
                     .client
                     .get(name)
                     .map(|p| client::restore(&window, p)),
-                1,
+                Tab::Client,
             ),
-            PresetKind::Http => (presets.http.get(name).map(|p| http::restore(&window, p)), 2),
+            PresetKind::Http => (
+                presets.http.get(name).map(|p| http::restore(&window, p)),
+                Tab::Http,
+            ),
         };
         if found.is_some() {
             window.set_current_tab(tab);

@@ -54,7 +54,7 @@ fn open(file: &Path, logs: PathBuf) -> (AppWindow, netdeck::gui::Gui) {
 
 /// Runs the preset named `name` from the Settings tab and waits for the HTTP answer.
 fn run_http_preset(window: &AppWindow, name: &str) -> String {
-    open_tab(&window, "Settings");
+    open_tab(window, "Settings");
     run_until("the Settings tab", || shown(window, "Preset name"));
     element(window, &format!("Run preset {name}")).invoke_accessible_default_action();
     assert_eq!(

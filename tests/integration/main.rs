@@ -5,6 +5,7 @@
 mod common;
 
 mod bad_input;
+mod bad_presets;
 mod cli_presets;
 mod cli_serve;
 mod client;
@@ -13,6 +14,9 @@ mod fuzz_regressions;
 mod h1;
 mod http;
 mod http_cli;
+mod http_cli_proxy;
+mod http_cli_tls;
+mod http_mode;
 mod log;
 mod payload;
 mod server;

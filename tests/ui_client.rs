@@ -5,7 +5,7 @@ mod common;
 
 use common::Peer;
 use common::ui::{element, run_until};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
 #[test]
@@ -49,18 +49,18 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     run_until("the echo in the conversation", || {
         conversation
             .iter()
-            .any(|line| line.direction == "received" && line.text == "hello")
+            .any(|line| line.direction == ConversationDirection::Received && line.text == "hello")
     });
     let lines: Vec<_> = conversation
         .iter()
-        .map(|line| (line.direction.to_string(), line.text.to_string()))
+        .map(|line| (line.direction, line.text.to_string()))
         .collect();
     let sent = lines
         .iter()
-        .position(|l| l == &("sent".to_string(), "hello".to_string()));
+        .position(|l| l == &(ConversationDirection::Sent, "hello".to_string()));
     let received = lines
         .iter()
-        .position(|l| l == &("received".to_string(), "hello".to_string()));
+        .position(|l| l == &(ConversationDirection::Received, "hello".to_string()));
     assert!(sent < received, "sent before received: {lines:?}");
     run_until("the counters", || {
         adapter.get_counters() == "5 B in · 5 B out"
@@ -79,18 +79,18 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     element(&window, "Send message").invoke_accessible_default_action();
     let texts = |adapter: &ClientAdapter| -> Vec<String> {
         (adapter.get_conversation().iter())
-            .filter(|line| line.direction != "note")
-            .map(|line| format!("{} {}", line.direction, line.text))
+            .filter(|line| line.direction != ConversationDirection::Note)
+            .map(|line| format!("{:?} {}", line.direction, line.text))
             .collect()
     };
     run_until("the second echo", || {
-        texts(&adapter) == ["sent second", "received second"]
+        texts(&adapter) == ["Sent second", "Received second"]
     });
     let first = format!("Connection 127.0.0.1:{}", peer.addr.port());
     element(&window, &first).invoke_accessible_default_action();
     assert_eq!(
         texts(&adapter),
-        ["sent hello", "received hello"],
+        ["Sent hello", "Received hello"],
         "the first connection's conversation, without the second's"
     );
     assert_eq!(adapter.get_status(), format!("Connected to {}", peer.addr));

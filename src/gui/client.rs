@@ -8,7 +8,10 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::ui::{AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationLine};
+use super::ui::{
+    AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
+    ConversationLine,
+};
 use super::{Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ClientForm;
@@ -21,13 +24,6 @@ use crate::report;
 const CONVERSATION_CAP: usize = 500;
 /// Bytes kept per entry; a longer run of data keeps its end.
 const ENTRY_BYTES: usize = 4096;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Sent,
-    Received,
-    Note,
-}
 
 struct Entry {
     time: SystemTime,
@@ -52,12 +48,7 @@ impl Entry {
         };
         ConversationLine {
             time: clock(self.time).into(),
-            direction: match self.direction {
-                Direction::Sent => "sent",
-                Direction::Received => "received",
-                Direction::Note => "note",
-            }
-            .into(),
+            direction: self.direction,
             text: text.into(),
         }
     }

@@ -51,3 +51,70 @@ fn send_box(text: &str, hex: bool, line_ending: LineEndingChoice) -> Result<Vec<
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_body_asks_for_json_unless_the_headers_say_otherwise() {
+        let mut form = HttpForm {
+            method: "POST".into(),
+            body: r#"{"a": 1}"#.into(),
+            json: true,
+            ..HttpForm::default()
+        };
+        let headers = form.check().unwrap().headers;
+        assert_eq!(
+            headers,
+            [
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("Accept".to_string(), "application/json".to_string())
+            ]
+        );
+        form.headers.push(Header {
+            name: "accept".into(),
+            value: "*/*".into(),
+        });
+        let headers = form.check().unwrap().headers;
+        assert_eq!(
+            headers.len(),
+            2,
+            "the given Accept stays alone: {headers:?}"
+        );
+        form.body = "{".into();
+        assert_eq!(form.check().unwrap_err().field(), Some("json"));
+    }
+
+    #[test]
+    fn each_form_names_the_field_that_is_wrong() {
+        let server = ServerForm {
+            max_clients: "0".into(),
+            ..ServerForm::default()
+        };
+        assert_eq!(server.check().unwrap_err().field(), Some("max-clients"));
+        let client = ClientForm {
+            host: "http://example.com".into(),
+            ..ClientForm::default()
+        };
+        assert_eq!(client.check().unwrap_err().field(), Some("host"));
+        let empty = ClientForm::default();
+        assert_eq!(empty.payload().unwrap_err().field(), Some("payload"));
+    }
+
+    #[test]
+    fn a_send_box_adds_its_line_ending() {
+        let form = ClientForm {
+            payload: "hi".into(),
+            line_ending: LineEndingChoice::CrLf,
+            ..ClientForm::default()
+        };
+        assert_eq!(form.payload().unwrap(), b"hi\r\n");
+        let hex = ServerForm {
+            payload: "48 69".into(),
+            hex: true,
+            ..ServerForm::default()
+        };
+        assert_eq!(hex.payload().unwrap(), b"Hi");
+    }
+}

@@ -360,3 +360,60 @@ fn local_time(time: SystemTime) -> libc::tm {
         tm
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Flags;
+    use crate::engine::SessionId;
+    use crate::net::NetError;
+
+    fn received(session: SessionId, bytes: &[u8]) -> Event {
+        Event {
+            session,
+            kind: EventKind::Client(ClientEvent::Received(bytes.to_vec())),
+        }
+    }
+
+    #[test]
+    fn data_is_joined_within_a_session_and_never_across_two() {
+        let first = SessionId::default().next();
+        let second = first.next();
+        let joined = coalesce(vec![
+            received(first, b"a"),
+            received(first, b"b"),
+            received(second, b"c"),
+            received(first, b"d"),
+        ]);
+        let runs: Vec<(SessionId, Vec<u8>)> = joined
+            .into_iter()
+            .map(|event| match event.kind {
+                EventKind::Client(ClientEvent::Received(bytes)) => (event.session, bytes),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (first, b"ab".to_vec()),
+                (second, b"c".to_vec()),
+                (first, b"d".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn hints_name_the_windows_settings_not_flags() {
+        let timeout = NetError::Timeout {
+            action: "connecting to 10.0.0.1:80".into(),
+            after: Duration::from_secs(5),
+        };
+        assert!(timeout.hint(&Flags).contains("(--timeout)"));
+        assert!(timeout.hint(&Page::Http).contains("(Options › Timeout)"));
+        assert!(
+            !timeout.hint(&Page::Client).contains('('),
+            "the Client tab has no timeout to point at: {}",
+            timeout.hint(&Page::Client)
+        );
+    }
+}

@@ -136,3 +136,24 @@ impl<E> EventSink<E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SessionId;
+
+    #[test]
+    fn session_ids_stay_within_slints_int() {
+        let first = SessionId::default().next();
+        assert_eq!(first.to_slint(), 1);
+        assert_eq!(SessionId::from_slint(1), Some(first));
+        assert_eq!(SessionId::from_slint(0), None);
+        assert_eq!(SessionId::from_slint(-1), None);
+        let last = SessionId(i32::MAX as u32);
+        assert_eq!(last.to_slint(), i32::MAX);
+        assert_eq!(
+            last.next(),
+            first,
+            "after i32::MAX the ids start again at 1"
+        );
+    }
+}

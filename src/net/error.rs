@@ -290,9 +290,12 @@ impl NetError {
 
     /// What to do about it, in a sentence, naming settings in the words of `words`.
     pub fn hint(&self, words: &dyn Vocabulary) -> String {
-        let or = |setting: Setting, text: &str| match words.name(setting) {
-            Some(name) => format!("{text} ({name})"),
-            None => text.to_string(),
+        // `shape` with NAME replaced by the front-end's words for `setting`; nothing where the
+        // front-end has no such setting.
+        let named = |setting: Setting, shape: &str| {
+            (words.name(setting))
+                .map(|name| shape.replace("NAME", name))
+                .unwrap_or_default()
         };
         match self {
             NetError::InvalidInput { .. } | NetError::Payload { .. } => {
@@ -316,33 +319,24 @@ impl NetError {
             NetError::ResolveFailed { .. } => {
                 "Check the spelling of the host name, or use an IP address.".into()
             }
-            NetError::Refused { .. } => match words.name(Setting::StartServer) {
-                Some(start) => format!("Start the server ({start}) or check the port."),
-                None => "Start the server or check the port.".into(),
-            },
+            NetError::Refused { .. } => format!(
+                "Start the server{} or check the port.",
+                named(Setting::StartServer, " (NAME)")
+            ),
             NetError::Unreachable { .. } => {
                 "Check the address and that this machine has a route to it.".into()
             }
             NetError::Timeout { .. } => format!(
                 "The other side did not answer in time: check that it is running and reachable{}.",
-                words
-                    .name(Setting::Timeout)
-                    .map(|name| format!(", or allow more time ({name})"))
-                    .unwrap_or_default()
+                named(Setting::Timeout, ", or allow more time (NAME)")
             ),
             NetError::TlsHandshake { .. } => {
                 "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
             }
             NetError::CertificateUntrusted { .. } => format!(
-                "Use a certificate from a trusted authority{}; {}.",
-                words
-                    .name(Setting::TrustedCa)
-                    .map(|name| format!(" or trust its CA ({name})"))
-                    .unwrap_or_default(),
-                or(
-                    Setting::AnyCertificate,
-                    "for testing only, accept invalid certificates"
-                )
+                "Use a certificate from a trusted authority{}; for testing only, accept invalid certificates{}.",
+                named(Setting::TrustedCa, " or trust its CA (NAME)"),
+                named(Setting::AnyCertificate, " (NAME)")
             ),
             NetError::Reset { .. } => {
                 "The other side aborted the connection; check its log, then reconnect.".into()
@@ -357,24 +351,16 @@ impl NetError {
                 "The server stopped in the middle of its answer; try again or check the server.".into()
             }
             NetError::RedirectLoop { .. } | NetError::TooManyRedirects { .. } => format!(
-                "{}.",
-                or(
-                    Setting::MaxRedirects,
-                    "The server keeps redirecting; check its configuration, or allow more"
-                )
+                "The server keeps redirecting; check its configuration{}.",
+                named(Setting::MaxRedirects, ", or allow more (NAME)")
             ),
-            NetError::InsecureRedirect { .. } => match words.name(Setting::InsecureRedirects) {
-                Some(name) => format!(
-                    "The request would leave TLS; request the http URL yourself, or allow it ({name})."
-                ),
-                None => "The request would leave TLS; request the http URL yourself.".into(),
-            },
+            NetError::InsecureRedirect { .. } => format!(
+                "The request would leave TLS; request the http URL yourself{}.",
+                named(Setting::InsecureRedirects, ", or allow it (NAME)")
+            ),
             NetError::HttpStatus { .. } => format!(
-                "{}.",
-                or(
-                    Setting::ErrorBody,
-                    "The server answered with an error status; its body says more"
-                )
+                "The server answered with an error status; its body says more{}.",
+                named(Setting::ErrorBody, " (NAME)")
             ),
             NetError::UnknownPreset { tab, saved, .. } if saved.is_empty() => format!(
                 "In the window, fill in the {tab} tab, name the preset in the Settings tab and press Save {tab}."
@@ -387,31 +373,22 @@ impl NetError {
                     "Give the proxy's user and password in its URL, like http://user:pass@proxy:3128.".into()
                 }
                 ProxyProblem::Status { .. } => format!(
-                    "{}.",
-                    or(
-                        Setting::NoProxy,
-                        "The proxy does not allow this destination; ask its administrator, or bypass it"
-                    )
+                    "The proxy does not allow this destination; ask its administrator{}.",
+                    named(Setting::NoProxy, ", or bypass it (NAME)")
                 ),
                 _ => format!(
-                    "{}, or go direct{}.",
-                    or(Setting::Proxy, "Check the proxy's address"),
-                    words
-                        .name(Setting::NoProxy)
-                        .map(|name| format!(" ({name})"))
-                        .unwrap_or_default()
+                    "Check the proxy's address{}, or go direct{}.",
+                    named(Setting::Proxy, " (NAME)"),
+                    named(Setting::NoProxy, " (NAME)")
                 ),
             },
             NetError::WriteFailed { .. } => {
                 "Check that the disk has room and the file can be written.".into()
             }
             NetError::BinaryToTerminal => format!(
-                "{}, or write it here anyway{}.",
-                or(Setting::SaveToFile, "Save it to a file"),
-                words
-                    .name(Setting::WriteAnyway)
-                    .map(|name| format!(" ({name})"))
-                    .unwrap_or_default()
+                "Save it to a file{}, or write it here anyway{}.",
+                named(Setting::SaveToFile, " (NAME)"),
+                named(Setting::WriteAnyway, " (NAME)")
             ),
             NetError::Silent { .. } => String::new(),
             NetError::Interrupted { cause, .. } => cause.hint(words),

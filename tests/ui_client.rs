@@ -62,6 +62,13 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
         .iter()
         .position(|l| l == &(ConversationDirection::Received, "hello".to_string()));
     assert!(sent < received, "sent before received: {lines:?}");
+    // On screen too: the echo is drawn below what was sent, not over it.
+    let sent = element(&window, "Sent: hello");
+    let received = element(&window, "Received: hello");
+    assert!(
+        sent.absolute_position().y + sent.size().height <= received.absolute_position().y,
+        "the received line is drawn below the sent one"
+    );
     run_until("the counters", || {
         adapter.get_counters() == "5 B in · 5 B out"
     });
@@ -104,4 +111,13 @@ fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     let second = format!("Connection 127.0.0.1:{}", other.addr.port());
     element(&window, &second).invoke_accessible_default_action();
     assert_eq!(adapter.get_state(), ConnectionState::Connected);
+
+    // Reconnect opens the ended one again, and its conversation goes on.
+    element(&window, &first).invoke_accessible_default_action();
+    element(&window, "Reconnect").invoke_accessible_default_action();
+    run_until("the reconnection", || {
+        adapter.get_state() == ConnectionState::Connected
+    });
+    assert_eq!(adapter.get_connections().row_count(), 2);
+    assert_eq!(texts(&adapter), ["Sent hello", "Received hello"]);
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use common::ui::{element, run_until};
+use common::ui::{element, open_tab, run_until};
 use netdeck::gui::ui::{AppWindow, ServerAdapter};
 use slint::{ComponentHandle, Model};
 
@@ -59,6 +59,20 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     assert_eq!(row.peer, client.local_addr().unwrap().to_string());
     assert!(adapter.get_status().ends_with("· 1 client"));
 
+    // The Log tab lists both, one under the other.
+    open_tab(&window, "Log");
+    let listening = element(&window, &format!("listening on 127.0.0.1:{port}"));
+    let connected = element(
+        &window,
+        &format!("+ {} connected", client.local_addr().unwrap()),
+    );
+    assert!(
+        listening.absolute_position().y + listening.size().height
+            <= connected.absolute_position().y,
+        "log lines are drawn one under the other"
+    );
+    open_tab(&window, "Server");
+
     // A second listener on another port; the first keeps listening and keeps its client.
     let other = free_port();
     element(&window, "Port").set_accessible_value(other.to_string());
@@ -73,7 +87,15 @@ fn the_server_tab_starts_lists_clients_and_stops() {
     });
     let row = adapter.get_clients().row_data(0).unwrap();
     assert_eq!(row.peer, visitor.local_addr().unwrap().to_string());
+    let visitor_addr = visitor.local_addr().unwrap();
+    element(&window, &format!("Client {visitor_addr}")).invoke_accessible_default_action();
+    assert_eq!(adapter.get_selected_peer(), visitor_addr.to_string());
     element(&window, &format!("Listener 127.0.0.1:{port}")).invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_selected_peer(),
+        "",
+        "another listener's client is not shown as selected"
+    );
     assert_eq!(
         adapter.get_status(),
         format!("Listening on 127.0.0.1:{port} · 1 client")

@@ -12,7 +12,7 @@ use super::ui::{
     AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
     ConversationLine,
 };
-use super::{Page, clock};
+use super::{Controller, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ClientForm;
 use crate::net::NetError;
@@ -133,6 +133,12 @@ pub struct ClientController {
     changed: Cell<bool>,
 }
 
+impl Controller for ClientController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
 impl ClientController {
     pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
         let rows = Rc::new(VecModel::default());
@@ -145,15 +151,10 @@ impl ClientController {
             rows,
             changed: Cell::new(false),
         });
-        let on = |action: fn(&ClientController, &ClientAdapter)| {
-            let weak = Rc::downgrade(&controller);
-            move || {
-                if let Some(controller) = weak.upgrade()
-                    && let Some(window) = controller.window.upgrade()
-                {
-                    action(&controller, &window.global::<ClientAdapter>());
-                }
-            }
+        let on = |action: fn(&Self, &ClientAdapter)| {
+            super::on(&controller, move |c, w| {
+                action(c, &w.global::<ClientAdapter>())
+            })
         };
         adapter.on_connect(on(Self::connect));
         adapter.on_disconnect(on(|controller, adapter| {
@@ -175,14 +176,9 @@ impl ClientController {
             controller.changed.set(true);
             controller.refresh_adapter(adapter);
         }));
-        let weak = Rc::downgrade(&controller);
-        adapter.on_select_connection(move |id| {
-            if let Some(controller) = weak.upgrade()
-                && let Some(window) = controller.window.upgrade()
-            {
-                controller.select(&window.global::<ClientAdapter>(), SessionId::from_slint(id));
-            }
-        });
+        adapter.on_select_connection(super::on_value(&controller, |c, w, id| {
+            c.select(&w.global::<ClientAdapter>(), SessionId::from_slint(id))
+        }));
         controller
     }
 
@@ -233,8 +229,12 @@ impl ClientController {
         let mut links = self.links.borrow_mut();
         match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
             Some(index) => {
+                // The conversation goes on where it was.
+                let old = std::mem::replace(&mut links[index], link);
+                let link = &mut links[index];
+                (link.entries, link.lines) = (old.entries, old.lines);
+                link.note(link.status.clone(), adapter.get_show_hex());
                 self.rows.set_row_data(index, link.row());
-                links[index] = link;
             }
             None => {
                 self.rows.push(link.row());
@@ -383,28 +383,27 @@ impl ClientController {
     }
 }
 
-fn clear_errors(adapter: &ClientAdapter) {
-    for set in [
-        ClientAdapter::set_host_error,
-        ClientAdapter::set_port_error,
-        ClientAdapter::set_send_error,
-        ClientAdapter::set_error,
-        ClientAdapter::set_error_hint,
-    ] {
-        set(adapter, SharedString::new());
+fn error_places<'a>(adapter: &'a ClientAdapter<'a>) -> ErrorPlaces<'a> {
+    ErrorPlaces {
+        page: Page::Client,
+        fields: vec![
+            ("host", Box::new(|m| adapter.set_host_error(m))),
+            ("port", Box::new(|m| adapter.set_port_error(m))),
+            ("payload", Box::new(|m| adapter.set_send_error(m))),
+        ],
+        line: Box::new(|message, hint| {
+            adapter.set_error(message);
+            adapter.set_error_hint(hint);
+        }),
     }
 }
 
+fn clear_errors(adapter: &ClientAdapter) {
+    error_places(adapter).clear();
+}
+
 fn show_error(adapter: &ClientAdapter, error: &NetError) {
-    let message = SharedString::from(error.to_string());
-    match error.field() {
-        Some("host") => adapter.set_host_error(message),
-        Some("port") => adapter.set_port_error(message),
-        _ => {
-            adapter.set_error(message);
-            adapter.set_error_hint(error.hint(&Page::Client).into());
-        }
-    }
+    error_places(adapter).show(error);
 }
 
 /// The tab's fields as a form.

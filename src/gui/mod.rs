@@ -15,11 +15,12 @@ use std::rc::{Rc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slint::platform::WindowEvent;
-use slint::{ComponentHandle, Timer, TimerMode};
+use slint::{ComponentHandle, SharedString, Timer, TimerMode};
 
 use crate::config::{self, Loaded};
 use crate::engine::{EVENT_QUEUE, Engine, Event, EventKind};
 use crate::forms::LineEndingChoice;
+use crate::net::NetError;
 use crate::net::client::ClientEvent;
 use crate::net::error::{Setting, Vocabulary};
 use crate::net::http::HttpEvent;
@@ -228,6 +229,69 @@ impl Dispatcher {
     }
 }
 
+/// A page controller, as its callbacks reach it.
+trait Controller: 'static {
+    fn window(&self) -> &slint::Weak<AppWindow>;
+}
+
+/// A callback that runs `action` with the controller and its window while both live. It holds
+/// the controller weakly: the window holds the callback, and must not keep the controller.
+fn on<C, F>(controller: &Rc<C>, action: F) -> impl Fn() + use<C, F>
+where
+    C: Controller,
+    F: Fn(&C, &AppWindow) + 'static,
+{
+    let action = on_value(controller, move |controller, window, ()| {
+        action(controller, window)
+    });
+    move || action(())
+}
+
+/// As [`on`], for a callback that passes a value.
+fn on_value<C, T, F>(controller: &Rc<C>, action: F) -> impl Fn(T) + use<C, T, F>
+where
+    C: Controller,
+    F: Fn(&C, &AppWindow, T) + 'static,
+{
+    let weak = Rc::downgrade(controller);
+    move |value| {
+        if let Some(controller) = weak.upgrade()
+            && let Some(window) = controller.window().upgrade()
+        {
+            action(&controller, &window, value);
+        }
+    }
+}
+
+/// Where a page shows errors: under the field an error names, else in the page's error line
+/// with its hint in the page's words.
+struct ErrorPlaces<'a> {
+    page: Page,
+    fields: Vec<(&'static str, Box<dyn Fn(SharedString) + 'a>)>,
+    line: Box<dyn Fn(SharedString, SharedString) + 'a>,
+}
+
+impl ErrorPlaces<'_> {
+    fn show(&self, error: &NetError) {
+        let message = SharedString::from(error.to_string());
+        match self
+            .fields
+            .iter()
+            .find(|(name, _)| error.field() == Some(name))
+        {
+            Some((_, show)) => show(message),
+            None => (self.line)(message, error.hint(&self.page).into()),
+        }
+    }
+
+    fn clear(&self) {
+        for (_, show) in &self.fields {
+            show(SharedString::new());
+        }
+        (self.line)(SharedString::new(), SharedString::new());
+    }
+}
+
 /// A server listening, a connection made or an answer received: the fields that did it are
 /// worth keeping for next time.
 fn started_something(event: &Event) -> bool {
@@ -366,7 +430,6 @@ mod tests {
     use super::*;
     use crate::cli::Flags;
     use crate::engine::SessionId;
-    use crate::net::NetError;
 
     fn received(session: SessionId, bytes: &[u8]) -> Event {
         Event {

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, ClientRow, ListenerRow, ServerAdapter};
-use super::{Page, clock};
+use super::{Controller, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ServerForm;
 use crate::net::NetError;
@@ -179,6 +179,12 @@ pub struct ServerController {
     received_changed: std::cell::Cell<bool>,
 }
 
+impl Controller for ServerController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
 impl ServerController {
     pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
         let rows = Rc::new(VecModel::default());
@@ -196,25 +202,15 @@ impl ServerController {
             received_changed: Default::default(),
         });
 
-        let on = |action: fn(&ServerController, &ServerAdapter)| {
-            let weak = Rc::downgrade(&controller);
-            move || {
-                if let Some(controller) = weak.upgrade()
-                    && let Some(window) = controller.window.upgrade()
-                {
-                    action(&controller, &window.global::<ServerAdapter>());
-                }
-            }
+        let on = |action: fn(&Self, &ServerAdapter)| {
+            super::on(&controller, move |c, w| {
+                action(c, &w.global::<ServerAdapter>())
+            })
         };
-        let on_id = |action: fn(&ServerController, &ServerAdapter, i32)| {
-            let weak = Rc::downgrade(&controller);
-            move |id| {
-                if let Some(controller) = weak.upgrade()
-                    && let Some(window) = controller.window.upgrade()
-                {
-                    action(&controller, &window.global::<ServerAdapter>(), id);
-                }
-            }
+        let on_id = |action: fn(&Self, &ServerAdapter, i32)| {
+            super::on_value(&controller, move |c, w, id| {
+                action(c, &w.global::<ServerAdapter>(), id)
+            })
         };
         adapter.on_start(on(Self::start));
         adapter.on_stop(on(|controller, adapter| {
@@ -287,8 +283,8 @@ impl ServerController {
         self.rows.set_vec(rows);
         self.dirty_rows.borrow_mut().clear();
         adapter.set_selected_client(-1);
-        self.received_changed.set(true);
         drop(listeners);
+        self.show_selected(adapter);
         self.show_status(adapter);
     }
 
@@ -503,33 +499,33 @@ impl ServerController {
     }
 }
 
-fn clear_errors(adapter: &ServerAdapter) {
-    for set in [
-        ServerAdapter::set_bind_error,
-        ServerAdapter::set_port_error,
-        ServerAdapter::set_max_clients_error,
-        ServerAdapter::set_reply_error,
-        ServerAdapter::set_error,
-        ServerAdapter::set_error_hint,
-    ] {
-        set(adapter, SharedString::new());
+fn error_places<'a>(adapter: &'a ServerAdapter<'a>) -> ErrorPlaces<'a> {
+    ErrorPlaces {
+        page: Page::Server,
+        fields: vec![
+            ("bind", Box::new(|m| adapter.set_bind_error(m))),
+            ("port", Box::new(|m| adapter.set_port_error(m))),
+            (
+                "max-clients",
+                Box::new(|m| adapter.set_max_clients_error(m)),
+            ),
+            ("reply", Box::new(|m| adapter.set_reply_error(m))),
+            ("payload", Box::new(|m| adapter.set_send_error(m))),
+        ],
+        line: Box::new(|message, hint| {
+            adapter.set_error(message);
+            adapter.set_error_hint(hint);
+        }),
     }
+}
+
+fn clear_errors(adapter: &ServerAdapter) {
+    error_places(adapter).clear();
 }
 
 /// Puts the error under the field that caused it, or in the page's error line.
 fn show_error(adapter: &ServerAdapter, error: &NetError) {
-    let message = SharedString::from(error.to_string());
-    match error.field() {
-        Some("bind") => adapter.set_bind_error(message),
-        Some("port") => adapter.set_port_error(message),
-        Some("max-clients") => adapter.set_max_clients_error(message),
-        Some("reply") => adapter.set_reply_error(message),
-        Some("payload") => adapter.set_send_error(message),
-        _ => {
-            adapter.set_error(message);
-            adapter.set_error_hint(error.hint(&Page::Server).into());
-        }
-    }
+    error_places(adapter).show(error);
 }
 
 fn payload_from(adapter: &ServerAdapter) -> Option<Vec<u8>> {

@@ -33,6 +33,12 @@ pub struct HttpController {
     exchange: Cell<Option<SessionId>>,
 }
 
+impl super::Controller for HttpController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
 impl HttpController {
     pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
         let adapter = window.global::<HttpAdapter>();
@@ -48,45 +54,24 @@ impl HttpController {
             sent: RefCell::default(),
             exchange: Cell::default(),
         });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_send(move || {
-            if let Some(controller) = weak.upgrade() {
-                controller.send();
+        adapter.on_send(super::on(&controller, |c, _| c.send()));
+        adapter.on_cancel(super::on(&controller, |c, _| {
+            if let Some(exchange) = c.exchange.get() {
+                c.engine.close(exchange);
             }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_cancel(move || {
-            if let Some(controller) = weak.upgrade()
-                && let Some(exchange) = controller.exchange.get()
-            {
-                controller.engine.close(exchange);
+        }));
+        adapter.on_add_header(super::on(&controller, |c, _| {
+            c.headers.push(HeaderRow::default())
+        }));
+        adapter.on_remove_header(super::on_value(&controller, |c: &Self, _, index: i32| {
+            if (index as usize) < c.headers.row_count() {
+                c.headers.remove(index as usize);
             }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_add_header(move || {
-            if let Some(controller) = weak.upgrade() {
-                controller.headers.push(HeaderRow::default());
-            }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_remove_header(move |index| {
-            if let Some(controller) = weak.upgrade()
-                && (index as usize) < controller.headers.row_count()
-            {
-                controller.headers.remove(index as usize);
-            }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_clear_cookies(move || {
-            if let Some(controller) = weak.upgrade() {
-                controller.engine.send(Command::ClearCookies);
-                if let Some(window) = controller.window.upgrade() {
-                    window
-                        .global::<HttpAdapter>()
-                        .set_cookies_note("Cookies cleared.".into());
-                }
-            }
-        });
+        }));
+        adapter.on_clear_cookies(super::on(&controller, |c, w| {
+            c.engine.send(Command::ClearCookies);
+            (w.global::<HttpAdapter>()).set_cookies_note("Cookies cleared.".into());
+        }));
         let weak = Rc::downgrade(&controller);
         adapter.on_header_edited(move |index, name, value| {
             if let Some(controller) = weak.upgrade()

@@ -33,6 +33,12 @@ pub struct LogController {
     export_dir: PathBuf,
 }
 
+impl super::Controller for LogController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
 impl LogController {
     pub fn setup(window: &AppWindow, export_dir: PathBuf) -> Rc<Self> {
         let lines = Rc::new(VecModel::default());
@@ -46,35 +52,24 @@ impl LogController {
             cap: Cell::new(crate::config::Settings::default().log_lines),
             export_dir,
         });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_clear(move || {
-            if let Some(controller) = weak.upgrade() {
-                controller.lines.clear();
-                controller.dropped.set(0);
-                controller.changed.set(true);
-                controller.refresh();
-            }
-        });
-        let weak = Rc::downgrade(&controller);
-        adapter.on_export(move || {
-            if let Some(controller) = weak.upgrade()
-                && let Some(window) = controller.window.upgrade()
-            {
-                let adapter = window.global::<LogAdapter>();
-                let (status, failed) = match controller.export() {
-                    Ok(path) => (format!("Saved to {}", path.display()), false),
-                    Err(error) => (
-                        format!(
-                            "Log not saved in {}: {error}",
-                            controller.export_dir.display()
-                        ),
-                        true,
-                    ),
-                };
-                adapter.set_export_status(status.into());
-                adapter.set_export_failed(failed);
-            }
-        });
+        adapter.on_clear(super::on(&controller, |c, _| {
+            c.lines.clear();
+            c.dropped.set(0);
+            c.changed.set(true);
+            c.refresh();
+        }));
+        adapter.on_export(super::on(&controller, |c, w| {
+            let (status, failed) = match c.export() {
+                Ok(path) => (format!("Saved to {}", path.display()), false),
+                Err(error) => (
+                    format!("Log not saved in {}: {error}", c.export_dir.display()),
+                    true,
+                ),
+            };
+            let adapter = w.global::<LogAdapter>();
+            adapter.set_export_status(status.into());
+            adapter.set_export_failed(failed);
+        }));
         controller
     }
 

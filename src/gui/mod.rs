@@ -263,11 +263,14 @@ where
     }
 }
 
+/// Shows a message (or clears it, given an empty one).
+type Show<'a> = Box<dyn Fn(SharedString) + 'a>;
+
 /// Where a page shows errors: under the field an error names, else in the page's error line
 /// with its hint in the page's words.
 struct ErrorPlaces<'a> {
     page: Page,
-    fields: Vec<(&'static str, Box<dyn Fn(SharedString) + 'a>)>,
+    fields: Vec<(&'static str, Show<'a>)>,
     line: Box<dyn Fn(SharedString, SharedString) + 'a>,
 }
 

@@ -37,6 +37,12 @@ pub struct SettingsController {
     log: Rc<LogController>,
 }
 
+impl super::Controller for SettingsController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
 impl SettingsController {
     pub fn setup(
         window: &AppWindow,
@@ -76,15 +82,10 @@ impl SettingsController {
         controller.restore_fields();
         controller.list_presets(&adapter);
 
-        let on = |action: fn(&SettingsController, &SettingsAdapter)| {
-            let weak = Rc::downgrade(&controller);
-            move || {
-                if let Some(controller) = weak.upgrade()
-                    && let Some(window) = controller.window.upgrade()
-                {
-                    action(&controller, &window.global::<SettingsAdapter>());
-                }
-            }
+        let on = |action: fn(&Self, &SettingsAdapter)| {
+            super::on(&controller, move |c, w| {
+                action(c, &w.global::<SettingsAdapter>())
+            })
         };
         adapter.on_theme_changed(on(Self::settings_changed));
         adapter.on_scale_changed(on(Self::scale_changed));
@@ -95,23 +96,13 @@ impl SettingsController {
             controller.remember();
             let _ = slint::quit_event_loop();
         }));
-        let on_row = |action: fn(&SettingsController, &SettingsAdapter, PresetKind, &str)| {
-            let weak = Rc::downgrade(&controller);
-            move |index: i32| {
-                if let Some(controller) = weak.upgrade()
-                    && let Some(window) = controller.window.upgrade()
-                {
-                    let preset = controller.listed.borrow().get(index as usize).cloned();
-                    if let Some((kind, name)) = preset {
-                        action(
-                            &controller,
-                            &window.global::<SettingsAdapter>(),
-                            kind,
-                            &name,
-                        );
-                    }
+        let on_row = |action: fn(&Self, &SettingsAdapter, PresetKind, &str)| {
+            super::on_value(&controller, move |c: &Self, w, index: i32| {
+                let preset = c.listed.borrow().get(index as usize).cloned();
+                if let Some((kind, name)) = preset {
+                    action(c, &w.global::<SettingsAdapter>(), kind, &name);
                 }
-            }
+            })
         };
         adapter.on_load_preset(on_row(|controller, _, kind, name| {
             controller.load_preset(kind, name);
@@ -122,19 +113,15 @@ impl SettingsController {
             }
         }));
         adapter.on_delete_preset(on_row(Self::delete_preset));
-        let weak = Rc::downgrade(&controller);
-        adapter.on_save_preset(move |tab| {
-            if let Some(controller) = weak.upgrade()
-                && let Some(window) = controller.window.upgrade()
-            {
-                let kind = match tab {
-                    0 => PresetKind::Server,
-                    1 => PresetKind::Client,
-                    _ => PresetKind::Http,
-                };
-                controller.save_preset(&window.global::<SettingsAdapter>(), kind);
-            }
-        });
+        adapter.on_save_preset(super::on_value(&controller, |c: &Self, w, tab| {
+            let kind = match tab {
+                Tab::Server => PresetKind::Server,
+                Tab::Client => PresetKind::Client,
+                Tab::Http => PresetKind::Http,
+                Tab::Log | Tab::Settings => return,
+            };
+            c.save_preset(&w.global::<SettingsAdapter>(), kind);
+        }));
         controller
     }
 

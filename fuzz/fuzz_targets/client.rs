@@ -36,7 +36,7 @@ use libfuzzer_sys::fuzz_target;
 use netdeck::net::NetError;
 use netdeck::net::h1::{self, ChunkedDecoder, Framing, ResponseHead};
 use netdeck::net::http::proxy::{ProxyChoice, ProxySettings};
-use netdeck::net::http::{HttpOptions, HttpRequest, HttpResponse, HttpAgent, Watcher};
+use netdeck::net::http::{HttpAgent, HttpOptions, HttpRequest, HttpResponse, Watcher};
 
 /// Between answers in the input.
 const SEPARATOR: &[u8] = b"\n==next==\n";
@@ -95,7 +95,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let request = HttpRequest {
         method: method.into(),
-        url: netdeck::net::http::parse_url(&url).expect("a valid URL"),
+        url: netdeck::forms::parse::parse_url(&url).expect("a valid URL"),
         headers: vec![("X-Fuzz".into(), "1".into())],
         omitted: Vec::new(),
         // `into`: a `Vec<u8>` or netdeck's `RequestBody`, whichever the field is.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use common::ui::{element, open_tab, run_until, shown, tap};
 use i_slint_backend_testing::ElementQuery;
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, ClientAdapter, KeyboardState, ServerAdapter};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, KeyboardState, ServerAdapter};
 use slint::{ComponentHandle, LogicalSize};
 
 /// The labels of every key on the keyboard now, without the "Key " prefix.
@@ -141,4 +141,54 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     press(&window, "Hide keyboard");
     run_until("the keyboard to go", || !shown(&window, "Key F"));
     assert_eq!(client.get_payload(), typed);
+
+    // A whole JSON document, typed into the HTTP body on the keyboard's pages: every ASCII
+    // sign a document, a URL or a shell line needs has a key.
+    open_tab(&window, "HTTP");
+    element(&window, "Show: Request").invoke_accessible_default_action();
+    tap(&window, &element(&window, "Body"));
+    run_until("the keyboard", || shown(&window, "Key q"));
+    let document =
+        r##"{"a": [1, 2.5], "b": "<x|y> ~^$ `'", "c": {"d": "e_f-g/h\\i", "j": "#%&=@!?*+();:"}}"##;
+    for character in document.chars() {
+        type_character(&window, character);
+    }
+    let http = window.global::<HttpAdapter>();
+    assert_eq!(http.get_body(), document);
+
+    // A field that is disabled while the keyboard types into it sends the keyboard away.
+    press(&window, "Hide keyboard");
+    run_until("the tab bar back in view", || {
+        shown(&window, "Settings tab")
+    });
+    open_tab(&window, "Settings");
+    element(&window, "HTTP proxy: This one").invoke_accessible_default_action();
+    tap(&window, &element(&window, "Proxy URL"));
+    run_until("the keyboard", || shown(&window, "Key q"));
+    element(&window, "HTTP proxy: None").invoke_accessible_default_action();
+    run_until("the keyboard to go", || !shown(&window, "Key q"));
+}
+
+/// Types one character as a person would: on the page that has its key, turning pages
+/// (letters, digits and symbols, more symbols) until it shows.
+fn type_character(window: &AppWindow, character: char) {
+    let label = match character {
+        ' ' => "Space".to_string(),
+        other => other.to_string(),
+    };
+    for _ in 0..3 {
+        if shown(window, &format!("Key {label}")) {
+            press(window, &label);
+            return;
+        }
+        let next_page = if shown(window, "Key More symbols") {
+            "More symbols"
+        } else if shown(window, "Key 123") {
+            "123"
+        } else {
+            "ABC"
+        };
+        press(window, next_page);
+    }
+    panic!("no key types {character:?}");
 }

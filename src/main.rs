@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let args = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     raise_open_file_limit();
+    let settings = args.settings_file();
     match args.command {
         None => match gui_options(&args).and_then(|options| {
             netdeck::gui::run(&options).map_err(|error| GuiError::Window(error.to_string()))
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
                 ExitCode::from(error.exit_code())
             }
         },
-        Some(command) => match cli::run(command, matches.subcommand().map(|(_, m)| m)) {
+        Some(command) => match cli::run(command, matches.subcommand().map(|(_, m)| m), &settings) {
             Ok(()) => ExitCode::SUCCESS,
             Err(NetError::Silent { code }) => ExitCode::from(code),
             Err(error) => {
@@ -60,6 +61,8 @@ fn gui_options(args: &Cli) -> Result<GuiOptions, GuiError> {
         args.kiosk || kiosk_env,
         args.allow_quit,
         scale,
+        args.config.clone(),
+        args.read_only,
     ))
 }
 

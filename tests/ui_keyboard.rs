@@ -5,11 +5,14 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::TempDir;
 use common::ui::{element, open_tab, run_until, shown, tap};
 use i_slint_backend_testing::ElementQuery;
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, KeyboardState, ServerAdapter};
-use slint::{ComponentHandle, LogicalSize};
+use netdeck::gui::ui::{
+    AppWindow, ClientAdapter, HttpAdapter, KeyboardState, ServerAdapter, SettingsAdapter,
+};
+use slint::{ComponentHandle, LogicalSize, Model};
 
 /// The labels of every key on the keyboard now, without the "Key " prefix.
 fn keys(window: &AppWindow) -> BTreeSet<String> {
@@ -61,6 +64,46 @@ fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
         ..GuiOptions::default()
     });
     assert!(quit);
+
+    // What kiosk mode implies is not the user's setting: a kiosk run on the desktop's
+    // settings file leaves the keyboard off there.
+    let home = TempDir::new("kiosk-settings");
+    let file = home.join("config.toml");
+    let (window, gui) = open(&GuiOptions {
+        kiosk: true,
+        config: Some(file.clone()),
+        ..GuiOptions::default()
+    });
+    assert!(window.global::<KeyboardState>().get_enabled());
+    gui.remember();
+    let saved = std::fs::read_to_string(&file).expect("the settings were saved");
+    assert!(saved.contains("keyboard = false"), "{saved}");
+    drop((gui, window));
+
+    // Read-only settings: the window says they are locked, presets cannot be saved, and
+    // nothing is written.
+    let before = std::fs::read(&file).unwrap();
+    let (window, gui) = open(&GuiOptions {
+        config: Some(file.clone()),
+        read_only: true,
+        ..GuiOptions::default()
+    });
+    let settings = window.global::<SettingsAdapter>();
+    assert!(
+        settings.get_note().starts_with("Settings are locked"),
+        "{}",
+        settings.get_note()
+    );
+    open_tab(&window, "Settings");
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    element(&window, "Settings note");
+    element(&window, "Preset name").set_accessible_value("kiosk");
+    element(&window, "Save Server preset").invoke_accessible_default_action();
+    assert!(settings.get_preset_error().contains("locked"));
+    assert_eq!(settings.get_presets().row_count(), 0);
+    gui.remember();
+    assert_eq!(std::fs::read(&file).unwrap(), before, "nothing was written");
+    drop((gui, window));
 
     // Kiosk mode: no Quit anywhere, the keyboard on.
     let (window, _gui) = open(&GuiOptions {

@@ -2,6 +2,7 @@
 //! bytes (or a hex dump); notes and errors go to stderr.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use async_signal::{Signal, Signals};
@@ -85,9 +86,9 @@ struct Plan {
 }
 
 impl ConnectArgs {
-    fn plan(&self, matches: Option<&ArgMatches>) -> Result<Plan, NetError> {
+    fn plan(&self, matches: Option<&ArgMatches>, settings: &Path) -> Result<Plan, NetError> {
         let mut form = match &self.preset {
-            Some(name) => super::saved_preset(name, Presets::client)?,
+            Some(name) => super::saved_preset(name, Presets::client, settings)?,
             None => ClientForm::default(),
         };
         let from_preset = self.preset.is_some();
@@ -184,8 +185,12 @@ impl ConnectArgs {
     }
 }
 
-pub fn run(args: ConnectArgs, matches: Option<&ArgMatches>) -> Result<(), NetError> {
-    let plan = args.plan(matches)?;
+pub fn run(
+    args: ConnectArgs,
+    matches: Option<&ArgMatches>,
+    settings: &Path,
+) -> Result<(), NetError> {
+    let plan = args.plan(matches, settings)?;
     smol::block_on(async {
         let mut signals =
             Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {

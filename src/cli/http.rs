@@ -6,6 +6,7 @@ mod output;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -172,7 +173,7 @@ struct Plan {
 }
 
 impl HttpArgs {
-    fn plan(&self) -> Result<Plan, NetError> {
+    fn plan(&self, settings: &Path) -> Result<Plan, NetError> {
         let (target_method, url) = match self.target.as_slice() {
             [] => (None, None),
             [url] => (None, Some(url)),
@@ -182,7 +183,7 @@ impl HttpArgs {
         // The preset's form, or one of the command line's own, with what is given here in its
         // place; its check makes the request the window would make of the same fields.
         let mut form = match &self.preset {
-            Some(name) => super::saved_preset(name, Presets::http)?,
+            Some(name) => super::saved_preset(name, Presets::http, settings)?,
             None => HttpForm {
                 url: String::new(),
                 ..HttpForm::default()
@@ -381,8 +382,8 @@ fn parse_limit(field: &'static str, text: &str) -> Result<Duration, NetError> {
     parse_seconds(field, text)
 }
 
-pub fn run(args: HttpArgs) -> Result<(), NetError> {
-    let plan = args.plan()?;
+pub fn run(args: HttpArgs, settings: &Path) -> Result<(), NetError> {
+    let plan = args.plan(settings)?;
     let session = HttpAgent::new(plan.options.clone())?;
     if let Some(file) = &plan.cookie_file {
         load_cookies(&session, file)?;

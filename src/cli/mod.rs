@@ -5,6 +5,8 @@ mod demo;
 mod http;
 mod serve;
 
+use std::path::Path;
+
 use clap::{ArgMatches, Parser, Subcommand};
 
 pub use connect::ConnectArgs;
@@ -40,6 +42,23 @@ pub struct Cli {
     /// Make everything in the window bigger or smaller, e.g. 1.5 on a large panel (0.5 to 3).
     #[arg(long, value_name = "F")]
     pub scale: Option<String>,
+
+    /// Use this settings file instead of the usual one (a kiosk's own); `--preset` reads its
+    /// presets from it too.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Never write the settings file: the window uses it as it is and says the settings are
+    /// locked (as it does when the file cannot be written).
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+impl Cli {
+    /// The settings file: `--config`, or the usual one.
+    pub fn settings_file(&self) -> std::path::PathBuf {
+        self.config.clone().unwrap_or_else(config::config_path)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,11 +75,16 @@ pub enum CliCommand {
 
 /// Runs a headless command to its end. `matches` are the command's own, for the order of
 /// repeated options.
-pub fn run(command: CliCommand, matches: Option<&ArgMatches>) -> Result<(), NetError> {
+/// `settings` is the settings file presets come from.
+pub fn run(
+    command: CliCommand,
+    matches: Option<&ArgMatches>,
+    settings: &Path,
+) -> Result<(), NetError> {
     match command {
-        CliCommand::Serve(args) => serve::run(args),
-        CliCommand::Connect(args) => connect::run(args, matches),
-        CliCommand::Http(args) => http::run(*args),
+        CliCommand::Serve(args) => serve::run(args, settings),
+        CliCommand::Connect(args) => connect::run(args, matches, settings),
+        CliCommand::Http(args) => http::run(*args, settings),
         CliCommand::Demo => demo::run(),
     }
 }
@@ -124,18 +148,18 @@ impl TlsChoices {
     }
 }
 
-/// The preset `name` from the settings file, picked by `find` (`Presets::http`, ...). A file
-/// that cannot be used is reported on stderr and counts as having no presets.
+/// The preset `name` from the settings file `path`, picked by `find` (`Presets::http`, ...). A
+/// file that cannot be used is reported on stderr and counts as having no presets.
 fn saved_preset<T: Clone>(
     name: &str,
-    find: for<'a> fn(&'a config::Presets, &str, &std::path::Path) -> Result<&'a T, NetError>,
+    find: for<'a> fn(&'a config::Presets, &str, &Path) -> Result<&'a T, NetError>,
+    path: &Path,
 ) -> Result<T, NetError> {
     // A bad name is refused before the file is touched.
     crate::forms::parse::preset_name(name)?;
-    let path = config::config_path();
-    let loaded = config::load(&path);
+    let loaded = config::load(path);
     if let Some(warning) = &loaded.warning {
         eprintln!("netdeck: warning: {warning}");
     }
-    find(&loaded.config.presets, name, &path).cloned()
+    find(&loaded.config.presets, name, path).cloned()
 }

@@ -1,6 +1,7 @@
 //! `netdeck serve`: the TCP server on the command line.
 
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use async_signal::{Signal, Signals};
@@ -54,9 +55,9 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The preset's form (or the default one) with what is given here in its place, checked
     /// before anything starts.
-    fn config(&self) -> Result<ServerConfig, NetError> {
+    fn config(&self, settings: &Path) -> Result<ServerConfig, NetError> {
         let mut form = match &self.preset {
-            Some(name) => super::saved_preset(name, Presets::server)?,
+            Some(name) => super::saved_preset(name, Presets::server, settings)?,
             None => ServerForm::default(),
         };
         let given = [
@@ -90,8 +91,8 @@ impl ServeArgs {
     }
 }
 
-pub fn run(args: ServeArgs) -> Result<(), NetError> {
-    let config = args.config()?;
+pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
+    let config = args.config(settings)?;
     let style = DataStyle {
         encoding: if args.hex {
             Encoding::Hex

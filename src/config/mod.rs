@@ -70,7 +70,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::store::{ConfigError, Loaded, StagedWrite, config_path, data_dir, load, save, stage};
+pub use self::store::{
+    ConfigError, Loaded, StagedWrite, config_path, data_dir, is_writable, load, save, stage,
+};
 use crate::forms::parse::{LOG_LINES_RANGE, SCALE_RANGE, preset_name};
 use crate::forms::{ClientForm, HttpForm, ServerForm};
 use crate::net::NetError;

@@ -42,6 +42,17 @@ fn xdg_base(variable: &str, in_home: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(in_home))
 }
 
+/// Whether this process may write the settings file: the file when it exists, else the
+/// nearest folder that does (the missing ones are made on saving).
+pub fn is_writable(path: &Path) -> bool {
+    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(path);
+    let Ok(name) = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: access only reads the NUL-terminated path we give it.
+    unsafe { libc::access(name.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// What [`load`] found.
 #[derive(Debug)]
 pub struct Loaded {

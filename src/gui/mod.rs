@@ -59,18 +59,28 @@ pub struct GuiOptions {
     pub scale: Option<f32>,
     /// The settings file; `None` keeps settings and presets in memory only.
     pub config: Option<PathBuf>,
+    /// Never write the settings file (a kiosk's presets that must not change).
+    pub read_only: bool,
     /// Where the Log tab exports to; `None` means the system's temporary directory.
     pub logs: Option<PathBuf>,
 }
 
 impl GuiOptions {
-    /// What the command line asked for, with settings in the usual file.
-    pub fn new(kiosk: bool, allow_quit: bool, scale: Option<f32>) -> Self {
+    /// What the command line asked for, with settings in the usual file unless `config`
+    /// names another.
+    pub fn new(
+        kiosk: bool,
+        allow_quit: bool,
+        scale: Option<f32>,
+        config: Option<PathBuf>,
+        read_only: bool,
+    ) -> Self {
         GuiOptions {
             kiosk,
             allow_quit,
             scale,
-            config: Some(config::config_path()),
+            config: Some(config.unwrap_or_else(config::config_path)),
+            read_only,
             logs: Some(config::data_dir()),
         }
     }
@@ -132,14 +142,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         server: server::ServerController::setup(window, engine.clone()),
         client: client::ClientController::setup(window, engine.clone()),
         http: http::HttpController::setup(window, engine.clone()),
-        settings: settings::SettingsController::setup(
-            window,
-            log.clone(),
-            options.config.clone(),
-            loaded,
-            options.kiosk,
-            options.can_quit(),
-        ),
+        settings: settings::SettingsController::setup(window, log.clone(), options, loaded),
         log,
         engine,
         timer: Timer::default(),

@@ -30,6 +30,10 @@ pub struct SettingsController {
     can_save: bool,
     /// What was wrong with the file when it was read; it stays shown after later saves.
     load_warning: SharedString,
+    /// Kiosk mode turns the keyboard on without making that the user's setting.
+    keyboard_forced: bool,
+    /// Read-only settings: nothing is written, and presets stay as they are.
+    locked: bool,
     config: RefCell<Config>,
     /// The presets as listed, so a row's index names its preset.
     listed: RefCell<Vec<(PresetKind, String)>>,
@@ -47,15 +51,24 @@ impl SettingsController {
     pub fn setup(
         window: &AppWindow,
         log: Rc<LogController>,
-        path: Option<PathBuf>,
+        options: &super::GuiOptions,
         loaded: Loaded,
-        keyboard_forced: bool,
-        can_quit: bool,
     ) -> Rc<Self> {
+        let path = options.config.clone();
         let adapter = window.global::<SettingsAdapter>();
         let rows = Rc::new(VecModel::default());
         adapter.set_presets(ModelRc::from(rows.clone()));
-        adapter.set_can_quit(can_quit);
+        adapter.set_can_quit(options.can_quit());
+        adapter.set_keyboard_forced(options.kiosk);
+        // A kiosk's settings may be locked: asked for, or a file this user cannot write.
+        let locked = path.is_some()
+            && (options.read_only || path.as_deref().is_some_and(|p| !config::is_writable(p)));
+        if locked {
+            adapter.set_note(
+                "Settings are locked: changes here last until netdeck closes, and presets cannot be saved or deleted."
+                    .into(),
+            );
+        }
         adapter.set_config_path(
             path.as_ref()
                 .map(|p| p.display().to_string())
@@ -64,16 +77,14 @@ impl SettingsController {
         );
         let load_warning = SharedString::from(loaded.warning.unwrap_or_default());
         adapter.set_warning(load_warning.clone());
-        let mut config = loaded.config;
-        if keyboard_forced {
-            config.settings.keyboard = true;
-        }
         let controller = Rc::new(SettingsController {
             window: window.as_weak(),
             path,
-            can_save: loaded.can_save,
+            can_save: loaded.can_save && !locked,
             load_warning,
-            config: RefCell::new(config),
+            keyboard_forced: options.kiosk,
+            locked,
+            config: RefCell::new(loaded.config),
             listed: RefCell::default(),
             rows,
             log,
@@ -129,7 +140,7 @@ impl SettingsController {
         let settings = &self.config.borrow().settings;
         adapter.set_theme(settings.theme.into());
         adapter.set_scale(nearest_scale(settings.scale) as i32);
-        adapter.set_keyboard(settings.keyboard);
+        adapter.set_keyboard(settings.keyboard || self.keyboard_forced);
         adapter.set_log_lines(settings.log_lines.to_string().into());
         let (mode, url) = match settings.proxy.as_str() {
             "off" | "" => (0, ""),
@@ -148,7 +159,7 @@ impl SettingsController {
         let settings = &self.config.borrow().settings;
         window
             .global::<KeyboardState>()
-            .set_enabled(settings.keyboard);
+            .set_enabled(settings.keyboard || self.keyboard_forced);
         self.log.set_cap(settings.log_lines);
         window
             .global::<HttpAdapter>()
@@ -183,7 +194,9 @@ impl SettingsController {
         {
             let settings = &mut self.config.borrow_mut().settings;
             settings.theme = adapter.get_theme().into();
-            settings.keyboard = adapter.get_keyboard();
+            if !self.keyboard_forced {
+                settings.keyboard = adapter.get_keyboard();
+            }
             if let Some(lines) = log_lines {
                 settings.log_lines = lines;
             }
@@ -236,6 +249,9 @@ impl SettingsController {
         let Some(window) = self.window.upgrade() else {
             return;
         };
+        if self.refused_while_locked(adapter) {
+            return;
+        }
         let name = match preset_name(&adapter.get_preset_name()) {
             Ok(name) => name,
             Err(error) => {
@@ -308,11 +324,22 @@ impl SettingsController {
     }
 
     fn delete_preset(&self, adapter: &SettingsAdapter, kind: PresetKind, name: &str) {
+        if self.refused_while_locked(adapter) {
+            return;
+        }
         self.config.borrow_mut().presets.remove(kind, name);
         self.list_presets(adapter);
         if self.save(adapter) {
             adapter.set_preset_status(format!("Deleted {} preset “{name}”.", kind.tab()).into());
         }
+    }
+
+    /// Says so under the preset name when the settings are locked.
+    fn refused_while_locked(&self, adapter: &SettingsAdapter) -> bool {
+        if self.locked {
+            adapter.set_preset_error("Settings are locked: presets cannot be changed here.".into());
+        }
+        self.locked
     }
 
     fn list_presets(&self, adapter: &SettingsAdapter) {

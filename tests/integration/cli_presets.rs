@@ -288,6 +288,32 @@ fn the_settings_file_is_found_through_xdg_config_home_then_home() {
 }
 
 #[test]
+fn dash_dash_config_names_another_settings_file_before_or_after_the_command() {
+    let (listener, addr) = loopback_listener();
+    let elsewhere = TempDir::new("kiosk-config");
+    let file = elsewhere.join("kiosk.toml");
+    std::fs::write(
+        &file,
+        format!("[presets.http.status]\nurl = \"http://{addr}/status\"\n"),
+    )
+    .unwrap();
+    // The usual file has no such preset.
+    let home = ConfigHome::empty();
+    let file = file.to_str().unwrap();
+    for args in [
+        ["--config", file, "http", "--preset", "status"],
+        ["http", "--preset", "status", "--config", file],
+    ] {
+        let listener = listener.try_clone().unwrap();
+        let server = one_request(listener);
+        let (code, stdout, stderr) = home.run(&args);
+        assert_eq!((code, stderr.as_str()), (0, ""), "{args:?}");
+        assert_eq!(stdout, b"arrived");
+        assert_eq!(server.join().unwrap().0[0], "GET /status HTTP/1.1");
+    }
+}
+
+#[test]
 fn an_unusable_settings_file_is_reported_backed_up_and_left_alone() {
     let original = "[presets.http.api]\nurl = 'http://127.0.0.1/'\nmethod = GET\n";
     let home = ConfigHome::with_file(original);

@@ -61,3 +61,30 @@ fn the_window_draws_its_text_on_a_machine_with_no_fonts() {
         "the built-in font was put where fontconfig was pointed"
     );
 }
+
+/// The window covers the whole screen: its far corner shows the window's own background (the
+/// colour of its top-left corner, in the tab bar's margin), not the bare X server's root.
+fn fills_the_screen(screen: &common::display::Screen) -> bool {
+    let (right, bottom) = (screen.width - 1, screen.height - 1);
+    tab_labels_drawn(screen)
+        && screen.colours_in(right - 3, bottom - 3, 4, 4) == 1
+        && screen.pixel(right, bottom) == screen.pixel(1, 1)
+}
+
+#[test]
+fn a_kiosk_fills_the_screen_with_no_window_manager() {
+    for (width, height) in [(800, 480), (1920, 1080)] {
+        let xvfb = Xvfb::start(width, height);
+        let home = TempDir::new("kiosk");
+        let mut running = Running(
+            window(&xvfb, &home, &["--kiosk"])
+                .spawn()
+                .expect("netdeck starts"),
+        );
+        xvfb.wait_for_screen(
+            &mut running.0,
+            &format!("the kiosk window fills the {width}x{height} screen"),
+            fills_the_screen,
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod client;
 mod fonts;
 mod http;
 mod log;
+mod screen;
 mod server;
 mod settings;
 
@@ -178,6 +179,15 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     window.show()?;
     if options.kiosk {
         window.window().set_fullscreen(true);
+        // With no window manager on X11, fullscreen is not granted: take the screen directly.
+        if let Some((width, height)) = screen::x11_screen_size() {
+            window
+                .window()
+                .set_position(slint::PhysicalPosition::new(0, 0));
+            window
+                .window()
+                .set_size(slint::PhysicalSize::new(width, height));
+        }
     }
     slint::run_event_loop()?;
     gui.remember();

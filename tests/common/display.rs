@@ -121,6 +121,10 @@ impl Screen {
         }
     }
 
+    pub fn pixel(&self, x: usize, y: usize) -> u32 {
+        self.pixels[y * self.width + x]
+    }
+
     /// How many different colours the rectangle holds: flat panels have a few, text drawn
     /// with anti-aliasing has dozens.
     pub fn colours_in(&self, x: usize, y: usize, width: usize, height: usize) -> usize {

@@ -198,6 +198,48 @@ fn before_restart() {
     assert_eq!(stdout, b"POST from a preset");
     let (code, stdout, stderr) = home.run(&["http", "--preset", "json"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
+    // Presets for every user, from the system's file: listed first, locked, and they run.
+    let system_file = home.dir.join("system.toml");
+    std::fs::write(
+        &system_file,
+        format!(
+            "[presets.http.provisioned]\nmethod = \"POST\"\nurl = \"http://{}/method\"\nbody = \"from the system\"\n",
+            peer.addr
+        ),
+    )
+    .unwrap();
+    let window = AppWindow::new().unwrap();
+    let gui = netdeck::gui::setup(
+        &window,
+        &GuiOptions {
+            config: Some(file.clone()),
+            system_presets: Some(system_file),
+            ..GuiOptions::default()
+        },
+    )
+    .unwrap();
+    let settings = window.global::<SettingsAdapter>();
+    assert_eq!(
+        preset_rows(&settings),
+        ["HTTP provisioned", "HTTP json", "HTTP probe"]
+    );
+    assert_eq!(
+        run_http_preset(&window, "provisioned"),
+        "POST from the system"
+    );
+    open_tab(&window, "Settings");
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    assert!(!shown(&window, "Delete preset provisioned"));
+    assert!(shown(&window, "Delete preset probe"));
+    element(&window, "Preset name").set_accessible_value("provisioned");
+    element(&window, "Save HTTP preset").invoke_accessible_default_action();
+    assert!(
+        settings.get_preset_error().contains("system preset"),
+        "{}",
+        settings.get_preset_error()
+    );
+    drop((gui, window));
+
     // The same headers with the same values; their order is the HTTP library's.
     let sorted = |text: &str| {
         let mut lines: Vec<String> = text.lines().map(String::from).collect();

@@ -148,8 +148,9 @@ impl TlsChoices {
     }
 }
 
-/// The preset `name` from the settings file `path`, picked by `find` (`Presets::http`, ...). A
-/// file that cannot be used is reported on stderr and counts as having no presets.
+/// The preset `name` from the system's presets or the settings file `path`, picked by `find`
+/// (`Presets::http`, ...). A file that cannot be used is reported on stderr and counts as having
+/// no presets.
 fn saved_preset<T: Clone>(
     name: &str,
     find: for<'a> fn(&'a config::Presets, &str, &Path) -> Result<&'a T, NetError>,
@@ -157,6 +158,15 @@ fn saved_preset<T: Clone>(
 ) -> Result<T, NetError> {
     // A bad name is refused before the file is touched.
     crate::forms::parse::preset_name(name)?;
+    // Presets for every user come first: a user's own cannot stand in for one.
+    let system_file = config::system_config_path();
+    let (system, warning) = config::load_system_presets(&system_file);
+    if let Some(warning) = &warning {
+        eprintln!("netdeck: warning: {warning}");
+    }
+    if let Ok(found) = find(&system, name, &system_file) {
+        return Ok(found.clone());
+    }
     let loaded = config::load(path);
     if let Some(warning) = &loaded.warning {
         eprintln!("netdeck: warning: {warning}");

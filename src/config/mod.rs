@@ -37,6 +37,15 @@
 //! old file as it was, plus at most a temporary file that [`load`] never reads. A settings
 //! file that is a symbolic link stays one: the file it points to is replaced.
 //!
+//! # Presets for every user
+//!
+//! A kiosk or a lab can provision presets for every user in a system file,
+//! `/etc/netdeck/config.toml` (`$NETDECK_SYSTEM_CONFIG` instead, where set), with the same
+//! `[presets.*]` tables. netdeck only reads it: its presets come first, in the window (locked:
+//! they run and load, and cannot be saved over or deleted) and for `--preset` (a user's preset
+//! of the same name does not stand in for one). A system file that cannot be used is reported
+//! and counts as empty.
+//!
 //! # Presets
 //!
 //! Server, client and HTTP presets are separate tables, `[presets.server.NAME]`,
@@ -71,7 +80,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use self::store::{
-    ConfigError, Loaded, StagedWrite, config_path, data_dir, is_writable, load, save, stage,
+    ConfigError, Loaded, StagedWrite, config_path, data_dir, is_writable, load,
+    load_system_presets, save, stage, system_config_path,
 };
 use crate::forms::parse::{LOG_LINES_RANGE, SCALE_RANGE, preset_name};
 use crate::forms::{ClientForm, HttpForm, ServerForm};
@@ -190,6 +200,15 @@ impl Presets {
         let client = (self.client.iter()).map(|(name, p)| (PresetKind::Client, name, p.summary()));
         let http = (self.http.iter()).map(|(name, p)| (PresetKind::Http, name, p.summary()));
         server.chain(client).chain(http)
+    }
+
+    /// Whether a preset `name` of `kind` is saved.
+    pub fn contains(&self, kind: PresetKind, name: &str) -> bool {
+        match kind {
+            PresetKind::Server => self.server.contains_key(name),
+            PresetKind::Client => self.client.contains_key(name),
+            PresetKind::Http => self.http.contains_key(name),
+        }
     }
 
     /// Removes the preset `name` of `kind`, if there is one.

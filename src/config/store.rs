@@ -91,14 +91,7 @@ pub fn load(path: &Path) -> Loaded {
             };
         }
     };
-    let parsed = match std::str::from_utf8(&bytes) {
-        Ok(text) => toml::from_str::<Config>(text).map_err(|error| toml_problem(text, &error)),
-        Err(error) => Err(format!(
-            "byte {} is not UTF-8 text",
-            error.valid_up_to() + 1
-        )),
-    };
-    match parsed {
+    match parse(&bytes) {
         Ok(mut config) => {
             let changes = config.settings.clamp_to_ranges();
             Loaded {
@@ -126,6 +119,50 @@ pub fn load(path: &Path) -> Loaded {
                 )),
                 can_save,
             }
+        }
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Config, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => toml::from_str::<Config>(text).map_err(|error| toml_problem(text, &error)),
+        Err(error) => Err(format!(
+            "byte {} is not UTF-8 text",
+            error.valid_up_to() + 1
+        )),
+    }
+}
+
+/// Where presets for every user come from: `$NETDECK_SYSTEM_CONFIG`, else
+/// `/etc/netdeck/config.toml`.
+pub fn system_config_path() -> PathBuf {
+    std::env::var_os("NETDECK_SYSTEM_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/netdeck/config.toml"))
+}
+
+/// The presets of the system's settings file, which netdeck only reads: none when there is no
+/// such file, and a warning (nothing else) when it cannot be used.
+pub fn load_system_presets(path: &Path) -> (super::Presets, Option<String>) {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Default::default(),
+        Err(error) => {
+            let warning = format!(
+                "cannot read the system presets in {}: {error}",
+                path.display()
+            );
+            return (Default::default(), Some(warning));
+        }
+    };
+    match parse(&bytes) {
+        Ok(config) => (config.presets, None),
+        Err(problem) => {
+            let warning = format!(
+                "cannot use the system presets in {}: {problem}",
+                path.display()
+            );
+            (Default::default(), Some(warning))
         }
     }
 }

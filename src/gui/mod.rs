@@ -62,6 +62,8 @@ pub struct GuiOptions {
     pub config: Option<PathBuf>,
     /// Never write the settings file (a kiosk's presets that must not change).
     pub read_only: bool,
+    /// Presets for every user, listed locked before the user's own; `None` for none.
+    pub system_presets: Option<PathBuf>,
     /// Where the Log tab exports to; `None` means the system's temporary directory.
     pub logs: Option<PathBuf>,
 }
@@ -82,6 +84,7 @@ impl GuiOptions {
             scale,
             config: Some(config.unwrap_or_else(config::config_path)),
             read_only,
+            system_presets: Some(config::system_config_path()),
             logs: Some(config::data_dir()),
         }
     }

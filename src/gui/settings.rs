@@ -14,7 +14,7 @@ use super::ui::{
     SettingsAdapter, Tab,
 };
 use super::{client, http, server};
-use crate::config::{self, Config, Loaded, PresetKind};
+use crate::config::{self, Config, Loaded, PresetKind, Presets};
 use crate::forms::parse::{parse_log_lines, parse_proxy, preset_name};
 use crate::net::http::proxy::masked;
 
@@ -35,8 +35,11 @@ pub struct SettingsController {
     /// Read-only settings: nothing is written, and presets stay as they are.
     locked: bool,
     config: RefCell<Config>,
-    /// The presets as listed, so a row's index names its preset.
-    listed: RefCell<Vec<(PresetKind, String)>>,
+    /// Presets for every user, from the system's file: listed first, locked.
+    system: Presets,
+    /// The presets as listed, so a row's index names its preset (and whether it is the
+    /// system's).
+    listed: RefCell<Vec<Listed>>,
     rows: Rc<VecModel<PresetRow>>,
     log: Rc<LogController>,
 }
@@ -75,7 +78,15 @@ impl SettingsController {
                 .unwrap_or_else(|| "memory only".into())
                 .into(),
         );
-        let load_warning = SharedString::from(loaded.warning.unwrap_or_default());
+        let (system, system_warning) = match &options.system_presets {
+            Some(path) => config::load_system_presets(path),
+            None => Default::default(),
+        };
+        let warnings: Vec<String> = [loaded.warning, system_warning]
+            .into_iter()
+            .flatten()
+            .collect();
+        let load_warning = SharedString::from(warnings.join("; "));
         adapter.set_warning(load_warning.clone());
         let controller = Rc::new(SettingsController {
             window: window.as_weak(),
@@ -84,6 +95,7 @@ impl SettingsController {
             load_warning,
             keyboard_forced: options.kiosk,
             locked,
+            system,
             config: RefCell::new(loaded.config),
             listed: RefCell::default(),
             rows,
@@ -107,20 +119,20 @@ impl SettingsController {
             controller.remember();
             let _ = slint::quit_event_loop();
         }));
-        let on_row = |action: fn(&Self, &SettingsAdapter, PresetKind, &str)| {
+        let on_row = |action: fn(&Self, &SettingsAdapter, &Listed)| {
             super::on_value(&controller, move |c: &Self, w, index: i32| {
                 let preset = c.listed.borrow().get(index as usize).cloned();
-                if let Some((kind, name)) = preset {
-                    action(c, &w.global::<SettingsAdapter>(), kind, &name);
+                if let Some(preset) = preset {
+                    action(c, &w.global::<SettingsAdapter>(), &preset);
                 }
             })
         };
-        adapter.on_load_preset(on_row(|controller, _, kind, name| {
-            controller.load_preset(kind, name);
+        adapter.on_load_preset(on_row(|controller, _, preset| {
+            controller.load_preset(preset);
         }));
-        adapter.on_run_preset(on_row(|controller, _, kind, name| {
-            if controller.load_preset(kind, name) {
-                controller.run_current(kind);
+        adapter.on_run_preset(on_row(|controller, _, preset| {
+            if controller.load_preset(preset) {
+                controller.run_current(preset.kind);
             }
         }));
         adapter.on_delete_preset(on_row(Self::delete_preset));
@@ -259,6 +271,13 @@ impl SettingsController {
                 return;
             }
         };
+        if self.system.contains(kind, &name) {
+            adapter.set_preset_error(
+                format!("“{name}” is a system preset, which cannot be changed here; choose another name.")
+                    .into(),
+            );
+            return;
+        }
         {
             let presets = &mut self.config.borrow_mut().presets;
             match kind {
@@ -280,12 +299,18 @@ impl SettingsController {
     }
 
     /// Fills the preset's tab with it and shows that tab; false if it is gone.
-    fn load_preset(&self, kind: PresetKind, name: &str) -> bool {
+    fn load_preset(&self, preset: &Listed) -> bool {
         let Some(window) = self.window.upgrade() else {
             return false;
         };
-        let presets = &self.config.borrow().presets;
-        let (found, tab) = match kind {
+        let config = self.config.borrow();
+        let presets = if preset.system {
+            &self.system
+        } else {
+            &config.presets
+        };
+        let name = preset.name.as_str();
+        let (found, tab) = match preset.kind {
             PresetKind::Server => (
                 presets
                     .server
@@ -323,10 +348,15 @@ impl SettingsController {
         }
     }
 
-    fn delete_preset(&self, adapter: &SettingsAdapter, kind: PresetKind, name: &str) {
+    fn delete_preset(&self, adapter: &SettingsAdapter, preset: &Listed) {
+        if preset.system {
+            adapter.set_preset_error("System presets cannot be deleted here.".into());
+            return;
+        }
         if self.refused_while_locked(adapter) {
             return;
         }
+        let (kind, name) = (preset.kind, &preset.name);
         self.config.borrow_mut().presets.remove(kind, name);
         self.list_presets(adapter);
         if self.save(adapter) {
@@ -344,8 +374,18 @@ impl SettingsController {
 
     fn list_presets(&self, adapter: &SettingsAdapter) {
         let config = self.config.borrow();
-        let (listed, rows): (Vec<_>, Vec<_>) = (config.presets.summaries())
-            .map(|(kind, name, summary)| ((kind, name.clone()), row(kind, name, summary)))
+        let system = self.system.summaries().map(|preset| (preset, true));
+        let user = config.presets.summaries().map(|preset| (preset, false));
+        let (listed, rows): (Vec<_>, Vec<_>) = system
+            .chain(user)
+            .map(|((kind, name, summary), system)| {
+                let listed = Listed {
+                    kind,
+                    name: name.clone(),
+                    system,
+                };
+                (listed, row(kind, name, summary, system))
+            })
             .unzip();
         adapter.set_preset_status(
             format!(
@@ -380,12 +420,22 @@ impl SettingsController {
     }
 }
 
-fn row(kind: PresetKind, name: &str, summary: String) -> PresetRow {
+fn row(kind: PresetKind, name: &str, summary: String, system: bool) -> PresetRow {
     PresetRow {
         kind: kind.tab().into(),
         name: name.into(),
         summary: summary.into(),
+        locked: system,
     }
+}
+
+/// A preset as listed in the Settings tab.
+#[derive(Clone)]
+struct Listed {
+    kind: PresetKind,
+    name: String,
+    /// From the system's file: it can be run, not changed.
+    system: bool,
 }
 
 /// The offered scale closest to `scale`.

@@ -537,11 +537,19 @@ impl ConfigHome {
         self.dir.join("netdeck").join("config.toml")
     }
 
-    /// `netdeck` with these arguments and this settings folder, stdout piped.
+    /// `netdeck` with these arguments and this settings folder, stdout piped. The system's
+    /// presets are read from `system.toml` in the folder (none until a test writes it).
     pub fn netdeck(&self, args: &[&str]) -> Command {
         let mut command = netdeck(args);
-        command.env("XDG_CONFIG_HOME", &self.dir.path);
         command
+            .env("XDG_CONFIG_HOME", &self.dir.path)
+            .env("NETDECK_SYSTEM_CONFIG", self.system_file());
+        command
+    }
+
+    /// Where this home's system presets are read from.
+    pub fn system_file(&self) -> std::path::PathBuf {
+        self.dir.join("system.toml")
     }
 
     /// Runs `netdeck` to its end with this settings folder: (exit code, stdout, stderr).

@@ -314,6 +314,37 @@ fn dash_dash_config_names_another_settings_file_before_or_after_the_command() {
 }
 
 #[test]
+fn system_presets_run_from_the_command_line_before_the_users_own() {
+    let (listener, addr) = loopback_listener();
+    let home = ConfigHome::with_file(&format!(
+        "[presets.http.status]\nurl = \"http://{addr}/user\"\n[presets.http.mine]\nurl = \"http://{addr}/mine\"\n"
+    ));
+    std::fs::write(
+        home.system_file(),
+        format!("[presets.http.status]\nurl = \"http://{addr}/system\"\n"),
+    )
+    .unwrap();
+    for (preset, path) in [("status", "/system"), ("mine", "/mine")] {
+        let server = one_request(listener.try_clone().unwrap());
+        let (code, stdout, stderr) = home.run(&["http", "--preset", preset]);
+        assert_eq!((code, stderr.as_str()), (0, ""), "{preset}");
+        assert_eq!(stdout, b"arrived");
+        assert_eq!(server.join().unwrap().0[0], format!("GET {path} HTTP/1.1"));
+    }
+
+    // A system file that cannot be used is said, and the user's presets still work.
+    std::fs::write(home.system_file(), "[presets.http.status\n").unwrap();
+    let server = one_request(listener);
+    let (code, _, stderr) = home.run(&["http", "--preset", "status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with("netdeck: warning: cannot use the system presets in "),
+        "{stderr}"
+    );
+    assert_eq!(server.join().unwrap().0[0], "GET /user HTTP/1.1");
+}
+
+#[test]
 fn an_unusable_settings_file_is_reported_backed_up_and_left_alone() {
     let original = "[presets.http.api]\nurl = 'http://127.0.0.1/'\nmethod = GET\n";
     let home = ConfigHome::with_file(original);

@@ -22,3 +22,4 @@ mod payload;
 mod server;
 mod sessions;
 mod soak;
+mod window_x11;

@@ -42,8 +42,7 @@ fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
     seen.len()
 }
 
-#[test]
-fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
+pub fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         // Mock time lets each picture wait for the buttons' colour animations exactly.
         mock_time: true,

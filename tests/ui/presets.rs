@@ -3,10 +3,10 @@
 //! file, finds the preset and the last-used fields, and runs the preset again; `netdeck http
 //! --preset` runs it from the command line too.
 //!
-//! This file has its own `main` (no test harness) so it can start itself again as the new
-//! process; the testing backend can be set up once per process.
+//! The second process is this test run again (see `tests/ui/main.rs`), with the settings file
+//! and the peer in its environment.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -25,17 +25,13 @@ const SETTINGS_FILE: &str = "NETDECK_TEST_SETTINGS_FILE";
 /// Set in the environment of the second process: the HTTP peer's address.
 const PEER: &str = "NETDECK_TEST_PEER";
 
-fn main() {
-    if std::env::args().any(|arg| arg == "--list") {
-        println!("presets_survive_a_restart: test");
-        return;
-    }
+/// The first process runs `before_restart`, which starts this test again as the second.
+pub fn presets_survive_a_restart() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     match (std::env::var(SETTINGS_FILE), std::env::var(PEER)) {
         (Ok(file), Ok(peer)) => after_restart(Path::new(&file), &peer),
         _ => before_restart(),
     }
-    println!("test presets_survive_a_restart ... ok");
 }
 
 fn open(file: &Path, logs: PathBuf) -> (AppWindow, netdeck::gui::Gui) {

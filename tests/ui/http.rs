@@ -1,7 +1,7 @@
 //! The HTTP tab driven by accessible labels against a Python HTTP server. One test: the
 //! testing backend's event loop can be set up once per process.
 
-mod common;
+use crate::common;
 
 use common::servers::Tinyproxy;
 use common::ui::{element, open_tab, run_until};
@@ -9,8 +9,7 @@ use common::{Peer, TempDir};
 use netdeck::gui::ui::{AppWindow, HttpAdapter, SettingsAdapter};
 use slint::{ComponentHandle, Model};
 
-#[test]
-fn the_http_tab_sends_a_request_and_shows_status_and_body() {
+pub fn the_http_tab_sends_a_request_and_shows_status_and_body() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();

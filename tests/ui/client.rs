@@ -1,15 +1,14 @@
 //! The Client tab driven by accessible labels against a Python echo server. One test: the
 //! testing backend's event loop can be set up once per process.
 
-mod common;
+use crate::common;
 
 use common::Peer;
 use common::ui::{element, run_until};
 use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
-#[test]
-fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
+pub fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();

@@ -2,7 +2,7 @@
 //! accessible labels, real sockets behind them. One test: the testing backend's event loop can
 //! be set up once per process.
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
@@ -18,8 +18,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
-fn the_server_tab_starts_lists_clients_and_stops() {
+pub fn the_server_tab_starts_lists_clients_and_stops() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();

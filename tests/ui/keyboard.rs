@@ -1,7 +1,7 @@
 //! Kiosk mode and the on-screen keyboard, driven by taps and accessible labels. One test: the
 //! testing backend's event loop can be set up once per process.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -50,8 +50,7 @@ fn settings_with(options: &GuiOptions) -> (bool, bool) {
     (keyboard_on, quit)
 }
 
-#[test]
-fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
+pub fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     i_slint_backend_testing::init_integration_test_with_system_time();
 
     // Outside kiosk mode the keyboard is off and Quit is offered; --allow-quit keeps it in

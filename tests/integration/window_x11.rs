@@ -1,6 +1,6 @@
 //! The real window on a real X server (Xvfb, no window manager), as a kiosk starts it.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 

@@ -1,0 +1,95 @@
+//! The window driven as a person or a screen reader drives it: elements found by their
+//! accessible labels, real sockets and real peers behind them. Slint's testing backend can be
+//! set up once per process, so this binary (no libtest harness) runs each test in a process of
+//! its own: itself again, told which test to run. One binary, one link of the library.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod client;
+mod http;
+mod keyboard;
+mod presets;
+mod screenshots;
+mod server;
+
+use std::process::{Command, ExitCode};
+
+/// Set in a test's own process: the test to run.
+const ONE_TEST: &str = "NETDECK_UI_TEST";
+
+const TESTS: &[(&str, fn())] = &[
+    (
+        "client::the_client_tab_connects_sends_hello_and_shows_the_echo",
+        client::the_client_tab_connects_sends_hello_and_shows_the_echo,
+    ),
+    (
+        "http::the_http_tab_sends_a_request_and_shows_status_and_body",
+        http::the_http_tab_sends_a_request_and_shows_status_and_body,
+    ),
+    (
+        "keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit",
+        keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit,
+    ),
+    (
+        "presets::presets_survive_a_restart",
+        presets::presets_survive_a_restart,
+    ),
+    (
+        "screenshots::every_tab_renders_at_800x480_1280x800_and_1920x1080",
+        screenshots::every_tab_renders_at_800x480_1280x800_and_1920x1080,
+    ),
+    (
+        "server::the_server_tab_starts_lists_clients_and_stops",
+        server::the_server_tab_starts_lists_clients_and_stops,
+    ),
+];
+
+fn main() -> ExitCode {
+    if let Ok(name) = std::env::var(ONE_TEST) {
+        let (_, test) = TESTS
+            .iter()
+            .find(|(known, _)| *known == name)
+            .unwrap_or_else(|| panic!("no UI test named {name}"));
+        test();
+        return ExitCode::SUCCESS;
+    }
+    // As libtest takes them: `--list`, and names (or parts of them) to run only those.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filters: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
+    let chosen = TESTS.iter().filter(|(name, _)| {
+        filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+    });
+    if args.iter().any(|arg| arg == "--list") {
+        for (name, _) in chosen {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let this = std::env::current_exe().expect("the test binary's path");
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for (name, _) in chosen {
+        let status = Command::new(&this)
+            .env(ONE_TEST, name)
+            .status()
+            .expect("the test binary starts again");
+        if status.success() {
+            println!("test {name} ... ok");
+            passed += 1;
+        } else {
+            println!("test {name} ... FAILED ({status})");
+            failed.push(*name);
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        failed.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -34,13 +34,15 @@ pub fn presets_survive_a_restart() {
     }
 }
 
-fn open(file: &Path, logs: PathBuf) -> (AppWindow, netdeck::gui::Gui) {
+/// A window on the settings file `file`, with the system's presets from `system`.
+fn open(file: &Path, logs: PathBuf, system: Option<PathBuf>) -> (AppWindow, netdeck::gui::Gui) {
     let window = AppWindow::new().unwrap();
     let gui = netdeck::gui::setup(
         &window,
         &GuiOptions {
             config: Some(file.to_path_buf()),
             logs: Some(logs),
+            system_presets: system,
             ..GuiOptions::default()
         },
     )
@@ -69,7 +71,7 @@ fn before_restart() {
     let home = ConfigHome::empty();
     let file = home.file();
     let peer = Peer::http(&[]);
-    let (window, gui) = open(&file, home.dir.join("logs"));
+    let (window, gui) = open(&file, home.dir.join("logs"), None);
 
     // An HTTP request, built in its tab and saved as a preset from the Settings tab.
     open_tab(&window, "HTTP");
@@ -204,16 +206,7 @@ fn before_restart() {
         ),
     )
     .unwrap();
-    let window = AppWindow::new().unwrap();
-    let gui = netdeck::gui::setup(
-        &window,
-        &GuiOptions {
-            config: Some(file.clone()),
-            system_presets: Some(system_file),
-            ..GuiOptions::default()
-        },
-    )
-    .unwrap();
+    let (window, gui) = open(&file, home.dir.join("logs"), Some(system_file));
     let settings = window.global::<SettingsAdapter>();
     assert_eq!(
         preset_rows(&settings),
@@ -250,7 +243,7 @@ fn before_restart() {
 
 fn after_restart(file: &Path, peer: &str) {
     let logs = file.parent().unwrap().join("logs");
-    let (window, _gui) = open(file, logs);
+    let (window, _gui) = open(file, logs, None);
     let settings = window.global::<SettingsAdapter>();
     assert_eq!(settings.get_warning(), "");
     let names: Vec<String> = settings

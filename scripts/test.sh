@@ -9,6 +9,8 @@ packages=(
   fontconfig fonts-dejavu-core
   # A real X server and the client libraries winit loads, for the real-window tests.
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
+  # xinit, for the bare-X kiosk recipe in deploy/.
+  xinit
   # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.
   nginx-light tinyproxy
   # brotli compresses a file for the decoding test; GNU time measures a process's peak memory.

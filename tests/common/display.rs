@@ -57,11 +57,6 @@ impl Xvfb {
         }
     }
 
-    /// The screen as it is now.
-    pub fn screenshot(&self) -> Screen {
-        Screen::from_xwd(&std::fs::read(&self.screen).expect("Xvfb's screen file"))
-    }
-
     /// Waits until `check` holds for the screen, while `running` still runs.
     pub fn wait_for_screen(
         &self,
@@ -69,17 +64,31 @@ impl Xvfb {
         what: &str,
         check: impl Fn(&Screen) -> bool,
     ) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if check(&self.screenshot()) {
-                return;
-            }
-            if let Some(status) = running.try_wait().unwrap() {
-                panic!("the window exited ({status}) before {what}");
-            }
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        wait_for_screen_file(&self.screen, running, what, check);
+    }
+}
+
+/// Waits until `check` holds for the screen an Xvfb keeps in `file` (`-fbdir`), while
+/// `running` still runs. The screen is a file with no change events, so it is read again every
+/// 50 ms until the deadline.
+pub fn wait_for_screen_file(
+    file: &std::path::Path,
+    running: &mut Child,
+    what: &str,
+    check: impl Fn(&Screen) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(bytes) = std::fs::read(file)
+            && check(&Screen::from_xwd(&bytes))
+        {
+            return;
         }
+        if let Some(status) = running.try_wait().unwrap() {
+            panic!("the window exited ({status}) before {what}");
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 

@@ -88,3 +88,57 @@ fn a_kiosk_fills_the_screen_with_no_window_manager() {
         );
     }
 }
+
+/// A display number no X server uses here now (no lock file for it).
+fn free_display() -> u32 {
+    (200..300)
+        .find(|n| !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .expect("a free display number")
+}
+
+/// `deploy/kiosk-x11.sh`, the bare-X recipe its systemd unit starts, with Xvfb in place of
+/// the X server. Ended with its X server and netdeck (xinit's process group) when dropped.
+struct Recipe(Child);
+
+impl Drop for Recipe {
+    fn drop(&mut self) {
+        // SAFETY: a signal to the process group this test started.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_bare_x_kiosk_recipe_fills_the_screen() {
+    use std::os::unix::process::CommandExt;
+    for (width, height) in [(800, 480), (1920, 1080)] {
+        let home = TempDir::new("xinit");
+        let screen = home.join("fb");
+        std::fs::create_dir_all(&screen).unwrap();
+        let mut recipe = Command::new("sh");
+        recipe
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/kiosk-x11.sh"))
+            .args(["-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .arg("-fbdir")
+            .arg(&screen)
+            .env("NETDECK", env!("CARGO_BIN_EXE_netdeck"))
+            .env("XSERVER", "/usr/bin/Xvfb")
+            .env("XDISPLAY", format!(":{}", free_display()))
+            .env("SLINT_BACKEND", "winit-software")
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let mut running = Recipe(recipe.spawn().expect("sh runs the recipe"));
+        common::display::wait_for_screen_file(
+            &screen.join("Xvfb_screen0"),
+            &mut running.0,
+            &format!("the recipe's kiosk fills the {width}x{height} screen"),
+            fills_the_screen,
+        );
+    }
+}

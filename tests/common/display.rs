@@ -57,6 +57,11 @@ impl Xvfb {
         }
     }
 
+    /// The screen as it is now.
+    pub fn screen(&self) -> Screen {
+        Screen::from_xwd(&std::fs::read(&self.screen).expect("Xvfb's screen file"))
+    }
+
     /// Waits until `check` holds for the screen, while `running` still runs.
     pub fn wait_for_screen(
         &self,
@@ -128,6 +133,19 @@ impl Screen {
             height,
             pixels,
         }
+    }
+
+    /// Writes the screen as a PNG picture.
+    pub fn save_png(&self, path: &std::path::Path) {
+        let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        let mut encoder = png::Encoder::new(file, self.width as u32, self.height as u32);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let rgb: Vec<u8> = (self.pixels.iter())
+            .flat_map(|p| [(p >> 16) as u8, (p >> 8) as u8, *p as u8])
+            .collect();
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&rgb).unwrap();
     }
 
     pub fn pixel(&self, x: usize, y: usize) -> u32 {

@@ -86,6 +86,14 @@ fn a_kiosk_fills_the_screen_with_no_window_manager() {
             &format!("the kiosk window fills the {width}x{height} screen"),
             fills_the_screen,
         );
+        // Kept beside the other pictures (README's come from these).
+        let pictures = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .unwrap()
+            .join("screenshots");
+        std::fs::create_dir_all(&pictures).unwrap();
+        xvfb.screen()
+            .save_png(&pictures.join(format!("kiosk-{width}x{height}.png")));
     }
 }
 

@@ -7,9 +7,10 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::common::ui::{element, shown, tap};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter, Tab};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, KeyboardKind, KeyboardState, Tab};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
 
 const TABS: [(Tab, &str); 5] = [
@@ -78,5 +79,23 @@ pub fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
                 path.display()
             );
         }
+
+        // The keyboard's second symbol page, typing into the HTTP body.
+        window.global::<KeyboardState>().set_enabled(true);
+        window.set_current_tab(Tab::Http);
+        window.global::<HttpAdapter>().set_view(0);
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+        tap(&window, &element(&window, "Body"));
+        window
+            .global::<KeyboardState>()
+            .set_kind(KeyboardKind::Brackets);
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+        assert!(shown(&window, "Key {"), "the symbol page is up");
+        let image = window.window().take_snapshot().unwrap();
+        write_png(
+            &dir.join(format!("keyboard-symbols-{width}x{height}.png")),
+            &image,
+        );
+        window.global::<KeyboardState>().set_enabled(false);
     }
 }

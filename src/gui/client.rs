@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
+use super::fonts::{self, Script, font_note};
 use super::ui::{
     AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
     ConversationLine,
@@ -35,7 +36,9 @@ struct Entry {
 }
 
 impl Entry {
-    fn line(&self, hex: bool) -> ConversationLine {
+    /// The entry as the view shows it, and the script of any character no installed font can
+    /// draw (such characters are shown as escapes).
+    fn line(&self, hex: bool) -> (ConversationLine, Option<Script>) {
         let text = match self.direction {
             Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
             _ if hex => payload::hex_line(&self.bytes),
@@ -46,11 +49,13 @@ impl Entry {
         } else {
             text
         };
-        ConversationLine {
+        let (text, missing) = fonts::readable(&text);
+        let line = ConversationLine {
             time: clock(self.time).into(),
             direction: self.direction,
             text: text.into(),
-        }
+        };
+        (line, missing)
     }
 }
 
@@ -66,6 +71,8 @@ struct Link {
     lines: Rc<VecModel<ConversationLine>>,
     bytes_in: u64,
     bytes_out: u64,
+    /// A script in the conversation that no installed font can draw.
+    missing_script: Option<Script>,
 }
 
 impl Link {
@@ -99,7 +106,9 @@ impl Link {
             last.bytes.drain(..excess);
             last.dropped += excess as u64;
             let row = self.lines.row_count() - 1;
-            self.lines.set_row_data(row, last.line(hex));
+            let (line, missing) = last.line(hex);
+            self.lines.set_row_data(row, line);
+            self.missing_script = self.missing_script.or(missing);
             return;
         }
         let keep_from = bytes.len().saturating_sub(ENTRY_BYTES);
@@ -115,7 +124,9 @@ impl Link {
     }
 
     fn push(&mut self, entry: Entry, hex: bool) {
-        self.lines.push(entry.line(hex));
+        let (line, missing) = entry.line(hex);
+        self.lines.push(line);
+        self.missing_script = self.missing_script.or(missing);
         self.entries.push_back(entry);
         while self.entries.len() > CONVERSATION_CAP {
             self.entries.pop_front();
@@ -225,6 +236,7 @@ impl ClientController {
             lines: Rc::new(VecModel::default()),
             bytes_in: 0,
             bytes_out: 0,
+            missing_script: None,
         };
         let mut links = self.links.borrow_mut();
         match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
@@ -274,7 +286,7 @@ impl ClientController {
     fn rerender(&self, adapter: &ClientAdapter) {
         let hex = adapter.get_show_hex();
         for link in self.links.borrow().iter() {
-            let lines: Vec<_> = link.entries.iter().map(|e| e.line(hex)).collect();
+            let lines: Vec<_> = link.entries.iter().map(|e| e.line(hex).0).collect();
             link.lines.set_vec(lines);
         }
     }
@@ -360,6 +372,7 @@ impl ClientController {
         let selected = SessionId::from_slint(adapter.get_selected_connection());
         match links.iter().find(|link| Some(link.id) == selected) {
             Some(link) => {
+                adapter.set_font_note(font_note(link.missing_script).into());
                 adapter.set_state(link.state);
                 adapter.set_status(link.status.as_str().into());
                 adapter.set_unverified(link.unverified);
@@ -373,6 +386,7 @@ impl ClientController {
                 );
             }
             None => {
+                adapter.set_font_note(SharedString::new());
                 adapter.set_state(ConnectionState::Idle);
                 adapter.set_status("Not connected".into());
                 adapter.set_unverified(false);

@@ -5,7 +5,7 @@
 //! to a folder of its own and points fontconfig there. System fonts stay first whenever there
 //! are any.
 
-use std::ffi::{CStr, c_int, c_void};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 
 /// DejaVu Sans cut down to Latin, punctuation, arrows and the symbols the window uses
@@ -120,4 +120,174 @@ fn fontconfig_file(folder: &Path) -> String {
         "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"urn:fontconfig:fonts.dtd\">\n\
          <fontconfig>\n  <dir>{escaped}</dir>\n  <cachedir>{escaped}/cache</cachedir>\n</fontconfig>\n"
     )
+}
+
+/// A script some text is written in, and the Debian packages with a font for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Script {
+    pub name: &'static str,
+    pub packages: &'static str,
+}
+
+const SCRIPTS: &[(std::ops::RangeInclusive<u32>, Script)] = {
+    const KOREAN: Script = Script {
+        name: "Korean (Hangul)",
+        packages: "fonts-nanum or fonts-noto-cjk",
+    };
+    const CJK: Script = Script {
+        name: "Chinese or Japanese",
+        packages: "fonts-noto-cjk",
+    };
+    &[
+        (0x1100..=0x11ff, KOREAN),
+        (0x3130..=0x318f, KOREAN),
+        (0xac00..=0xd7af, KOREAN),
+        (0x3040..=0x30ff, CJK),
+        (0x3400..=0x9fff, CJK),
+        (
+            0x0590..=0x05ff,
+            Script {
+                name: "Hebrew",
+                packages: "fonts-noto-core or culmus",
+            },
+        ),
+        (
+            0x0600..=0x06ff,
+            Script {
+                name: "Arabic",
+                packages: "fonts-noto-core or fonts-kacst",
+            },
+        ),
+        (
+            0x0900..=0x097f,
+            Script {
+                name: "Devanagari",
+                packages: "fonts-noto-core or fonts-deva",
+            },
+        ),
+        (
+            0x1f300..=0x1faff,
+            Script {
+                name: "emoji",
+                packages: "fonts-noto-color-emoji",
+            },
+        ),
+    ]
+};
+
+const OTHER_SCRIPT: Script = Script {
+    name: "another script",
+    packages: "fonts-noto-core",
+};
+
+fn script_of(c: char) -> Script {
+    SCRIPTS
+        .iter()
+        .find(|(range, _)| range.contains(&(c as u32)))
+        .map_or(OTHER_SCRIPT, |(_, script)| *script)
+}
+
+/// `text` with every character no installed font can draw written as `\u{XXXX}` (so what
+/// arrived stays visible), and the script of the first such character.
+pub fn readable(text: &str) -> (String, Option<Script>) {
+    if text.is_ascii() {
+        return (text.to_string(), None);
+    }
+    let mut missing = None;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() || c.is_whitespace() || drawable(c) {
+            out.push(c);
+        } else {
+            missing.get_or_insert(script_of(c));
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        }
+    }
+    (out, missing)
+}
+
+/// What the window says when text in `script` cannot be drawn; empty when all of it can.
+pub fn font_note(script: Option<Script>) -> String {
+    match script {
+        Some(script) => format!(
+            "Text in {} cannot be drawn: no installed font has it, so it shows as \\u{{…}} escapes. Install {} and restart netdeck.",
+            script.name, script.packages
+        ),
+        None => String::new(),
+    }
+}
+
+thread_local! {
+    /// What fontconfig said of each character asked about; fonts installed later are seen
+    /// after a restart, as the window's own font list is.
+    static DRAWABLE: std::cell::RefCell<std::collections::HashMap<char, bool>> =
+        std::cell::RefCell::default();
+}
+
+/// Whether any font fontconfig knows has a glyph for `c`. Without fontconfig, yes: there is
+/// nothing better to say.
+fn drawable(c: char) -> bool {
+    if let Some(known) = DRAWABLE.with(|cache| cache.borrow().get(&c).copied()) {
+        return known;
+    }
+    let answer = fontconfig_covers(c).unwrap_or(true);
+    DRAWABLE.with(|cache| cache.borrow_mut().insert(c, answer));
+    answer
+}
+
+fn fontconfig_covers(c: char) -> Option<bool> {
+    type Create = unsafe extern "C" fn() -> *mut c_void;
+    type Destroy = unsafe extern "C" fn(*mut c_void);
+    type AddChar = unsafe extern "C" fn(*mut c_void, u32) -> c_int;
+    type AddCharSet = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_void) -> c_int;
+    type ObjectSetAdd = unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
+    type FontList = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> *mut FontSet;
+    type FontSetDestroy = unsafe extern "C" fn(*mut FontSet);
+    #[repr(C)]
+    struct FontSet {
+        nfont: c_int,
+        sfont: c_int,
+        fonts: *mut *mut c_void,
+    }
+
+    // SAFETY: the symbols are looked up by their documented names and called with the
+    // documented signatures; everything created here is destroyed here, once.
+    unsafe {
+        let library = libc::dlopen(c"libfontconfig.so.1".as_ptr(), libc::RTLD_LAZY);
+        if library.is_null() {
+            return None;
+        }
+        let symbol = |name: &CStr| {
+            let found = libc::dlsym(library, name.as_ptr());
+            (!found.is_null()).then_some(found)
+        };
+        let charset_create: Create = std::mem::transmute(symbol(c"FcCharSetCreate")?);
+        let charset_add: AddChar = std::mem::transmute(symbol(c"FcCharSetAddChar")?);
+        let charset_destroy: Destroy = std::mem::transmute(symbol(c"FcCharSetDestroy")?);
+        let pattern_create: Create = std::mem::transmute(symbol(c"FcPatternCreate")?);
+        let pattern_add: AddCharSet = std::mem::transmute(symbol(c"FcPatternAddCharSet")?);
+        let pattern_destroy: Destroy = std::mem::transmute(symbol(c"FcPatternDestroy")?);
+        let objects_create: Create = std::mem::transmute(symbol(c"FcObjectSetCreate")?);
+        let objects_add: ObjectSetAdd = std::mem::transmute(symbol(c"FcObjectSetAdd")?);
+        let objects_destroy: Destroy = std::mem::transmute(symbol(c"FcObjectSetDestroy")?);
+        let font_list: FontList = std::mem::transmute(symbol(c"FcFontList")?);
+        let font_set_destroy: FontSetDestroy = std::mem::transmute(symbol(c"FcFontSetDestroy")?);
+
+        let charset = charset_create();
+        charset_add(charset, c as u32);
+        let pattern = pattern_create();
+        pattern_add(pattern, c"charset".as_ptr(), charset);
+        let objects = objects_create();
+        objects_add(objects, c"family".as_ptr());
+        // A null configuration is the current one, loaded on first use.
+        let fonts = font_list(std::ptr::null_mut(), pattern, objects);
+        let covered = !fonts.is_null() && (*fonts).nfont > 0;
+        if !fonts.is_null() {
+            font_set_destroy(fonts);
+        }
+        objects_destroy(objects);
+        pattern_destroy(pattern);
+        charset_destroy(charset);
+        Some(covered)
+    }
 }

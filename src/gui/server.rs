@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
+use super::fonts;
 use super::ui::{AppWindow, ClientRow, ListenerRow, ServerAdapter};
 use super::{Controller, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
@@ -339,20 +340,21 @@ impl ServerController {
                 let id = u64::try_from(adapter.get_selected_client()).ok()?;
                 l.view.client(id)
             });
-        let (peer, text) = match selected {
+        let (peer, text, missing) = match selected {
             Some(client) => {
                 let tail = client.tail();
-                let text = if adapter.get_show_hex() {
-                    payload::hex_dump(&tail, 0)
+                let (text, missing) = if adapter.get_show_hex() {
+                    (payload::hex_dump(&tail, 0), None)
                 } else {
-                    payload::display_text(&tail, Lines::Keep)
+                    fonts::readable(&payload::display_text(&tail, Lines::Keep))
                 };
-                (client.peer.to_string(), text)
+                (client.peer.to_string(), text, missing)
             }
-            None => (String::new(), String::new()),
+            None => (String::new(), String::new(), None),
         };
         adapter.set_selected_peer(peer.into());
         adapter.set_received(text.into());
+        adapter.set_font_note(fonts::font_note(missing).into());
     }
 
     pub fn on_event(&self, event: &Event) {

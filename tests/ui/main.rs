@@ -7,6 +7,7 @@
 mod common;
 
 mod client;
+mod fonts;
 mod http;
 mod keyboard;
 mod presets;
@@ -22,6 +23,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "client::the_client_tab_connects_sends_hello_and_shows_the_echo",
         client::the_client_tab_connects_sends_hello_and_shows_the_echo,
+    ),
+    (
+        "fonts::a_script_without_a_font_is_named_and_shown_as_escapes",
+        fonts::a_script_without_a_font_is_named_and_shown_as_escapes,
     ),
     (
         "http::the_http_tab_sends_a_request_and_shows_status_and_body",

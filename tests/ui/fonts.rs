@@ -1,0 +1,53 @@
+//! Text in a script no installed font has: the window names the script and the package to
+//! install, and shows the characters as escapes instead of drawing nothing.
+
+use crate::common::ui::{element, open_tab, run_until};
+use crate::common::{Peer, TempDir};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
+use slint::{ComponentHandle, Model};
+
+pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
+    // The font set is explicit: DejaVu only (fonts-dejavu-core), which has no Hangul.
+    let home = TempDir::new("fonts");
+    let config = home.join("fonts.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts/truetype/dejavu</dir>\n  <cachedir>{}</cachedir>\n</fontconfig>\n",
+            home.join("cache").display()
+        ),
+    )
+    .unwrap();
+    // SAFETY: this test's process has no other thread yet.
+    unsafe { std::env::set_var("FONTCONFIG_FILE", &config) };
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    open_tab(&window, "Client");
+    let adapter = window.global::<ClientAdapter>();
+    let peer = Peer::start(&["echo"]);
+    element(&window, "Port").set_accessible_value(peer.addr.port().to_string());
+    element(&window, "Connect").invoke_accessible_default_action();
+    run_until("the connection", || {
+        adapter.get_state() == ConnectionState::Connected
+    });
+    assert_eq!(adapter.get_font_note(), "", "Latin text needs no note");
+
+    // The seed's greeting.
+    element(&window, "Message").set_accessible_value("hello 안녕하세요");
+    element(&window, "Send message").invoke_accessible_default_action();
+    let escaped = r"hello \u{c548}\u{b155}\u{d558}\u{c138}\u{c694}";
+    run_until("the echo, as escapes", || {
+        adapter
+            .get_conversation()
+            .iter()
+            .any(|line| line.text == escaped)
+    });
+    let note = adapter.get_font_note();
+    assert!(
+        note.starts_with("Text in Korean (Hangul) cannot be drawn")
+            && note.contains("fonts-nanum or fonts-noto-cjk"),
+        "{note}"
+    );
+    element(&window, "Font note");
+}

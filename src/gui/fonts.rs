@@ -217,41 +217,48 @@ pub fn font_note(script: Option<Script>) -> String {
     }
 }
 
+/// Every character some installed font has: the union of the fonts' character sets, read from
+/// fontconfig once (fonts installed later are seen after a restart, as the window's own font
+/// list is), then asked of per character without another font lookup.
+struct Coverage {
+    all: *mut c_void,
+    has_char: unsafe extern "C" fn(*const c_void, u32) -> c_int,
+}
+
 thread_local! {
-    /// What fontconfig said of each character asked about; fonts installed later are seen
-    /// after a restart, as the window's own font list is.
-    static DRAWABLE: std::cell::RefCell<std::collections::HashMap<char, bool>> =
-        std::cell::RefCell::default();
+    static COVERAGE: Option<Coverage> = read_coverage();
 }
 
-/// Whether any font fontconfig knows has a glyph for `c`. Without fontconfig, yes: there is
-/// nothing better to say.
+/// Whether any installed font has a glyph for `c`. Without fontconfig, yes: there is nothing
+/// better to say.
 fn drawable(c: char) -> bool {
-    if let Some(known) = DRAWABLE.with(|cache| cache.borrow().get(&c).copied()) {
-        return known;
-    }
-    let answer = fontconfig_covers(c).unwrap_or(true);
-    DRAWABLE.with(|cache| cache.borrow_mut().insert(c, answer));
-    answer
+    COVERAGE.with(|coverage| match coverage {
+        // SAFETY: `all` is a character set fontconfig made, kept for the process's life.
+        Some(coverage) => unsafe { (coverage.has_char)(coverage.all, c as u32) != 0 },
+        None => true,
+    })
 }
 
-fn fontconfig_covers(c: char) -> Option<bool> {
+fn read_coverage() -> Option<Coverage> {
     type Create = unsafe extern "C" fn() -> *mut c_void;
     type Destroy = unsafe extern "C" fn(*mut c_void);
-    type AddChar = unsafe extern "C" fn(*mut c_void, u32) -> c_int;
-    type AddCharSet = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_void) -> c_int;
     type ObjectSetAdd = unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
     type FontList = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> *mut FontSet;
     type FontSetDestroy = unsafe extern "C" fn(*mut FontSet);
+    type GetCharSet =
+        unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut *mut c_void) -> c_int;
+    type Union = unsafe extern "C" fn(*const c_void, *const c_void) -> *mut c_void;
     #[repr(C)]
     struct FontSet {
         nfont: c_int,
         sfont: c_int,
         fonts: *mut *mut c_void,
     }
+    const MATCH: c_int = 0;
 
     // SAFETY: the symbols are looked up by their documented names and called with the
-    // documented signatures; everything created here is destroyed here, once.
+    // documented signatures; what is made here is destroyed here, once, except the union,
+    // which is kept.
     unsafe {
         let library = libc::dlopen(c"libfontconfig.so.1".as_ptr(), libc::RTLD_LAZY);
         if library.is_null() {
@@ -262,32 +269,40 @@ fn fontconfig_covers(c: char) -> Option<bool> {
             (!found.is_null()).then_some(found)
         };
         let charset_create: Create = std::mem::transmute(symbol(c"FcCharSetCreate")?);
-        let charset_add: AddChar = std::mem::transmute(symbol(c"FcCharSetAddChar")?);
         let charset_destroy: Destroy = std::mem::transmute(symbol(c"FcCharSetDestroy")?);
+        let union: Union = std::mem::transmute(symbol(c"FcCharSetUnion")?);
+        let has_char = std::mem::transmute(symbol(c"FcCharSetHasChar")?);
         let pattern_create: Create = std::mem::transmute(symbol(c"FcPatternCreate")?);
-        let pattern_add: AddCharSet = std::mem::transmute(symbol(c"FcPatternAddCharSet")?);
         let pattern_destroy: Destroy = std::mem::transmute(symbol(c"FcPatternDestroy")?);
+        let get_charset: GetCharSet = std::mem::transmute(symbol(c"FcPatternGetCharSet")?);
         let objects_create: Create = std::mem::transmute(symbol(c"FcObjectSetCreate")?);
         let objects_add: ObjectSetAdd = std::mem::transmute(symbol(c"FcObjectSetAdd")?);
         let objects_destroy: Destroy = std::mem::transmute(symbol(c"FcObjectSetDestroy")?);
         let font_list: FontList = std::mem::transmute(symbol(c"FcFontList")?);
         let font_set_destroy: FontSetDestroy = std::mem::transmute(symbol(c"FcFontSetDestroy")?);
 
-        let charset = charset_create();
-        charset_add(charset, c as u32);
         let pattern = pattern_create();
-        pattern_add(pattern, c"charset".as_ptr(), charset);
         let objects = objects_create();
-        objects_add(objects, c"family".as_ptr());
+        objects_add(objects, c"charset".as_ptr());
         // A null configuration is the current one, loaded on first use.
         let fonts = font_list(std::ptr::null_mut(), pattern, objects);
-        let covered = !fonts.is_null() && (*fonts).nfont > 0;
+        let mut all = charset_create();
         if !fonts.is_null() {
+            for index in 0..(*fonts).nfont.max(0) as usize {
+                let font = *(*fonts).fonts.add(index);
+                let mut charset = std::ptr::null_mut();
+                if get_charset(font, c"charset".as_ptr(), 0, &mut charset) == MATCH {
+                    let joined = union(all, charset);
+                    if !joined.is_null() {
+                        charset_destroy(all);
+                        all = joined;
+                    }
+                }
+            }
             font_set_destroy(fonts);
         }
         objects_destroy(objects);
         pattern_destroy(pattern);
-        charset_destroy(charset);
-        Some(covered)
+        (!all.is_null()).then_some(Coverage { all, has_char })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::common::ui::{element, open_tab, run_until};
 use crate::common::{Peer, TempDir};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
 pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
@@ -30,6 +30,13 @@ pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
     element(&window, "Connect").invoke_accessible_default_action();
     run_until("the connection", || {
         adapter.get_state() == ConnectionState::Connected
+    });
+    // Latin letters beyond ASCII are in DejaVu: shown as they are, with no note.
+    element(&window, "Message").set_accessible_value("café");
+    element(&window, "Send message").invoke_accessible_default_action();
+    run_until("the echo of café", || {
+        (adapter.get_conversation().iter())
+            .any(|line| line.direction == ConversationDirection::Received && line.text == "café")
     });
     assert_eq!(adapter.get_font_note(), "", "Latin text needs no note");
 

@@ -248,6 +248,7 @@ fn read_coverage() -> Option<Coverage> {
     type GetCharSet =
         unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut *mut c_void) -> c_int;
     type Union = unsafe extern "C" fn(*const c_void, *const c_void) -> *mut c_void;
+    type HasChar = unsafe extern "C" fn(*const c_void, u32) -> c_int;
     #[repr(C)]
     struct FontSet {
         nfont: c_int,
@@ -271,7 +272,7 @@ fn read_coverage() -> Option<Coverage> {
         let charset_create: Create = std::mem::transmute(symbol(c"FcCharSetCreate")?);
         let charset_destroy: Destroy = std::mem::transmute(symbol(c"FcCharSetDestroy")?);
         let union: Union = std::mem::transmute(symbol(c"FcCharSetUnion")?);
-        let has_char = std::mem::transmute(symbol(c"FcCharSetHasChar")?);
+        let has_char: HasChar = std::mem::transmute(symbol(c"FcCharSetHasChar")?);
         let pattern_create: Create = std::mem::transmute(symbol(c"FcPatternCreate")?);
         let pattern_destroy: Destroy = std::mem::transmute(symbol(c"FcPatternDestroy")?);
         let get_charset: GetCharSet = std::mem::transmute(symbol(c"FcPatternGetCharSet")?);

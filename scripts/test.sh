@@ -11,6 +11,8 @@ packages=(
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
   # xinit, for the bare-X kiosk recipe in deploy/.
   xinit
+  # A session bus, the accessibility bus and pyatspi, to read the window as a screen reader.
+  dbus-daemon at-spi2-core python3-pyatspi
   # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.
   nginx-light tinyproxy
   # brotli compresses a file for the decoding test; GNU time measures a process's peak memory.

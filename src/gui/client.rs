@@ -49,13 +49,14 @@ impl Entry {
         } else {
             text
         };
-        let (text, missing) = fonts::readable(&text);
+        let shown = fonts::shown(text);
         let line = ConversationLine {
             time: clock(self.time).into(),
             direction: self.direction,
-            text: text.into(),
+            text: shown.drawn,
+            spoken: shown.spoken,
         };
-        (line, missing)
+        (line, shown.missing)
     }
 }
 

@@ -187,23 +187,45 @@ fn script_of(c: char) -> Script {
         .map_or(OTHER_SCRIPT, |(_, script)| *script)
 }
 
-/// `text` with every character no installed font can draw written as `\u{XXXX}` (so what
-/// arrived stays visible), and the script of the first such character.
-pub fn readable(text: &str) -> (String, Option<Script>) {
-    if text.is_ascii() {
-        return (text.to_string(), None);
+/// Text as the window draws it and as a screen reader says it.
+pub struct Shown {
+    /// `text` with every character no installed font can draw written as `\u{XXXX}`, so what
+    /// arrived stays visible.
+    pub drawn: slint::SharedString,
+    /// `text` itself: a screen reader needs no font. The same string when nothing was escaped.
+    pub spoken: slint::SharedString,
+    /// The script of the first character no installed font can draw.
+    pub missing: Option<Script>,
+}
+
+pub fn shown(text: String) -> Shown {
+    let spoken = slint::SharedString::from(text);
+    if spoken.is_ascii() {
+        return Shown {
+            drawn: spoken.clone(),
+            spoken,
+            missing: None,
+        };
     }
     let mut missing = None;
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut drawn = String::with_capacity(spoken.len());
+    for c in spoken.chars() {
         if c.is_ascii() || c.is_whitespace() || drawable(c) {
-            out.push(c);
+            drawn.push(c);
         } else {
             missing.get_or_insert(script_of(c));
-            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+            drawn.push_str(&format!("\\u{{{:04x}}}", c as u32));
         }
     }
-    (out, missing)
+    Shown {
+        drawn: if missing.is_some() {
+            drawn.into()
+        } else {
+            spoken.clone()
+        },
+        spoken,
+        missing,
+    }
 }
 
 /// What the window says when text in `script` cannot be drawn; empty when all of it can.

@@ -6,9 +6,9 @@ mod client;
 mod fonts;
 mod http;
 mod log;
-mod screen;
 mod server;
 mod settings;
+mod x11;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -162,11 +162,18 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
     Ok(Gui { dispatcher })
 }
 
+/// An accessibility bus is announced by `AT_SPI_BUS_ADDRESS` or, on X11, on the root window.
+fn accessibility_bus_announced(x_server: &x11::XServer) -> bool {
+    std::env::var_os("AT_SPI_BUS_ADDRESS").is_some_and(|address| !address.is_empty())
+        || x_server.accessibility_bus
+}
+
 /// Opens the window and runs until it is closed.
 pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = options.load();
     let scale = options.scale.unwrap_or(loaded.config.settings.scale);
     fonts::ensure_a_font();
+    let x_server = x11::XServer::ask();
     // SAFETY: nothing else runs yet: the engine thread starts in `setup`, after this.
     unsafe {
         if scale != 1.0 {
@@ -174,8 +181,11 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
         }
         // The theme is netdeck's own setting, so the desktop's colour scheme is not needed:
         // without a session bus the window does not start a thread to watch it (a thread,
-        // half a MiB and wake-ups on a kiosk that has no desktop).
-        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        // half a MiB and wake-ups on a kiosk that has no desktop). A screen reader reaches the
+        // window through that bus, so it is kept wherever an accessibility bus is announced.
+        if !accessibility_bus_announced(&x_server) {
+            std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        }
     }
     let window = AppWindow::new()?;
     let gui = setup_loaded(&window, options, loaded)?;
@@ -183,7 +193,7 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     if options.kiosk {
         window.window().set_fullscreen(true);
         // With no window manager on X11, fullscreen is not granted: take the screen directly.
-        if let Some((width, height)) = screen::x11_screen_size() {
+        if let Some((width, height)) = x_server.screen_size {
             window
                 .window()
                 .set_position(slint::PhysicalPosition::new(0, 0));

@@ -340,21 +340,23 @@ impl ServerController {
                 let id = u64::try_from(adapter.get_selected_client()).ok()?;
                 l.view.client(id)
             });
-        let (peer, text, missing) = match selected {
+        let (peer, text) = match selected {
             Some(client) => {
                 let tail = client.tail();
-                let (text, missing) = if adapter.get_show_hex() {
-                    (payload::hex_dump(&tail, 0), None)
+                let text = if adapter.get_show_hex() {
+                    payload::hex_dump(&tail, 0)
                 } else {
-                    fonts::readable(&payload::display_text(&tail, Lines::Keep))
+                    payload::display_text(&tail, Lines::Keep)
                 };
-                (client.peer.to_string(), text, missing)
+                (client.peer.to_string(), text)
             }
-            None => (String::new(), String::new(), None),
+            None => (String::new(), String::new()),
         };
+        let shown = fonts::shown(text);
         adapter.set_selected_peer(peer.into());
-        adapter.set_received(text.into());
-        adapter.set_font_note(fonts::font_note(missing).into());
+        adapter.set_received(shown.drawn);
+        adapter.set_received_spoken(shown.spoken);
+        adapter.set_font_note(fonts::font_note(shown.missing).into());
     }
 
     pub fn on_event(&self, event: &Event) {

@@ -28,6 +28,8 @@ impl Xvfb {
                 &fds[1].to_string(),
                 "-nolisten",
                 "tcp",
+                // Root window properties (an announced accessibility bus) outlive their client.
+                "-noreset",
                 "-screen",
                 "0",
             ])

@@ -504,6 +504,21 @@ impl TempDir {
     }
 }
 
+/// A fontconfig configuration in `home` whose fonts are DejaVu's alone (fonts-dejavu-core),
+/// which has no Hangul: what a window can draw does not depend on the machine.
+pub fn dejavu_only_fonts(home: &TempDir) -> std::path::PathBuf {
+    let config = home.join("fonts.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts/truetype/dejavu</dir>\n  <cachedir>{}</cachedir>\n</fontconfig>\n",
+            home.join("font-cache").display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);

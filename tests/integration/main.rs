@@ -19,6 +19,7 @@ mod http_cli_tls;
 mod http_mode;
 mod log;
 mod payload;
+mod screen_reader;
 mod server;
 mod sessions;
 mod soak;

@@ -2,25 +2,33 @@
 
 use crate::common;
 
+use std::ffi::OsString;
 use std::process::{Child, Command, Stdio};
 
 use common::display::Xvfb;
 use common::{TempDir, netdeck};
 
-/// The window on `xvfb`, with its own settings and cache folders.
+/// What the window on `xvfb` runs with: X11, and its own settings and cache folders.
+pub fn window_environment(xvfb: &Xvfb, home: &TempDir) -> [(&'static str, OsString); 4] {
+    [
+        ("DISPLAY", xvfb.display.clone().into()),
+        ("SLINT_BACKEND", "winit-software".into()),
+        ("XDG_CONFIG_HOME", home.join("config").into()),
+        ("XDG_CACHE_HOME", home.join("cache").into()),
+    ]
+}
+
+/// The window on `xvfb`.
 fn window(xvfb: &Xvfb, home: &TempDir, args: &[&str]) -> Command {
     let mut command = netdeck(args);
     command
-        .env("DISPLAY", &xvfb.display)
-        .env("SLINT_BACKEND", "winit-software")
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
+        .envs(window_environment(xvfb, home))
         .env_remove("WAYLAND_DISPLAY")
         .stdout(Stdio::null());
     command
 }
 
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -104,11 +112,11 @@ fn free_display() -> u32 {
         .expect("a free display number")
 }
 
-/// `deploy/kiosk-x11.sh`, the bare-X recipe its systemd unit starts, with Xvfb in place of
-/// the X server. Ended with its X server and netdeck (xinit's process group) when dropped.
-struct Recipe(Child);
+/// A process started in a process group of its own (`process_group(0)`), ended with everything
+/// it started when dropped.
+pub struct ProcessGroup(pub Child);
 
-impl Drop for Recipe {
+impl Drop for ProcessGroup {
     fn drop(&mut self) {
         // SAFETY: a signal to the process group this test started.
         unsafe { libc::kill(-(self.0.id() as i32), libc::SIGTERM) };
@@ -141,7 +149,9 @@ fn the_bare_x_kiosk_recipe_fills_the_screen() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
-        let mut running = Recipe(recipe.spawn().expect("sh runs the recipe"));
+        // `deploy/kiosk-x11.sh`, the bare-X recipe its systemd unit starts, with Xvfb in place
+        // of the X server; xinit's process group holds them and netdeck.
+        let mut running = ProcessGroup(recipe.spawn().expect("sh runs the recipe"));
         common::display::wait_for_screen_file(
             &screen.join("Xvfb_screen0"),
             &mut running.0,

@@ -2,22 +2,13 @@
 //! install, and shows the characters as escapes instead of drawing nothing.
 
 use crate::common::ui::{element, open_tab, run_until};
-use crate::common::{Peer, TempDir};
+use crate::common::{Peer, TempDir, dejavu_only_fonts};
 use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
 pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
-    // The font set is explicit: DejaVu only (fonts-dejavu-core), which has no Hangul.
     let home = TempDir::new("fonts");
-    let config = home.join("fonts.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "<?xml version=\"1.0\"?>\n<fontconfig>\n  <dir>/usr/share/fonts/truetype/dejavu</dir>\n  <cachedir>{}</cachedir>\n</fontconfig>\n",
-            home.join("cache").display()
-        ),
-    )
-    .unwrap();
+    let config = dejavu_only_fonts(&home);
     // SAFETY: this test's process has no other thread yet.
     unsafe { std::env::set_var("FONTCONFIG_FILE", &config) };
     i_slint_backend_testing::init_integration_test_with_system_time();

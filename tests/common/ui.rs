@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::ElementHandle;
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use netdeck::gui::ui::AppWindow;
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
@@ -34,6 +34,28 @@ pub fn element(window: &AppWindow, label: &str) -> ElementHandle {
             .collect::<Vec<_>>()
     );
     found.pop().unwrap()
+}
+
+/// The one element `matches` picks, for what its whole label does not name: a list row whose
+/// label goes on with its state, a note whose label is its text.
+pub fn element_where(
+    window: &AppWindow,
+    what: &str,
+    matches: impl Fn(&ElementHandle) -> bool + 'static,
+) -> ElementHandle {
+    let mut found = (window.root_element().query_descendants())
+        .match_predicate(matches)
+        .find_all();
+    assert_eq!(found.len(), 1, "exactly one element: {what}");
+    found.pop().unwrap()
+}
+
+/// The one element whose accessible label starts with `start`.
+pub fn element_starting(window: &AppWindow, start: &str) -> ElementHandle {
+    let wanted = start.to_string();
+    element_where(window, &format!("labelled {start:?}…"), move |e| {
+        e.accessible_label().is_some_and(|l| l.starts_with(&wanted))
+    })
 }
 
 /// A touch tap at the middle of `element`, as the window would get it from a finger.

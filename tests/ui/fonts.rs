@@ -47,5 +47,10 @@ pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
             && note.contains("fonts-nanum or fonts-noto-cjk"),
         "{note}"
     );
-    element(&window, "Font note");
+    // Read out as it is shown.
+    let exposed = element(&window, &note);
+    assert_eq!(
+        exposed.accessible_description().as_deref(),
+        Some("Font note")
+    );
 }

@@ -6,7 +6,7 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::TempDir;
-use common::ui::{element, open_tab, run_until, shown, tap};
+use common::ui::{element, element_where, open_tab, run_until, shown, tap};
 use i_slint_backend_testing::ElementQuery;
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{
@@ -95,7 +95,9 @@ pub fn kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit() {
     );
     open_tab(&window, "Settings");
     run_until("the Settings tab", || shown(&window, "Preset name"));
-    element(&window, "Settings note");
+    element_where(&window, "described as the settings note", |e| {
+        e.accessible_description().as_deref() == Some("Settings note")
+    });
     element(&window, "Preset name").set_accessible_value("kiosk");
     element(&window, "Save Server preset").invoke_accessible_default_action();
     assert!(settings.get_preset_error().contains("locked"));

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use common::ui::{element, open_tab, run_until};
+use common::ui::{element, element_starting, open_tab, run_until};
 use netdeck::gui::ui::{AppWindow, ServerAdapter};
 use slint::{ComponentHandle, Model};
 
@@ -87,9 +87,11 @@ pub fn the_server_tab_starts_lists_clients_and_stops() {
     let row = adapter.get_clients().row_data(0).unwrap();
     assert_eq!(row.peer, visitor.local_addr().unwrap().to_string());
     let visitor_addr = visitor.local_addr().unwrap();
-    element(&window, &format!("Client {visitor_addr}")).invoke_accessible_default_action();
+    element_starting(&window, &format!("Client {visitor_addr}, "))
+        .invoke_accessible_default_action();
     assert_eq!(adapter.get_selected_peer(), visitor_addr.to_string());
-    element(&window, &format!("Listener 127.0.0.1:{port}")).invoke_accessible_default_action();
+    element_starting(&window, &format!("Listener 127.0.0.1:{port}, "))
+        .invoke_accessible_default_action();
     assert_eq!(
         adapter.get_selected_peer(),
         "",

@@ -4,7 +4,10 @@
 #   2. resident memory (VmRSS) SETTLE seconds after the window was mapped;
 #   3. CPU time used, and wake-ups, in the IDLE seconds that follow, with nothing happening;
 #   4. the size of the binary, as shipped and stripped.
-# Prints a Markdown table and writes it to bench/results-footprint.md.
+# Beside them, in the same run: an empty Slint window built as netdeck's is (the floor of any
+# Slint window, examples/empty_window.rs), and netdeck with a screen reader announced (a
+# session bus, at-spi2-core's accessibility bus, and the status a screen reader sets).
+# Prints Markdown tables and writes them to bench/results-footprint.md.
 #
 # Usage (from the repository root, as root for the packages): bash bench/footprint.sh
 # Knobs: RUNS (starts per app, default 5), SETTLE (seconds from the map to the memory
@@ -25,15 +28,19 @@ RSS_TARGET_MIB=16
 START_TARGET_RATIO=0.5 # of Packet Sender's time
 CPU_TARGET_S=0.01
 SIZE_TARGET_MB=12 # 10^6 bytes
+ABOVE_EMPTY_TARGET_MIB=3 # resident memory above the empty Slint window's
 
 # --- Tools -------------------------------------------------------------------------------
 
 # Packet Sender opens its window only when xrandr (x11-xserver-utils) is installed;
 # libxdamage1 lets the window watcher see when the window is drawn.
 ensure_packages xvfb packetsender x11-xserver-utils xdotool x11-utils libxkbcommon-x11-0 \
-    libxcursor1 libxi6 libxrandr2 libxdamage1 fontconfig fonts-dejavu-core binutils
-require Xvfb xdotool strip python3 getconf
+    libxcursor1 libxi6 libxrandr2 libxdamage1 fontconfig fonts-dejavu-core binutils \
+    dbus-daemon dbus-bin at-spi2-core
+require Xvfb xdotool strip python3 getconf dbus-daemon dbus-send
 build_netdeck
+EMPTY_WINDOW=target/release/examples/empty_window
+cargo build --release --locked --example empty_window
 CLK_TCK=$(getconf CLK_TCK)
 
 # Watches the display for the first top-level window to be mapped, and for drawing after it.
@@ -122,11 +129,30 @@ EOF
 
 # A display of our own: Xvfb picks a free number and writes it to fd 3, so a display someone
 # else already runs is left alone. It is stopped with the other processes at exit.
-Xvfb -displayfd 3 -screen 0 800x480x24 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+# -noreset keeps the accessibility bus announced on the root window between the apps' runs.
+Xvfb -displayfd 3 -noreset -screen 0 800x480x24 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
 pids+=("$!")
 wait_for 10 '[[ -s $tmp/display ]]' || die "Xvfb did not start: $(cat "$tmp/xvfb.log")"
 export DISPLAY=":$(cat "$tmp/display")"
 log "started Xvfb on $DISPLAY"
+
+# A screen reader's surroundings, for netdeck's "reader" runs only: a session bus, the
+# accessibility bus (started at once, and announced on the root window), and the status
+# Orca sets when it runs. The other runs get no session bus.
+dbus-daemon --session --nofork --print-address=1 >"$tmp/session-bus" 2>"$tmp/session-bus.log" &
+pids+=("$!")
+wait_for 10 '[[ -s $tmp/session-bus ]]' || die "dbus-daemon did not start: $(cat "$tmp/session-bus.log")"
+SESSION_BUS=$(head -n 1 "$tmp/session-bus")
+mkdir -p "$tmp/a11y-run" && chmod 700 "$tmp/a11y-run"
+DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS XDG_RUNTIME_DIR=$tmp/a11y-run \
+    /usr/libexec/at-spi-bus-launcher --launch-immediately >"$tmp/a11y.log" 2>&1 &
+pids+=("$!")
+a11y() { DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus "$@" >/dev/null; }
+wait_for 10 'a11y org.a11y.Bus.GetAddress 2>/dev/null' || die "the accessibility bus did not start: $(cat "$tmp/a11y.log")"
+for status in IsEnabled ScreenReaderEnabled; do
+    a11y org.freedesktop.DBus.Properties.Set string:org.a11y.Status string:$status variant:boolean:true
+done
+log "started a session bus and the accessibility bus"
 
 # --- Measurements ------------------------------------------------------------------------
 
@@ -253,7 +279,8 @@ run_app() {
         "RSS ${mem[-1]} MiB, idle CPU ${cpu[-1]} s (${cpu_ms[-1]} ms, ${wakeups[-1]} wake-ups)"
 }
 
-for app in netdeck packetsender; do
+APPS=(netdeck reader empty packetsender)
+for app in "${APPS[@]}"; do
     for metric in start drawn rss cpu cpu_ms wakeups; do
         declare -a "${app}_$metric=()"
     done
@@ -264,6 +291,10 @@ for ((i = 0; i <= RUNS; i++)); do
     run_app netdeck SLINT_BACKEND=winit-software "$NETDECK"
     netdeck_breakdown=$breakdown netdeck_libs=$libs netdeck_threads=$threads
     netdeck_window=$window_size netdeck_woken=${woken:-}
+    run_app reader SLINT_BACKEND=winit-software DBUS_SESSION_BUS_ADDRESS="$SESSION_BUS" "$NETDECK"
+    reader_threads=$threads reader_woken=${woken:-}
+    run_app empty SLINT_BACKEND=winit-software "$EMPTY_WINDOW"
+    empty_threads=$threads empty_woken=${woken:-}
     run_app packetsender "$PACKETSENDER"
     packetsender_breakdown=$breakdown packetsender_libs=$libs packetsender_threads=$threads
     packetsender_window=$window_size packetsender_woken=${woken:-}
@@ -279,6 +310,7 @@ sizes() {
     echo "$(stat -L -c %s "$1") $(stat -c %s "$copy")"
 }
 read -r netdeck_shipped netdeck_stripped < <(sizes "$NETDECK")
+read -r empty_shipped empty_stripped < <(sizes "$EMPTY_WINDOW")
 read -r packetsender_shipped packetsender_stripped < <(sizes "$PACKETSENDER")
 
 # --- Report ------------------------------------------------------------------------------
@@ -290,7 +322,7 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "pass" : "fail" }'
 # $1 / $2 with two decimals, or n/a when $2 is 0.
 ratio_or_na() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
-for app in netdeck packetsender; do
+for app in "${APPS[@]}"; do
     for metric in start drawn rss cpu cpu_ms wakeups; do
         declare -n values=${app}_$metric
         declare "${app}_${metric}_median=$(median "${values[@]}")"
@@ -304,6 +336,12 @@ start_verdict=$(verdict "$netdeck_start_median" "$start_limit")
 cpu_verdict=$(verdict "$netdeck_cpu_median" "$CPU_TARGET_S")
 size_verdict=$(verdict "$(mb "$netdeck_stripped")" "$SIZE_TARGET_MB")
 wakeup_verdict=$(verdict "$netdeck_wakeups_median" 0)
+# MiB of $1 above $2, with one decimal.
+above() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", a - b }'; }
+above_empty=$(above "$netdeck_rss_median" "$empty_rss_median")
+reader_above_empty=$(above "$reader_rss_median" "$empty_rss_median")
+above_empty_verdict=$(verdict "$above_empty" "$ABOVE_EMPTY_TARGET_MIB")
+reader_above_empty_verdict=$(verdict "$reader_above_empty" "$ABOVE_EMPTY_TARGET_MIB")
 
 read -r nd_exe nd_lib nd_font nd_shm nd_anon nd_other <<<"$netdeck_breakdown"
 read -r ps_exe ps_lib ps_font ps_shm ps_anon ps_other <<<"$packetsender_breakdown"
@@ -327,6 +365,23 @@ table=$(
 | Runs: time until mapped (ms) | $(join "${netdeck_start[@]}") | $(join "${packetsender_start[@]}") | | | |
 | Runs: idle CPU (s) | $(join "${netdeck_cpu[@]}") | $(join "${packetsender_cpu[@]}") | | | |
 | Runs: wake-ups | $(join "${netdeck_wakeups[@]}") | $(join "${packetsender_wakeups[@]}") | | | |
+EOF
+)
+
+accessibility_table=$(
+    cat <<EOF
+| Measurement, median of $RUNS | netdeck | netdeck, screen reader running | empty Slint window | Target for netdeck | Result |
+|---|---:|---:|---:|---|---|
+| Resident memory (MiB) | $netdeck_rss_median | $reader_rss_median | $empty_rss_median | | |
+| … above the empty window (MiB) | $above_empty | $reader_above_empty | | ≤ $ABOVE_EMPTY_TARGET_MIB MiB | $above_empty_verdict, $reader_above_empty_verdict |
+| Wake-ups in $IDLE idle seconds | $netdeck_wakeups_median | $reader_wakeups_median | $empty_wakeups_median | none without a screen reader | $wakeup_verdict |
+| CPU time in $IDLE idle seconds, all threads' run time (ms) | $netdeck_cpu_ms_median | $reader_cpu_ms_median | $empty_cpu_ms_median | | |
+| Time from exec until the window is mapped (ms) | $netdeck_start_median | $reader_start_median | $empty_start_median | | |
+| Threads (last run) | $netdeck_threads | $reader_threads | $empty_threads | | |
+| Threads woken in the idle seconds (last run): wake-ups | $netdeck_woken | $reader_woken | $empty_woken | | |
+| Binary, stripped (MB) | $(mb "$netdeck_stripped") | | $(mb "$empty_stripped") | | |
+| Runs: resident memory (MiB) | $(join "${netdeck_rss[@]}") | $(join "${reader_rss[@]}") | $(join "${empty_rss[@]}") | | |
+| Runs: wake-ups | $(join "${netdeck_wakeups[@]}") | $(join "${reader_wakeups[@]}") | $(join "${empty_wakeups[@]}") | | |
 EOF
 )
 
@@ -373,6 +428,17 @@ xvfb_version=$(dpkg-query -W -f='${Version}' xvfb | sed 's/^[0-9]*://; s/-.*//')
     print_table "$table"
     echo
     print_table "$breakdown_table"
+    echo
+    echo "## Accessibility: netdeck beside an empty Slint window"
+    echo
+    echo "netdeck is built with Slint's \`accessibility\` feature (AccessKit). Without a"
+    echo "screen reader it cuts its session bus (no desktop-settings watcher, no AccessKit"
+    echo "thread); with one announced (\`AT_SPI_BUS\` on the root window) it keeps the bus"
+    echo "and AccessKit builds the tree a screen reader reads. The empty window is"
+    echo "\`examples/empty_window.rs\`, built with the same features and release profile, run"
+    echo "with no session bus."
+    echo
+    print_table "$accessibility_table"
 } >"$RESULTS"
 
-show_results "$table"$'\n\n'"$breakdown_table"
+show_results "$table"$'\n\n'"$breakdown_table"$'\n\n'"$accessibility_table"

@@ -1,6 +1,6 @@
 //! A real X display for the real window: Xvfb, with its screen readable as pixels.
 
-use std::io::Read;
+use std::io::BufRead;
 use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -41,13 +41,16 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb runs (apt-get install xvfb)");
-        // SAFETY: both ends are ours; the write end is closed here so EOF can be seen.
-        let mut told = unsafe {
+        // SAFETY: both ends are ours; the write end is closed here, Xvfb has its own.
+        let told = unsafe {
             libc::close(fds[1]);
             std::fs::File::from_raw_fd(fds[0])
         };
+        // One line: a process started meanwhile by another test may hold the write end too,
+        // so its end of file could be far off.
         let mut number = String::new();
-        told.read_to_string(&mut number)
+        std::io::BufReader::new(told)
+            .read_line(&mut number)
             .expect("Xvfb tells its display");
         let number = number.trim().to_string();
         assert!(!number.is_empty(), "Xvfb did not start");

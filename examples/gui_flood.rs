@@ -59,7 +59,7 @@ struct Report {
     /// The flooding client's row in the list and how much text the received view shows,
     /// to confirm that the view was live.
     client_row: String,
-    received_chars: usize,
+    conversation_chars: usize,
 }
 
 fn main() -> Result<()> {
@@ -139,13 +139,15 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
     let quiet_before = gui_thread_times()?;
     thread::sleep(QUIET);
     let quiet_wakeups = gui_thread_times()?.since(&quiet_before).slices;
-    let (client_row, received_chars) = on_gui(&window, |window| {
+    let (client_row, conversation_chars) = on_gui(&window, |window| {
         let adapter = window.global::<ServerAdapter>();
         let row = adapter.get_clients().row_data(0);
         let row = row.map(|row| format!("{} {}", row.peer, row.detail));
         (
             row.unwrap_or_default(),
-            adapter.get_received().chars().count(),
+            (adapter.get_conversation().iter())
+                .map(|line| line.text.chars().count())
+                .sum::<usize>(),
         )
     })?;
     Ok(Report {
@@ -159,7 +161,7 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         run_time,
         quiet_wakeups,
         client_row,
-        received_chars,
+        conversation_chars,
     })
 }
 
@@ -322,5 +324,5 @@ fn print(report: &Report) {
     println!("gui thread wait %: {:.1}", share(report.gui_thread.waiting));
     println!("gui thread wake-ups when quiet: {}", report.quiet_wakeups);
     println!("client row: {}", report.client_row);
-    println!("received view chars: {}", report.received_chars);
+    println!("conversation view chars: {}", report.conversation_chars);
 }

@@ -2,63 +2,22 @@
 //! keeps a bounded conversation of what was sent and received.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::fonts::{self, Script, font_note};
+use super::conversation::{CLIENT_LIMITS, ConversationModel, Transcript};
+use super::fonts::font_note;
 use super::ui::{
     AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
-    ConversationLine,
 };
-use super::{Controller, ErrorPlaces, Page, clock};
+use super::{Controller, ErrorPlaces, Page};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ClientForm;
 use crate::net::NetError;
 use crate::net::client::{ClientConfig, ClientEvent, CloseReason};
-use crate::payload::{self, ByteCount, Lines};
+use crate::payload::{self, ByteCount};
 use crate::report;
-
-/// Conversation entries kept; older ones are dropped.
-const CONVERSATION_CAP: usize = 500;
-/// Bytes kept per entry; a longer run of data keeps its end.
-const ENTRY_BYTES: usize = 4096;
-
-struct Entry {
-    time: SystemTime,
-    direction: Direction,
-    /// Data (bounded to its last `ENTRY_BYTES`), or a note's text.
-    bytes: Vec<u8>,
-    /// Bytes of this run that are no longer kept.
-    dropped: u64,
-}
-
-impl Entry {
-    /// The entry as the view shows it, and the script of any character no installed font can
-    /// draw (such characters are shown as escapes).
-    fn line(&self, hex: bool) -> (ConversationLine, Option<Script>) {
-        let text = match self.direction {
-            Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
-            _ if hex => payload::hex_line(&self.bytes),
-            _ => payload::display_text(&self.bytes, Lines::Keep),
-        };
-        let text = if self.dropped > 0 {
-            format!("… ({} earlier) {text}", ByteCount(self.dropped))
-        } else {
-            text
-        };
-        let shown = fonts::shown(text);
-        let line = ConversationLine {
-            time: clock(self.time).into(),
-            direction: self.direction,
-            text: shown.drawn,
-            spoken: shown.spoken,
-        };
-        (line, shown.missing)
-    }
-}
 
 /// One connection of the tab: what it was opened with, its state and its conversation.
 struct Link {
@@ -68,12 +27,10 @@ struct Link {
     state: ConnectionState,
     status: String,
     unverified: bool,
-    entries: VecDeque<Entry>,
-    lines: Rc<VecModel<ConversationLine>>,
+    transcript: Transcript,
+    shown: ConversationModel,
     bytes_in: u64,
     bytes_out: u64,
-    /// A script in the conversation that no installed font can draw.
-    missing_script: Option<Script>,
 }
 
 impl Link {
@@ -86,53 +43,13 @@ impl Link {
     }
 
     fn note(&mut self, text: String, hex: bool) {
-        self.push(
-            Entry {
-                time: SystemTime::now(),
-                direction: Direction::Note,
-                bytes: text.into_bytes(),
-                dropped: 0,
-            },
-            hex,
-        );
+        let change = self.transcript.note(text);
+        self.shown.follow(&self.transcript, change, hex);
     }
 
-    /// Data joins the last entry while the direction stays the same.
     fn data(&mut self, direction: Direction, bytes: &[u8], hex: bool) {
-        if let Some(last) = self.entries.back_mut()
-            && last.direction == direction
-        {
-            last.bytes.extend_from_slice(bytes);
-            let excess = last.bytes.len().saturating_sub(ENTRY_BYTES);
-            last.bytes.drain(..excess);
-            last.dropped += excess as u64;
-            let row = self.lines.row_count() - 1;
-            let (line, missing) = last.line(hex);
-            self.lines.set_row_data(row, line);
-            self.missing_script = self.missing_script.or(missing);
-            return;
-        }
-        let keep_from = bytes.len().saturating_sub(ENTRY_BYTES);
-        self.push(
-            Entry {
-                time: SystemTime::now(),
-                direction,
-                bytes: bytes[keep_from..].to_vec(),
-                dropped: keep_from as u64,
-            },
-            hex,
-        );
-    }
-
-    fn push(&mut self, entry: Entry, hex: bool) {
-        let (line, missing) = entry.line(hex);
-        self.lines.push(line);
-        self.missing_script = self.missing_script.or(missing);
-        self.entries.push_back(entry);
-        while self.entries.len() > CONVERSATION_CAP {
-            self.entries.pop_front();
-            self.lines.remove(0);
-        }
+        let change = self.transcript.data(direction, bytes);
+        self.shown.follow(&self.transcript, change, hex);
     }
 }
 
@@ -182,8 +99,8 @@ impl ClientController {
             if let Some(link) =
                 (controller.links.borrow_mut().iter_mut()).find(|link| Some(link.id) == selected)
             {
-                link.entries.clear();
-                link.lines.clear();
+                link.transcript.clear();
+                link.shown.show(&link.transcript, adapter.get_show_hex());
             }
             controller.changed.set(true);
             controller.refresh_adapter(adapter);
@@ -233,11 +150,10 @@ impl ClientController {
             state: ConnectionState::Connecting,
             status,
             unverified: false,
-            entries: VecDeque::new(),
-            lines: Rc::new(VecModel::default()),
+            transcript: Transcript::new(CLIENT_LIMITS),
+            shown: ConversationModel::default(),
             bytes_in: 0,
             bytes_out: 0,
-            missing_script: None,
         };
         let mut links = self.links.borrow_mut();
         match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
@@ -245,7 +161,7 @@ impl ClientController {
                 // The conversation goes on where it was.
                 let old = std::mem::replace(&mut links[index], link);
                 let link = &mut links[index];
-                (link.entries, link.lines) = (old.entries, old.lines);
+                (link.transcript, link.shown) = (old.transcript, old.shown);
                 link.note(link.status.clone(), adapter.get_show_hex());
                 self.rows.set_row_data(index, link.row());
             }
@@ -264,7 +180,7 @@ impl ClientController {
         let link = id.and_then(|id| links.iter().find(|link| link.id == id));
         adapter.set_selected_connection(link.map_or(0, |link| link.id.to_slint()));
         match link {
-            Some(link) => adapter.set_conversation(ModelRc::from(link.lines.clone())),
+            Some(link) => adapter.set_conversation(link.shown.model()),
             None => adapter.set_conversation(ModelRc::default()),
         }
         drop(links);
@@ -286,9 +202,8 @@ impl ClientController {
 
     fn rerender(&self, adapter: &ClientAdapter) {
         let hex = adapter.get_show_hex();
-        for link in self.links.borrow().iter() {
-            let lines: Vec<_> = link.entries.iter().map(|e| e.line(hex).0).collect();
-            link.lines.set_vec(lines);
+        for link in self.links.borrow_mut().iter_mut() {
+            link.shown.show(&link.transcript, hex);
         }
     }
 
@@ -373,7 +288,7 @@ impl ClientController {
         let selected = SessionId::from_slint(adapter.get_selected_connection());
         match links.iter().find(|link| Some(link.id) == selected) {
             Some(link) => {
-                adapter.set_font_note(font_note(link.missing_script).into());
+                adapter.set_font_note(font_note(link.shown.missing_script).into());
                 adapter.set_state(link.state);
                 adapter.set_status(link.status.as_str().into());
                 adapter.set_unverified(link.unverified);

@@ -3,6 +3,7 @@
 //! the engine has something to say, so an idle window never wakes up.
 
 mod client;
+mod conversation;
 mod fonts;
 mod http;
 mod log;
@@ -27,7 +28,8 @@ use crate::net::error::{Setting, Vocabulary};
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
 
-pub use server::{ClientView, ServerView, TAIL_BYTES};
+pub use conversation::{Entry, Transcript};
+pub use server::{CONNECTION_LIMITS, ClientView, ENDED_KEPT, ServerView};
 
 /// The code generated from `ui/*.slint`.
 pub mod ui {

@@ -2,59 +2,86 @@
 //! client list and the selected client's received data up to date.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::SystemTime;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
+use super::conversation::{self, ConversationModel, Limits, Transcript};
 use super::fonts;
-use super::ui::{AppWindow, ClientRow, ListenerRow, ServerAdapter};
+use super::ui::{
+    AppWindow, ClientRow, ConversationDirection as Direction, ListenerRow, ServerAdapter,
+};
 use super::{Controller, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ServerForm;
 use crate::net::NetError;
-use crate::net::server::{ClientId, ServerEvent};
-use crate::payload::{self, ByteCount, Lines};
+use crate::net::server::{ClientId, DisconnectReason, ServerEvent};
+use crate::payload::ByteCount;
 
-/// Received bytes kept per client for display; the counters still count everything.
-pub const TAIL_BYTES: usize = 16 * 1024;
+/// What is kept of each connection's conversation for display; the counters still count
+/// everything.
+pub const CONNECTION_LIMITS: Limits = Limits {
+    entries: 64,
+    entry_bytes: 4096,
+};
 
-/// What the Server tab knows about one client.
+/// Ended connections kept per listener, until the user clears them; older ones go first.
+pub const ENDED_KEPT: usize = 50;
+
+/// How a connection ended.
+pub struct Ending {
+    pub at: SystemTime,
+    pub reason: DisconnectReason,
+}
+
+/// What the Server tab knows about one connection, live or ended.
 pub struct ClientView {
     pub id: ClientId,
     pub peer: SocketAddr,
     pub since: SystemTime,
     pub bytes_in: u64,
     pub bytes_out: u64,
-    tail: VecDeque<u8>,
+    /// What the client sent and what the server sent it, in order.
+    pub transcript: Transcript,
+    pub ended: Option<Ending>,
 }
 
 impl ClientView {
-    /// The last [`TAIL_BYTES`] received.
-    pub fn tail(&self) -> Vec<u8> {
-        let (front, back) = self.tail.as_slices();
-        [front, back].concat()
-    }
-
-    fn keep(&mut self, bytes: &[u8]) {
-        let bytes = &bytes[bytes.len().saturating_sub(TAIL_BYTES)..];
-        self.tail.extend(bytes);
-        let excess = self.tail.len().saturating_sub(TAIL_BYTES);
-        self.tail.drain(..excess);
-    }
-
     fn row(&self) -> ClientRow {
+        let counters = format!(
+            "{} in · {} out",
+            ByteCount(self.bytes_in),
+            ByteCount(self.bytes_out)
+        );
+        let detail = match &self.ended {
+            None => format!("since {} · {counters}", clock(self.since)),
+            Some(ending) => format!(
+                "ended: {} · {counters} · {}",
+                ending.reason,
+                Lasted(ending.at.duration_since(self.since).unwrap_or_default())
+            ),
+        };
         ClientRow {
             id: self.id as i32,
             peer: SharedString::from(self.peer.to_string()),
-            detail: SharedString::from(format!(
-                "since {} · {} in · {} out",
-                clock(self.since),
-                ByteCount(self.bytes_in),
-                ByteCount(self.bytes_out)
-            )),
+            detail: detail.into(),
+            ended: self.ended.is_some(),
+        }
+    }
+}
+
+/// A connection's duration as its row says it: "0.4 s", "12 s", "3 min 5 s".
+struct Lasted(std::time::Duration);
+
+impl std::fmt::Display for Lasted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = self.0.as_secs_f64();
+        match self.0.as_secs() {
+            0..10 => write!(f, "{seconds:.1} s"),
+            10..60 => write!(f, "{seconds:.0} s"),
+            whole => write!(f, "{} min {} s", whole / 60, whole % 60),
         }
     }
 }
@@ -64,13 +91,14 @@ impl ClientView {
 pub enum Change {
     Nothing,
     Added,
-    Updated(usize),
-    Removed(usize),
-    Cleared,
+    /// The row changed; with what its conversation got, if anything.
+    Updated(usize, Option<conversation::Change>),
+    /// The list changed in more than one place: show it again.
+    Rebuilt,
 }
 
-/// The Server tab's state without any UI types: clients in connection order, each with its
-/// counters and a bounded tail of what it sent.
+/// The Server tab's state without any view: connections in the order they came, each with
+/// its counters and a bounded conversation; ended ones stay until cleared.
 #[derive(Default)]
 pub struct ServerView {
     pub listening: Option<SocketAddr>,
@@ -86,8 +114,18 @@ impl ServerView {
         self.clients.iter().find(|c| c.id == id)
     }
 
+    /// Connections still open.
+    pub fn live(&self) -> usize {
+        self.clients.iter().filter(|c| c.ended.is_none()).count()
+    }
+
     fn index_of(&self, id: ClientId) -> Option<usize> {
         self.clients.iter().position(|c| c.id == id)
+    }
+
+    /// Forgets the ended connections.
+    pub fn clear_ended(&mut self) {
+        self.clients.retain(|c| c.ended.is_none());
     }
 
     pub fn apply(&mut self, event: &ServerEvent) -> Change {
@@ -103,40 +141,52 @@ impl ServerView {
                     since: *since,
                     bytes_in: 0,
                     bytes_out: 0,
-                    tail: VecDeque::new(),
+                    transcript: Transcript::new(CONNECTION_LIMITS),
+                    ended: None,
                 });
                 Change::Added
             }
-            ServerEvent::Received { id, bytes, .. } => match self.index_of(*id) {
-                Some(index) => {
-                    let client = &mut self.clients[index];
-                    client.bytes_in += bytes.len() as u64;
-                    client.keep(bytes);
-                    Change::Updated(index)
+            ServerEvent::Received { id, bytes, .. } => self.said(*id, Direction::Received, bytes),
+            ServerEvent::Sent { id, bytes, .. } => self.said(*id, Direction::Sent, bytes),
+            ServerEvent::Disconnected { id, reason, .. } => {
+                let Some(index) = self.index_of(*id) else {
+                    return Change::Nothing;
+                };
+                let client = &mut self.clients[index];
+                client.ended = Some(Ending {
+                    at: SystemTime::now(),
+                    reason: reason.clone(),
+                });
+                let said = client.transcript.note(format!("ended: {reason}"));
+                // The oldest ended connection goes when too many are kept.
+                let ended = self.clients.iter().filter(|c| c.ended.is_some()).count();
+                if ended > ENDED_KEPT
+                    && let Some(oldest) = self.clients.iter().position(|c| c.ended.is_some())
+                {
+                    self.clients.remove(oldest);
+                    return Change::Rebuilt;
                 }
-                None => Change::Nothing,
-            },
-            ServerEvent::Sent { id, bytes, .. } => match self.index_of(*id) {
-                Some(index) => {
-                    self.clients[index].bytes_out += bytes.len() as u64;
-                    Change::Updated(index)
-                }
-                None => Change::Nothing,
-            },
-            ServerEvent::Disconnected { id, .. } => match self.index_of(*id) {
-                Some(index) => {
-                    self.clients.remove(index);
-                    Change::Removed(index)
-                }
-                None => Change::Nothing,
-            },
+                Change::Updated(index, Some(said))
+            }
             ServerEvent::Stopped => {
                 self.listening = None;
                 self.clients.clear();
-                Change::Cleared
+                Change::Rebuilt
             }
             ServerEvent::Refused { .. } | ServerEvent::AcceptFailed { .. } => Change::Nothing,
         }
+    }
+
+    fn said(&mut self, id: ClientId, direction: Direction, bytes: &[u8]) -> Change {
+        let Some(index) = self.index_of(id) else {
+            return Change::Nothing;
+        };
+        let client = &mut self.clients[index];
+        match direction {
+            Direction::Received => client.bytes_in += bytes.len() as u64,
+            _ => client.bytes_out += bytes.len() as u64,
+        }
+        Change::Updated(index, Some(client.transcript.data(direction, bytes)))
     }
 }
 
@@ -149,7 +199,7 @@ struct Listener {
 
 impl Listener {
     fn row(&self) -> ListenerRow {
-        let clients = self.view.clients().len();
+        let clients = self.view.live();
         let address = match self.view.listening {
             Some(addr) => addr.to_string(),
             None => format!("{}:{}", self.form.bind.trim(), self.form.port.trim()),
@@ -175,9 +225,10 @@ pub struct ServerController {
     listener_rows: Rc<VecModel<ListenerRow>>,
     /// The selected listener's clients.
     rows: Rc<VecModel<ClientRow>>,
-    /// Rows and received text to publish at the end of the batch.
+    /// Rows to publish at the end of the batch.
     dirty_rows: RefCell<Vec<usize>>,
-    received_changed: std::cell::Cell<bool>,
+    /// The selected connection's conversation.
+    shown: RefCell<ConversationModel>,
 }
 
 impl Controller for ServerController {
@@ -193,6 +244,8 @@ impl ServerController {
         let adapter = window.global::<ServerAdapter>();
         adapter.set_clients(ModelRc::from(rows.clone()));
         adapter.set_listeners(ModelRc::from(listener_rows.clone()));
+        let shown = ConversationModel::default();
+        adapter.set_conversation(shown.model());
         let controller = Rc::new(ServerController {
             window: window.as_weak(),
             engine,
@@ -200,7 +253,7 @@ impl ServerController {
             listener_rows,
             rows,
             dirty_rows: RefCell::default(),
-            received_changed: Default::default(),
+            shown: RefCell::new(shown),
         });
 
         let on = |action: fn(&Self, &ServerAdapter)| {
@@ -229,6 +282,7 @@ impl ServerController {
             adapter.set_selected_client(id);
             controller.show_selected(adapter);
         }));
+        adapter.on_clear_ended(on(Self::clear_ended));
         adapter.on_kick(on_id(|controller, adapter, id| {
             if let Some(listener) = SessionId::from_slint(adapter.get_selected_listener()) {
                 controller
@@ -278,12 +332,40 @@ impl ServerController {
                 .and_then(|l| l.view.listening)
                 .is_some_and(|addr| addr.ip().is_unspecified()),
         );
-        let rows: Vec<_> = selected
-            .map(|l| l.view.clients().iter().map(ClientView::row).collect())
+        adapter.set_selected_client(-1);
+        drop(listeners);
+        self.show_clients(adapter);
+    }
+
+    /// Forgets the selected listener's ended connections.
+    fn clear_ended(&self, adapter: &ServerAdapter) {
+        let selected = SessionId::from_slint(adapter.get_selected_listener());
+        if let Some(listener) =
+            (self.listeners.borrow_mut().iter_mut()).find(|l| Some(l.id) == selected)
+        {
+            listener.view.clear_ended();
+        }
+        self.show_clients(adapter);
+    }
+
+    /// Shows the selected listener's connections again, keeping the selected one if it is
+    /// still listed.
+    fn show_clients(&self, adapter: &ServerAdapter) {
+        let listeners = self.listeners.borrow();
+        let selected = SessionId::from_slint(adapter.get_selected_listener());
+        let view = listeners
+            .iter()
+            .find(|l| Some(l.id) == selected)
+            .map(|l| &l.view);
+        let rows: Vec<_> = view
+            .map(|v| v.clients().iter().map(ClientView::row).collect())
             .unwrap_or_default();
         self.rows.set_vec(rows);
         self.dirty_rows.borrow_mut().clear();
-        adapter.set_selected_client(-1);
+        let client = u64::try_from(adapter.get_selected_client()).ok();
+        if view.and_then(|v| v.client(client?)).is_none() {
+            adapter.set_selected_client(-1);
+        }
         drop(listeners);
         self.show_selected(adapter);
         self.show_status(adapter);
@@ -340,23 +422,21 @@ impl ServerController {
                 let id = u64::try_from(adapter.get_selected_client()).ok()?;
                 l.view.client(id)
             });
-        let (peer, text) = match selected {
-            Some(client) => {
-                let tail = client.tail();
-                let text = if adapter.get_show_hex() {
-                    payload::hex_dump(&tail, 0)
-                } else {
-                    payload::display_text(&tail, Lines::Keep)
-                };
-                (client.peer.to_string(), text)
-            }
-            None => (String::new(), String::new()),
-        };
-        let shown = fonts::shown(text);
-        adapter.set_selected_peer(peer.into());
-        adapter.set_received(shown.drawn);
-        adapter.set_received_spoken(shown.spoken);
-        adapter.set_font_note(fonts::font_note(shown.missing).into());
+        let mut shown = self.shown.borrow_mut();
+        let hex = adapter.get_show_hex();
+        match selected {
+            Some(client) => shown.show(&client.transcript, hex),
+            None => shown.show(&Transcript::new(CONNECTION_LIMITS), hex),
+        }
+        adapter.set_selected_peer(
+            selected
+                .map(|c| c.peer.to_string())
+                .unwrap_or_default()
+                .into(),
+        );
+        adapter.set_selected_ended(selected.is_some_and(|c| c.ended.is_some()));
+        adapter.set_font_note(fonts::font_note(shown.missing_script).into());
+        adapter.set_revision(adapter.get_revision().wrapping_add(1));
     }
 
     pub fn on_event(&self, event: &Event) {
@@ -410,31 +490,27 @@ impl ServerController {
         let view = &listeners[index].view;
         let selected = adapter.get_selected_client();
         match change {
-            Change::Nothing | Change::Cleared => {}
+            Change::Nothing => {}
             Change::Added => self
                 .rows
                 .push(view.clients()[view.clients().len() - 1].row()),
-            Change::Updated(index) => {
+            Change::Updated(index, said) => {
                 let mut dirty = self.dirty_rows.borrow_mut();
                 if !dirty.contains(&index) {
                     dirty.push(index);
                 }
-                if view.clients()[index].id as i32 == selected {
-                    self.received_changed.set(true);
+                let client = &view.clients()[index];
+                if let (Some(said), true) = (said, client.id as i32 == selected) {
+                    let mut shown = self.shown.borrow_mut();
+                    shown.follow(&client.transcript, said, adapter.get_show_hex());
+                    adapter.set_font_note(fonts::font_note(shown.missing_script).into());
+                    adapter.set_selected_ended(client.ended.is_some());
+                    adapter.set_revision(adapter.get_revision().wrapping_add(1));
                 }
             }
-            Change::Removed(index) => {
-                self.rows.remove(index);
-                let mut dirty = self.dirty_rows.borrow_mut();
-                dirty.retain(|&i| i != index);
-                dirty
-                    .iter_mut()
-                    .filter(|i| **i > index)
-                    .for_each(|i| *i -= 1);
-                if view.client(selected as ClientId).is_none() && selected >= 0 {
-                    adapter.set_selected_client(-1);
-                    self.received_changed.set(true);
-                }
+            Change::Rebuilt => {
+                drop(listeners);
+                self.show_clients(&adapter);
             }
         }
     }
@@ -466,7 +542,7 @@ impl ServerController {
         let selected = listeners.iter().find(|l| Some(l.id) == selected);
         let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
             Some((addr, listener)) => {
-                let clients = listener.view.clients().len();
+                let clients = listener.view.live();
                 format!(
                     "Listening on {addr} · {clients} client{}",
                     if clients == 1 { "" } else { "s" }
@@ -477,8 +553,7 @@ impl ServerController {
         adapter.set_status(status.into());
     }
 
-    /// Publishes what the batch changed: counters of updated rows, the selected client's
-    /// data, the status line.
+    /// Publishes what the batch changed: counters of updated rows and the status line.
     pub fn refresh(&self) {
         let Some(window) = self.window.upgrade() else {
             return;
@@ -497,9 +572,6 @@ impl ServerController {
         }
         drop(listeners);
         self.show_status(&adapter);
-        if self.received_changed.replace(false) {
-            self.show_selected(&adapter);
-        }
     }
 }
 

@@ -161,12 +161,17 @@ def seed_flow(window):
         peer = "127.0.0.1:%d" % client.getsockname()[1]
 
         row = window.node("the client's row", "list item",
-                          lambda name: name.startswith(f"Client {peer}, "))
+                          lambda name: name.startswith(f"Client {peer}, since "))
         row.queryAction().doAction(0)
-        window.labelled(f"Received from {peer}", lambda text: text == SEED_TEXT,
-                        "the received text, as it was sent")
+        window.node("the received text, as it was sent", "list item",
+                    f"Received: {SEED_TEXT}")
+        window.node("the echo, as it was sent back", "list item", f"Sent: {SEED_TEXT}")
         # DejaVu alone has no Hangul: the window draws escapes and says why, in words.
         window.labelled("Font note", lambda text: "Korean" in text, "the font note")
+
+    # The seed's client is gone, and its row says how it ended.
+    window.node("the ended client's row", "list item",
+                lambda name: name.startswith(f"Client {peer}, ended: closed by peer"))
 
     # An error, read out: a second listener on the port the first one holds.
     window.type_into("Port", str(port))

@@ -304,9 +304,65 @@ fn received_data_is_counted_exactly_and_the_display_keeps_a_bounded_tail() {
     });
     let client = view.client(id).unwrap();
     assert_eq!(client.bytes_in, 1600 * 64 * 1024 + 3);
-    let tail = client.tail();
-    assert_eq!(tail.len(), netdeck::gui::TAIL_BYTES);
-    assert!(tail.ends_with(b"aaEND"));
+    // One run of data is one entry, which keeps its end and counts what it dropped.
+    let entries: Vec<_> = client.transcript.entries().collect();
+    assert_eq!(entries.len(), 1);
+    let kept = &entries[0].bytes;
+    assert_eq!(kept.len(), netdeck::gui::CONNECTION_LIMITS.entry_bytes);
+    assert!(kept.ends_with(b"aaEND"));
+    assert_eq!(entries[0].dropped + kept.len() as u64, client.bytes_in);
+}
+
+#[test]
+fn an_ended_connection_stays_with_its_conversation_and_the_oldest_ended_go_first() {
+    use netdeck::gui::{ENDED_KEPT, ServerView};
+    use netdeck::net::server::DisconnectReason;
+
+    let mut view = ServerView::default();
+    let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    for id in 0..ENDED_KEPT as u64 + 3 {
+        view.apply(&ServerEvent::Connected {
+            id,
+            peer,
+            since: std::time::SystemTime::now(),
+        });
+        view.apply(&ServerEvent::Received {
+            id,
+            peer,
+            bytes: format!("hello {id}").into_bytes(),
+        });
+        view.apply(&ServerEvent::Sent {
+            id,
+            peer,
+            bytes: b"ok".to_vec(),
+        });
+        view.apply(&ServerEvent::Disconnected {
+            id,
+            peer,
+            reason: DisconnectReason::ClosedByPeer,
+            bytes_in: 7,
+            bytes_out: 2,
+        });
+    }
+    // Memory stays bounded under many short connections: the oldest ended ones went.
+    assert_eq!(view.clients().len(), ENDED_KEPT);
+    assert_eq!(view.live(), 0);
+    let last = view.client(ENDED_KEPT as u64 + 2).unwrap();
+    assert!(last.ended.is_some());
+    let said: Vec<_> = (last.transcript.entries())
+        .map(|e| String::from_utf8_lossy(&e.bytes).into_owned())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            format!("hello {}", ENDED_KEPT + 2),
+            "ok".into(),
+            "ended: closed by peer".into()
+        ]
+    );
+    assert!(view.client(0).is_none());
+    view.clear_ended();
+    assert!(view.clients().is_empty());
 }
 
 #[test]

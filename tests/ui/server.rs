@@ -4,9 +4,11 @@
 
 use crate::common;
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use common::ui::{element, element_starting, open_tab, run_until};
+use i_slint_backend_testing::ElementHandle;
 use netdeck::gui::ui::{AppWindow, ServerAdapter};
 use slint::{ComponentHandle, Model};
 
@@ -57,6 +59,44 @@ pub fn the_server_tab_starts_lists_clients_and_stops() {
     let row = adapter.get_clients().row_data(0).unwrap();
     assert_eq!(row.peer, client.local_addr().unwrap().to_string());
     assert!(adapter.get_status().ends_with("· 1 client"));
+
+    // The seed's client connects, sends and closes: it stays listed, ended, with its text.
+    let seed = {
+        let mut seed = TcpStream::connect(addr).unwrap();
+        seed.write_all("hello 안녕하세요".as_bytes()).unwrap();
+        seed.local_addr().unwrap()
+    };
+    run_until("the seed's client listed as ended", || {
+        (adapter.get_clients().iter()).any(|row| row.ended && row.peer == seed.to_string())
+    });
+    assert!(
+        adapter.get_status().ends_with("· 1 client"),
+        "an ended connection is not counted as connected"
+    );
+    element_starting(&window, &format!("Client {seed}, ended: closed by peer"))
+        .invoke_accessible_default_action();
+    assert_eq!(adapter.get_selected_peer(), seed.to_string());
+    element(&window, "Received: hello 안녕하세요");
+    element(&window, "ended: closed by peer");
+
+    // What the server sends shows in the conversation of the connection it went to.
+    let live = client.local_addr().unwrap();
+    element_starting(&window, &format!("Client {live}, since")).invoke_accessible_default_action();
+    element(&window, "Payload").set_accessible_value("hi there");
+    element(&window, "Send to the selected client").invoke_accessible_default_action();
+    run_until("what the server sent, in the conversation", || {
+        ElementHandle::find_by_accessible_label(&window, "Sent: hi there")
+            .next()
+            .is_some()
+    });
+    let mut got = [0; 8];
+    (&client).read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"hi there");
+
+    // Clear ended forgets the seed's client and keeps the live one.
+    element(&window, "Clear ended").invoke_accessible_default_action();
+    assert_eq!(adapter.get_clients().row_count(), 1);
+    assert_eq!(adapter.get_selected_peer(), live.to_string());
 
     // The Log tab lists both, one under the other.
     open_tab(&window, "Log");

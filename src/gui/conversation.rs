@@ -1,0 +1,191 @@
+//! One conversation, for every session that has one (a client connection, a server's
+//! connection): what was sent and received in order, with notes, bounded, and shown through a
+//! model that a `ConversationView` draws.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::SystemTime;
+
+use slint::{Model, ModelRc, VecModel};
+
+use super::clock;
+use super::fonts::{self, Script};
+use super::ui::{ConversationDirection as Direction, ConversationLine};
+use crate::payload::{self, ByteCount, Lines};
+
+/// How much of a conversation is kept for display; the counters still count everything.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Entries kept; older ones are dropped.
+    pub entries: usize,
+    /// Bytes kept per entry; a longer run of data keeps its end.
+    pub entry_bytes: usize,
+}
+
+/// A client connection's conversation: up to 500 entries of up to 4 KiB.
+pub const CLIENT_LIMITS: Limits = Limits {
+    entries: 500,
+    entry_bytes: 4096,
+};
+
+pub struct Entry {
+    pub time: SystemTime,
+    pub direction: Direction,
+    /// Data (bounded to its last `entry_bytes`), or a note's text.
+    pub bytes: Vec<u8>,
+    /// Bytes of this run that are no longer kept.
+    pub dropped: u64,
+}
+
+impl Entry {
+    /// The entry as the view shows it, and the script of any character no installed font can
+    /// draw (such characters are shown as escapes).
+    fn line(&self, hex: bool) -> (ConversationLine, Option<Script>) {
+        let text = match self.direction {
+            Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
+            _ if hex => payload::hex_line(&self.bytes),
+            _ => payload::display_text(&self.bytes, Lines::Keep),
+        };
+        let text = if self.dropped > 0 {
+            format!("… ({} earlier) {text}", ByteCount(self.dropped))
+        } else {
+            text
+        };
+        let shown = fonts::shown(text);
+        let line = ConversationLine {
+            time: clock(self.time).into(),
+            direction: self.direction,
+            text: shown.drawn,
+            spoken: shown.spoken,
+        };
+        (line, shown.missing)
+    }
+}
+
+/// What an addition did to the entries, for the view to do the same to its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// Entries dropped from the front to stay within the limits.
+    pub dropped: usize,
+    /// Whether the last entry grew instead of a new one being added.
+    pub grew: bool,
+}
+
+/// The entries of one conversation, without any view.
+pub struct Transcript {
+    limits: Limits,
+    entries: VecDeque<Entry>,
+}
+
+impl Transcript {
+    pub fn new(limits: Limits) -> Self {
+        Transcript {
+            limits,
+            entries: VecDeque::new(),
+        }
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn note(&mut self, text: String) -> Change {
+        self.push(Entry {
+            time: SystemTime::now(),
+            direction: Direction::Note,
+            bytes: text.into_bytes(),
+            dropped: 0,
+        })
+    }
+
+    /// Data joins the last entry while the direction stays the same.
+    pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> Change {
+        let limit = self.limits.entry_bytes;
+        if let Some(last) = self.entries.back_mut()
+            && last.direction == direction
+        {
+            last.bytes.extend_from_slice(bytes);
+            let excess = last.bytes.len().saturating_sub(limit);
+            last.bytes.drain(..excess);
+            last.dropped += excess as u64;
+            return Change {
+                dropped: 0,
+                grew: true,
+            };
+        }
+        let keep_from = bytes.len().saturating_sub(limit);
+        self.push(Entry {
+            time: SystemTime::now(),
+            direction,
+            bytes: bytes[keep_from..].to_vec(),
+            dropped: keep_from as u64,
+        })
+    }
+
+    fn push(&mut self, entry: Entry) -> Change {
+        self.entries.push_back(entry);
+        let dropped = self.entries.len().saturating_sub(self.limits.entries);
+        self.entries.drain(..dropped);
+        Change {
+            dropped,
+            grew: false,
+        }
+    }
+}
+
+/// The lines a `ConversationView` shows for one transcript at a time.
+pub struct ConversationModel {
+    lines: Rc<VecModel<ConversationLine>>,
+    /// A script in the conversation that no installed font can draw.
+    pub missing_script: Option<Script>,
+}
+
+impl Default for ConversationModel {
+    fn default() -> Self {
+        ConversationModel {
+            lines: Rc::new(VecModel::default()),
+            missing_script: None,
+        }
+    }
+}
+
+impl ConversationModel {
+    pub fn model(&self) -> ModelRc<ConversationLine> {
+        ModelRc::from(self.lines.clone())
+    }
+
+    /// Shows every entry of `transcript` (another one, or after a change of text or hex).
+    pub fn show(&mut self, transcript: &Transcript, hex: bool) {
+        let mut missing = None;
+        let lines: Vec<_> = transcript
+            .entries()
+            .map(|entry| {
+                let (line, script) = entry.line(hex);
+                missing = missing.or(script);
+                line
+            })
+            .collect();
+        self.lines.set_vec(lines);
+        self.missing_script = missing;
+    }
+
+    /// Follows `change`, just made to the transcript shown.
+    pub fn follow(&mut self, transcript: &Transcript, change: Change, hex: bool) {
+        for _ in 0..change.dropped.min(self.lines.row_count()) {
+            self.lines.remove(0);
+        }
+        let Some(last) = transcript.entries.back() else {
+            return;
+        };
+        let (line, script) = last.line(hex);
+        self.missing_script = self.missing_script.or(script);
+        match self.lines.row_count() {
+            rows if change.grew && rows > 0 => self.lines.set_row_data(rows - 1, line),
+            _ => self.lines.push(line),
+        }
+    }
+}

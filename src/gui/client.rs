@@ -179,6 +179,8 @@ impl ClientController {
         let links = self.links.borrow();
         let link = id.and_then(|id| links.iter().find(|link| link.id == id));
         adapter.set_selected_connection(link.map_or(0, |link| link.id.to_slint()));
+        // Another conversation opens at its newest entry.
+        adapter.set_conversation_following(true);
         match link {
             Some(link) => adapter.set_conversation(link.shown.model()),
             None => adapter.set_conversation(ModelRc::default()),

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use slint::{Model, ModelRc, VecModel};
 
-use super::clock;
+use super::clock_ms;
 use super::fonts::{self, Script};
 use super::ui::{ConversationDirection as Direction, ConversationLine};
 use crate::payload::{self, ByteCount, Lines};
@@ -38,9 +38,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry as the view shows it, and the script of any character no installed font can
-    /// draw (such characters are shown as escapes).
-    fn line(&self, hex: bool) -> (ConversationLine, Option<Script>) {
+    /// The entry as the view shows it, after an entry at `previous`, and the script of any
+    /// character no installed font can draw (such characters are shown as escapes).
+    fn line(&self, hex: bool, previous: Option<SystemTime>) -> (ConversationLine, Option<Script>) {
         let text = match self.direction {
             Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
             _ if hex => payload::hex_line(&self.bytes),
@@ -52,13 +52,36 @@ impl Entry {
             text
         };
         let shown = fonts::shown(text);
+        let gap = previous
+            .and_then(|previous| self.time.duration_since(previous).ok())
+            .map(|gap| Gap(gap).to_string())
+            .unwrap_or_default();
         let line = ConversationLine {
-            time: clock(self.time).into(),
+            time: clock_ms(self.time).into(),
+            gap: gap.into(),
             direction: self.direction,
             text: shown.drawn,
             spoken: shown.spoken,
         };
         (line, shown.missing)
+    }
+}
+
+/// The time between two entries: "+120 ms", "+4.2 s", "+3 min 5 s".
+struct Gap(std::time::Duration);
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_millis() {
+            0..1000 => write!(f, "+{} ms", self.0.as_millis()),
+            1000..60_000 => write!(f, "+{:.1} s", self.0.as_secs_f64()),
+            _ => write!(
+                f,
+                "+{} min {} s",
+                self.0.as_secs() / 60,
+                self.0.as_secs() % 60
+            ),
+        }
     }
 }
 
@@ -161,11 +184,13 @@ impl ConversationModel {
     /// Shows every entry of `transcript` (another one, or after a change of text or hex).
     pub fn show(&mut self, transcript: &Transcript, hex: bool) {
         let mut missing = None;
+        let mut previous = None;
         let lines: Vec<_> = transcript
             .entries()
             .map(|entry| {
-                let (line, script) = entry.line(hex);
+                let (line, script) = entry.line(hex, previous);
                 missing = missing.or(script);
+                previous = Some(entry.time);
                 line
             })
             .collect();
@@ -178,10 +203,11 @@ impl ConversationModel {
         for _ in 0..change.dropped.min(self.lines.row_count()) {
             self.lines.remove(0);
         }
-        let Some(last) = transcript.entries.back() else {
+        let mut newest = transcript.entries.iter().rev();
+        let Some(last) = newest.next() else {
             return;
         };
-        let (line, script) = last.line(hex);
+        let (line, script) = last.line(hex, newest.next().map(|entry| entry.time));
         self.missing_script = self.missing_script.or(script);
         match self.lines.row_count() {
             rows if change.grew && rows > 0 => self.lines.set_row_data(rows - 1, line),

@@ -426,6 +426,14 @@ fn clock(time: SystemTime) -> String {
     format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
 }
 
+/// Local wall-clock time as `HH:MM:SS.mmm`.
+fn clock_ms(time: SystemTime) -> String {
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_millis());
+    format!("{}.{millis:03}", clock(time))
+}
+
 /// Local date and time as `YYYY-MM-DD HH:MM:SS`.
 fn date_time(time: SystemTime) -> String {
     let tm = local_time(time);

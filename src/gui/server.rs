@@ -280,6 +280,8 @@ impl ServerController {
         adapter.on_broadcast(on(Self::broadcast));
         adapter.on_select_client(on_id(|controller, adapter, id| {
             adapter.set_selected_client(id);
+            // Another conversation opens at its newest entry.
+            adapter.set_conversation_following(true);
             controller.show_selected(adapter);
         }));
         adapter.on_clear_ended(on(Self::clear_ended));

@@ -7,6 +7,7 @@
 mod common;
 
 mod client;
+mod following;
 mod fonts;
 mod http;
 mod keyboard;
@@ -27,6 +28,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "fonts::a_script_without_a_font_is_named_and_shown_as_escapes",
         fonts::a_script_without_a_font_is_named_and_shown_as_escapes,
+    ),
+    (
+        "following::a_conversation_follows_its_newest_entry_until_scrolled_up",
+        following::a_conversation_follows_its_newest_entry_until_scrolled_up,
     ),
     (
         "http::the_http_tab_sends_a_request_and_shows_status_and_body",

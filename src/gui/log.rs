@@ -1,6 +1,7 @@
 //! The Log tab's controller: every engine event as a timestamped line, newest last, capped.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -12,7 +13,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, LogAdapter, LogLine};
 use super::{Page, clock};
-use crate::engine::{Event, EventKind};
+use crate::engine::{Event, EventKind, SessionId};
 use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
@@ -31,6 +32,8 @@ pub struct LogController {
     cap: Cell<usize>,
     /// Where exported logs go.
     export_dir: PathBuf,
+    /// Each live session's name on its lines, once it is known ("server :1234").
+    sources: RefCell<HashMap<SessionId, String>>,
 }
 
 impl super::Controller for LogController {
@@ -51,6 +54,7 @@ impl LogController {
             changed: Cell::new(false),
             cap: Cell::new(crate::config::Settings::default().log_lines),
             export_dir,
+            sources: RefCell::default(),
         });
         adapter.on_clear(super::on(&controller, |c, _| {
             c.lines.clear();
@@ -94,7 +98,7 @@ impl LogController {
         }
         text.push('\n');
         for line in self.lines.iter() {
-            text.push_str(&format!("{} {}\n", line.time, line.text));
+            text.push_str(&format!("{} [{}] {}\n", line.time, line.source, line.text));
         }
         std::fs::create_dir_all(&self.export_dir)?;
         let stem = format!("netdeck-log-{}", super::file_stamp(now));
@@ -155,12 +159,47 @@ impl LogController {
                 None => return,
             },
         };
-        self.push(report::mask_credentials(&text), is_error);
+        let source = self.source(event);
+        self.push(source, report::mask_credentials(&text), is_error);
     }
 
-    fn push(&self, text: String, is_error: bool) {
+    /// The name of the session `event` comes from, as its lines say it; forgotten when the
+    /// session ends.
+    fn source(&self, event: &Event) -> String {
+        let mut sources = self.sources.borrow_mut();
+        match &event.kind {
+            EventKind::Server(ServerEvent::Listening { addr }) => {
+                sources.insert(event.session, format!("server :{}", addr.port()));
+            }
+            EventKind::Client(ClientEvent::Connected { peer, .. }) => {
+                sources.insert(event.session, format!("client → {peer}"));
+            }
+            _ => {}
+        }
+        let known = sources.get(&event.session).cloned();
+        let ended = matches!(
+            &event.kind,
+            EventKind::Server(ServerEvent::Stopped)
+                | EventKind::ServerFailed(_)
+                | EventKind::Client(ClientEvent::Closed { .. } | ClientEvent::Failed(_))
+        );
+        if ended {
+            sources.remove(&event.session);
+        }
+        known.unwrap_or_else(|| {
+            match &event.kind {
+                EventKind::Server(_) | EventKind::ServerFailed(_) => "server",
+                EventKind::Client(_) => "client",
+                EventKind::Http(_) => "HTTP",
+            }
+            .into()
+        })
+    }
+
+    fn push(&self, source: String, text: String, is_error: bool) {
         self.lines.push(LogLine {
             time: SharedString::from(clock(SystemTime::now())),
+            source: source.into(),
             text: SharedString::from(text),
             is_error,
         });

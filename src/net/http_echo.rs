@@ -38,6 +38,11 @@ impl HttpEcho {
         self.request.is_none()
     }
 
+    /// Between requests: nothing of the next one has arrived yet.
+    pub fn idle(&self) -> bool {
+        self.request.is_none() && self.buffer.is_empty()
+    }
+
     /// Takes received bytes; answers every request they complete.
     pub fn feed(&mut self, input: &[u8], client: SocketAddr) -> Reply {
         self.buffer.extend_from_slice(input);

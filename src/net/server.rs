@@ -86,6 +86,9 @@ pub enum DisconnectReason {
     ClosedAfterAnswer,
     /// HTTP mode waited too long for a request head.
     HeadTimeout(Duration),
+    /// HTTP mode closed a kept-alive connection that asked nothing more for this long after
+    /// its answers: the normal end of keep-alive.
+    IdleAfterAnswers(Duration),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -100,6 +103,11 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::HeadTimeout(limit) => {
                 write!(f, "no complete request within {} s", limit.as_secs_f64())
             }
+            DisconnectReason::IdleAfterAnswers(limit) => write!(
+                f,
+                "kept alive {} s after its answers, then closed",
+                limit.as_secs_f64()
+            ),
         }
     }
 }
@@ -500,6 +508,8 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     let mut buffer: Option<Box<[u8]>> = None;
     let mut http: Option<HttpEcho> = None;
     let mut waiting_for_head_since = Instant::now();
+    // HTTP mode has answered a request on this connection.
+    let mut answered = false;
     loop {
         let mode = shared.mode();
         let head_deadline = (mode == ReplyMode::Http
@@ -535,6 +545,9 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             Step::Outgoing(Some(bytes)) => bytes,
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
             Step::Read(Err(error)) => return disconnect_reason(error),
+            Step::HeadTimeout if answered && http.as_ref().is_some_and(HttpEcho::idle) => {
+                return DisconnectReason::IdleAfterAnswers(shared.http_head_timeout);
+            }
             Step::HeadTimeout => return DisconnectReason::HeadTimeout(shared.http_head_timeout),
             Step::Read(Ok(n)) => {
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
@@ -558,6 +571,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         close_after_reply = answer.close;
                         if !answer.bytes.is_empty() {
                             waiting_for_head_since = Instant::now();
+                            answered = true;
                         }
                         answer.bytes
                     }

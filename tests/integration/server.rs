@@ -386,10 +386,23 @@ fn http_mode_closes_a_client_that_never_completes_its_request_head() {
     assert_eq!(reason, DisconnectReason::HeadTimeout(limit));
     assert!(is_closed_by_server(&mut slow));
 
-    // A prompt client is answered.
+    // A prompt client is answered; kept alive and asking nothing more, it is closed as the
+    // normal end of keep-alive, not as a failure.
     let mut prompt = connect(addr);
+    let prompt_id = harness.connected(prompt.local_addr().unwrap());
     send(&mut prompt, b"GET /quick HTTP/1.1\r\nHost: x\r\n\r\n");
     let mut answer = [0; 15];
     prompt.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"HTTP/1.1 200 OK");
+    let reason = harness.wait_for(|event| match event {
+        EventKind::Server(ServerEvent::Disconnected { id, reason, .. }) if *id == prompt_id => {
+            Some(reason.clone())
+        }
+        _ => None,
+    });
+    assert_eq!(reason, DisconnectReason::IdleAfterAnswers(limit));
+    assert_eq!(
+        reason.to_string(),
+        "kept alive 0.3 s after its answers, then closed"
+    );
 }

@@ -98,12 +98,18 @@ pub fn the_server_tab_starts_lists_clients_and_stops() {
     assert_eq!(adapter.get_clients().row_count(), 1);
     assert_eq!(adapter.get_selected_peer(), live.to_string());
 
-    // The Log tab lists both, one under the other.
+    // The Log tab lists both, one under the other, each saying which server it is from.
     open_tab(&window, "Log");
-    let listening = element(&window, &format!("listening on 127.0.0.1:{port}"));
+    let listening = element(
+        &window,
+        &format!("server :{port}: listening on 127.0.0.1:{port}"),
+    );
     let connected = element(
         &window,
-        &format!("+ {} connected", client.local_addr().unwrap()),
+        &format!(
+            "server :{port}: + {} connected",
+            client.local_addr().unwrap()
+        ),
     );
     assert!(
         listening.absolute_position().y + listening.size().height

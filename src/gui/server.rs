@@ -534,14 +534,18 @@ impl ServerController {
         }
     }
 
-    /// The selected listener's address and client count, unless a start or stop is under way.
+    /// The selected listener's address and client count, unless a start or stop is under way,
+    /// and whether it has ended connections to clear.
     fn show_status(&self, adapter: &ServerAdapter) {
-        if adapter.get_busy() {
-            return;
-        }
         let listeners = self.listeners.borrow();
         let selected = SessionId::from_slint(adapter.get_selected_listener());
         let selected = listeners.iter().find(|l| Some(l.id) == selected);
+        adapter.set_has_ended(
+            selected.is_some_and(|l| l.view.clients().iter().any(|c| c.ended.is_some())),
+        );
+        if adapter.get_busy() {
+            return;
+        }
         let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
             Some((addr, listener)) => {
                 let clients = listener.view.live();

@@ -35,6 +35,8 @@ pub struct Entry {
     pub bytes: Vec<u8>,
     /// Bytes of this run that are no longer kept.
     pub dropped: u64,
+    /// Where the first byte kept sits in its direction's stream, for hex dumps' offsets.
+    pub offset: u64,
 }
 
 impl Entry {
@@ -43,7 +45,10 @@ impl Entry {
     fn line(&self, hex: bool, previous: Option<SystemTime>) -> (ConversationLine, Option<Script>) {
         let text = match self.direction {
             Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
-            _ if hex => payload::hex_line(&self.bytes),
+            _ if hex => {
+                let dump = payload::hex_dump(&self.bytes, self.offset);
+                dump.trim_end().to_string()
+            }
             _ => payload::display_text(&self.bytes, Lines::Keep),
         };
         let text = if self.dropped > 0 {
@@ -98,6 +103,9 @@ pub struct Change {
 pub struct Transcript {
     limits: Limits,
     entries: VecDeque<Entry>,
+    /// Bytes so far in each direction, sent and received.
+    sent: u64,
+    received: u64,
 }
 
 impl Transcript {
@@ -105,6 +113,8 @@ impl Transcript {
         Transcript {
             limits,
             entries: VecDeque::new(),
+            sent: 0,
+            received: 0,
         }
     }
 
@@ -112,6 +122,7 @@ impl Transcript {
         self.entries.iter()
     }
 
+    /// Forgets the entries; offsets go on counting from where the stream is.
     pub fn clear(&mut self) {
         self.entries.clear();
     }
@@ -122,12 +133,19 @@ impl Transcript {
             direction: Direction::Note,
             bytes: text.into_bytes(),
             dropped: 0,
+            offset: 0,
         })
     }
 
     /// Data joins the last entry while the direction stays the same.
     pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> Change {
         let limit = self.limits.entry_bytes;
+        let total = match direction {
+            Direction::Sent => &mut self.sent,
+            _ => &mut self.received,
+        };
+        let start = *total;
+        *total += bytes.len() as u64;
         if let Some(last) = self.entries.back_mut()
             && last.direction == direction
         {
@@ -135,6 +153,7 @@ impl Transcript {
             let excess = last.bytes.len().saturating_sub(limit);
             last.bytes.drain(..excess);
             last.dropped += excess as u64;
+            last.offset += excess as u64;
             return Change {
                 dropped: 0,
                 grew: true,
@@ -146,6 +165,7 @@ impl Transcript {
             direction,
             bytes: bytes[keep_from..].to_vec(),
             dropped: keep_from as u64,
+            offset: start + keep_from as u64,
         })
     }
 
@@ -213,5 +233,34 @@ impl ConversationModel {
             rows if change.grew && rows > 0 => self.lines.set_row_data(rows - 1, line),
             _ => self.lines.push(line),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hex_view_counts_offsets_from_the_start_of_each_direction() {
+        let mut transcript = Transcript::new(Limits {
+            entries: 10,
+            entry_bytes: 16,
+        });
+        transcript.data(Direction::Received, &[b'a'; 20]);
+        transcript.data(Direction::Sent, b"ok");
+        transcript.data(Direction::Received, b"bc");
+        let mut shown = ConversationModel::default();
+        shown.show(&transcript, true);
+        let lines: Vec<_> = (shown.model().iter())
+            .map(|line| line.text.to_string())
+            .collect();
+        // The first run kept its last 16 bytes, which start 4 bytes into the stream.
+        assert!(
+            lines[0].starts_with("… (4 B earlier) 00000004  61 61"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("00000000  6f 6b"), "{}", lines[1]);
+        assert!(lines[2].starts_with("00000014  62 63"), "{}", lines[2]);
     }
 }

@@ -220,7 +220,9 @@ impl HttpController {
             ));
         }
         if !response.redirects.is_empty() {
-            summary.push_str(&format!(" · {} redirects", response.redirects.len()));
+            let redirects = response.redirects.len();
+            let plural = if redirects == 1 { "" } else { "s" };
+            summary.push_str(&format!(" · {redirects} redirect{plural}"));
         }
         if response.reused_connection {
             summary.push_str(" · connection reused");

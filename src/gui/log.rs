@@ -20,6 +20,16 @@ use crate::net::server::ServerEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
 
+/// A count and its noun, singular for one: "1 line", "2 lines".
+struct Count(usize, &'static str);
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.0 == 1 { "" } else { "s" };
+        write!(f, "{} {}{plural}", self.0, self.1)
+    }
+}
+
 /// Data is cut to this many characters per line; the line still gives the full size.
 const DATA_CHARS: usize = 200;
 
@@ -89,12 +99,15 @@ impl LogController {
     fn export(&self) -> std::io::Result<PathBuf> {
         let now = SystemTime::now();
         let mut text = format!(
-            "# netdeck log, saved {} · {} lines",
+            "# netdeck log, saved {} · {}",
             super::date_time(now),
-            self.lines.row_count()
+            Count(self.lines.row_count(), "line")
         );
         if self.dropped.get() > 0 {
-            text.push_str(&format!(" ({} older lines dropped)", self.dropped.get()));
+            text.push_str(&format!(
+                " ({} dropped)",
+                Count(self.dropped.get(), "older line")
+            ));
         }
         text.push('\n');
         for line in self.lines.iter() {

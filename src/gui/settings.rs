@@ -42,6 +42,8 @@ pub struct SettingsController {
     listed: RefCell<Vec<Listed>>,
     rows: Rc<VecModel<PresetRow>>,
     log: Rc<LogController>,
+    /// The presets as they were before the last delete, until Undo or another change.
+    before_delete: RefCell<Option<Presets>>,
 }
 
 impl super::Controller for SettingsController {
@@ -100,6 +102,7 @@ impl SettingsController {
             listed: RefCell::default(),
             rows,
             log,
+            before_delete: RefCell::default(),
         });
         controller.show_settings(&adapter);
         controller.restore_fields();
@@ -136,6 +139,7 @@ impl SettingsController {
             }
         }));
         adapter.on_delete_preset(on_row(Self::delete_preset));
+        adapter.on_undo_delete(on(Self::undo_delete));
         adapter.on_save_preset(super::on_value(&controller, |c: &Self, w, tab| {
             let kind = match tab {
                 Tab::Server => PresetKind::Server,
@@ -357,10 +361,25 @@ impl SettingsController {
             return;
         }
         let (kind, name) = (preset.kind, &preset.name);
+        let before = self.config.borrow().presets.clone();
         self.config.borrow_mut().presets.remove(kind, name);
         self.list_presets(adapter);
         if self.save(adapter) {
             adapter.set_preset_status(format!("Deleted {} preset “{name}”.", kind.tab()).into());
+            *self.before_delete.borrow_mut() = Some(before);
+            adapter.set_can_undo_delete(true);
+        }
+    }
+
+    /// Brings back the presets as they were before the last delete.
+    fn undo_delete(&self, adapter: &SettingsAdapter) {
+        let Some(before) = self.before_delete.borrow_mut().take() else {
+            return;
+        };
+        self.config.borrow_mut().presets = before;
+        self.list_presets(adapter);
+        if self.save(adapter) {
+            adapter.set_preset_status("The deleted preset is back.".into());
         }
     }
 
@@ -373,6 +392,9 @@ impl SettingsController {
     }
 
     fn list_presets(&self, adapter: &SettingsAdapter) {
+        // Any change to the list ends what Undo could bring back; a delete sets it again.
+        self.before_delete.borrow_mut().take();
+        adapter.set_can_undo_delete(false);
         let config = self.config.borrow();
         let system = self.system.summaries().map(|preset| (preset, true));
         let user = config.presets.summaries().map(|preset| (preset, false));

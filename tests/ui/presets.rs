@@ -286,6 +286,18 @@ fn after_restart(file: &Path, peer: &str) {
     let saved = std::fs::read_to_string(file).unwrap();
     assert!(!saved.contains("scratch"), "{saved}");
     assert!(saved.contains("[presets.http.probe]"), "{saved}");
+
+    // A delete can be undone, in the list and in the file.
+    element(&window, "Undo delete").invoke_accessible_default_action();
+    assert_eq!(
+        preset_rows(&settings),
+        ["Server scratch", "HTTP json", "HTTP probe"]
+    );
+    let saved = std::fs::read_to_string(file).unwrap();
+    assert!(saved.contains("[presets.server.scratch]"), "{saved}");
+    assert!(!shown(&window, "Undo delete"), "one undo per delete");
+    element(&window, "Delete preset scratch").invoke_accessible_default_action();
+    assert_eq!(preset_rows(&settings), ["HTTP json", "HTTP probe"]);
 }
 
 /// The Settings tab's preset list, each row as its kind and name.

@@ -2,6 +2,7 @@
 //! sent, and shows the response: status, summary, timing waterfall, headers and body.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -22,15 +23,40 @@ use crate::payload::{self, ByteCount, Lines};
 /// Body text shown at most; a bigger body is cut in the view (it was counted in full).
 const SHOWN_BODY: usize = 64 * 1024;
 
+/// Answers kept to be shown again, newest first.
+const HISTORY: usize = 10;
+
+/// A response as the tab shows it, kept to be shown again.
+struct Answer {
+    /// How the history lists it: "GET http://… → 200 OK · 12:00:01".
+    title: String,
+    answered: String,
+    status: String,
+    status_class: i32,
+    summary: String,
+    phases: Vec<Phase>,
+    headers: String,
+    /// At most `SHOWN_BODY` of the body, as the view shows it.
+    body: String,
+}
+
+/// The request under way, as its answer will name it.
+struct Sent {
+    /// `GET http://host/path`
+    request: String,
+    at: std::time::SystemTime,
+}
+
 pub struct HttpController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
     headers: Rc<VecModel<HeaderRow>>,
     phases: Rc<VecModel<Phase>>,
-    /// The request under way, as the response will name it.
-    sent: RefCell<Option<String>>,
+    sent: RefCell<Option<Sent>>,
     /// The exchange whose answer the tab shows (or waits for).
     exchange: Cell<Option<SessionId>>,
+    history: RefCell<VecDeque<Answer>>,
+    history_titles: Rc<VecModel<SharedString>>,
 }
 
 impl super::Controller for HttpController {
@@ -46,6 +72,8 @@ impl HttpController {
         let phases = Rc::new(VecModel::default());
         adapter.set_headers(ModelRc::from(headers.clone()));
         adapter.set_phases(ModelRc::from(phases.clone()));
+        let history_titles = Rc::new(VecModel::default());
+        adapter.set_history(ModelRc::from(history_titles.clone()));
         let controller = Rc::new(HttpController {
             window: window.as_weak(),
             engine,
@@ -53,7 +81,14 @@ impl HttpController {
             phases,
             sent: RefCell::default(),
             exchange: Cell::default(),
+            history: RefCell::default(),
+            history_titles,
         });
+        adapter.on_show_answer(super::on_value(&controller, |c: &Self, w, index: i32| {
+            if let Some(answer) = c.history.borrow().get(index as usize) {
+                c.display(&w.global::<HttpAdapter>(), answer);
+            }
+        }));
         adapter.on_send(super::on(&controller, |c, _| c.send()));
         adapter.on_cancel(super::on(&controller, |c, _| {
             if let Some(exchange) = c.exchange.get() {
@@ -108,12 +143,10 @@ impl HttpController {
             Ok((request, settings)) => {
                 adapter.set_busy(true);
                 adapter.set_progress(format!("Sending {} {}…", request.method, request.url).into());
-                *self.sent.borrow_mut() = Some(format!(
-                    "Answers {} {} · sent at {}",
-                    request.method,
-                    request.url,
-                    super::clock(std::time::SystemTime::now())
-                ));
+                *self.sent.borrow_mut() = Some(Sent {
+                    request: format!("{} {}", request.method, request.url),
+                    at: std::time::SystemTime::now(),
+                });
                 let path = |text: SharedString| {
                     let text = text.trim().to_string();
                     (!text.is_empty()).then(|| std::path::PathBuf::from(text))
@@ -198,12 +231,35 @@ impl HttpController {
         self.phases.set_vec(Vec::new());
     }
 
+    /// Shows a new answer and puts it first in the history.
     fn show(&self, adapter: &HttpAdapter, response: &HttpResponse) {
+        let answer = self.answer(adapter, response);
+        self.display(adapter, &answer);
+        let mut history = self.history.borrow_mut();
+        history.push_front(answer);
+        history.truncate(HISTORY);
+        let titles: Vec<SharedString> = history.iter().map(|a| a.title.as_str().into()).collect();
+        self.history_titles.set_vec(titles);
+    }
+
+    fn display(&self, adapter: &HttpAdapter, answer: &Answer) {
         adapter.set_has_response(true);
         adapter.set_view(1);
-        adapter.set_answered(self.sent.borrow().clone().unwrap_or_default().into());
-        adapter.set_status(format!("{} {}", response.status, response.reason).into());
-        adapter.set_status_class((response.status / 100) as i32);
+        adapter.set_answered(answer.answered.as_str().into());
+        adapter.set_status(answer.status.as_str().into());
+        adapter.set_status_class(answer.status_class);
+        adapter.set_summary(answer.summary.as_str().into());
+        self.phases.set_vec(answer.phases.clone());
+        adapter.set_response_headers(answer.headers.as_str().into());
+        adapter.set_response_body(answer.body.as_str().into());
+    }
+
+    fn answer(&self, adapter: &HttpAdapter, response: &HttpResponse) -> Answer {
+        let status = format!("{} {}", response.status, response.reason);
+        let (request, at) = match &*self.sent.borrow() {
+            Some(sent) => (sent.request.clone(), super::clock(sent.at)),
+            None => (String::new(), String::new()),
+        };
         let mut summary = format!(
             "{} · {} · {:.1} ms",
             response.version,
@@ -230,15 +286,18 @@ impl HttpController {
         if response.url.scheme() == "https" && adapter.get_accept_invalid() {
             summary.push_str(" · certificate NOT checked");
         }
-        adapter.set_summary(summary.into());
-        self.phases.set_vec(phases(response));
-        let headers: String = response
-            .headers
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}\n"))
-            .collect();
-        adapter.set_response_headers(headers.into());
-        adapter.set_response_body(body_view(response).into());
+        Answer {
+            title: format!("{request} → {status} · {at}"),
+            answered: format!("Answers {request} · sent at {at}"),
+            status,
+            status_class: (response.status / 100) as i32,
+            summary,
+            phases: phases(response),
+            headers: (response.headers.iter())
+                .map(|(name, value)| format!("{name}: {value}\n"))
+                .collect(),
+            body: body_view(response),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::servers::Tinyproxy;
-use common::ui::{element, open_tab, run_until};
+use common::ui::{element, element_starting, open_tab, run_until};
 use common::{Peer, TempDir};
 use netdeck::gui::ui::{AppWindow, HttpAdapter, SettingsAdapter};
 use slint::{ComponentHandle, Model};
@@ -75,6 +75,24 @@ pub fn the_http_tab_sends_a_request_and_shows_status_and_body() {
     send(format!("http://{}/status/599", peer.addr));
     assert_eq!(adapter.get_status(), "599 Whatever It Says");
     assert_eq!(adapter.get_status_class(), 5);
+
+    // The history lists both answers, newest first; the first one can be shown again.
+    adapter.set_view(3);
+    let first = format!("Show answer: GET http://{}/json → 200 OK · ", peer.addr);
+    element_starting(&window, &first).invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_view(),
+        1,
+        "the answer is shown in the Response view"
+    );
+    assert_eq!(adapter.get_status(), "200 OK");
+    assert!(
+        adapter
+            .get_response_body()
+            .contains("\"name\": \"netdeck\"")
+    );
+    assert_eq!(adapter.get_history().row_count(), 2);
+    assert!(adapter.get_history().row_data(0).unwrap().contains("599"));
 
     // A failure replaces the previous response instead of leaving it under the error.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use slint::{Model, ModelRc, VecModel};
 
-use super::clock_ms;
+use super::{Span, clock_ms};
 use super::fonts::{self, Script};
 use super::ui::{ConversationDirection as Direction, ConversationLine};
 use crate::payload::{self, ByteCount, Lines};
@@ -20,12 +20,15 @@ pub struct Limits {
     pub entries: usize,
     /// Bytes kept per entry; a longer run of data keeps its end.
     pub entry_bytes: usize,
+    /// Bytes kept in all; the oldest entries go first.
+    pub total_bytes: usize,
 }
 
 /// A client connection's conversation: up to 500 entries of up to 4 KiB.
 pub const CLIENT_LIMITS: Limits = Limits {
     entries: 500,
     entry_bytes: 4096,
+    total_bytes: 500 * 4096,
 };
 
 pub struct Entry {
@@ -59,7 +62,7 @@ impl Entry {
         let shown = fonts::shown(text);
         let gap = previous
             .and_then(|previous| self.time.duration_since(previous).ok())
-            .map(|gap| Gap(gap).to_string())
+            .map(|gap| format!("+{}", Span(gap)))
             .unwrap_or_default();
         let line = ConversationLine {
             time: clock_ms(self.time).into(),
@@ -69,24 +72,6 @@ impl Entry {
             spoken: shown.spoken,
         };
         (line, shown.missing)
-    }
-}
-
-/// The time between two entries: "+120 ms", "+4.2 s", "+3 min 5 s".
-struct Gap(std::time::Duration);
-
-impl std::fmt::Display for Gap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.as_millis() {
-            0..1000 => write!(f, "+{} ms", self.0.as_millis()),
-            1000..60_000 => write!(f, "+{:.1} s", self.0.as_secs_f64()),
-            _ => write!(
-                f,
-                "+{} min {} s",
-                self.0.as_secs() / 60,
-                self.0.as_secs() % 60
-            ),
-        }
     }
 }
 
@@ -103,6 +88,8 @@ pub struct Change {
 pub struct Transcript {
     limits: Limits,
     entries: VecDeque<Entry>,
+    /// Bytes the entries hold.
+    kept: usize,
     /// Bytes so far in each direction, sent and received.
     sent: u64,
     received: u64,
@@ -113,6 +100,7 @@ impl Transcript {
         Transcript {
             limits,
             entries: VecDeque::new(),
+            kept: 0,
             sent: 0,
             received: 0,
         }
@@ -125,6 +113,7 @@ impl Transcript {
     /// Forgets the entries; offsets go on counting from where the stream is.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.kept = 0;
     }
 
     pub fn note(&mut self, text: String) -> Change {
@@ -149,13 +138,15 @@ impl Transcript {
         if let Some(last) = self.entries.back_mut()
             && last.direction == direction
         {
+            let before = last.bytes.len();
             last.bytes.extend_from_slice(bytes);
             let excess = last.bytes.len().saturating_sub(limit);
             last.bytes.drain(..excess);
             last.dropped += excess as u64;
             last.offset += excess as u64;
+            self.kept = self.kept + last.bytes.len() - before;
             return Change {
-                dropped: 0,
+                dropped: self.trim(),
                 grew: true,
             };
         }
@@ -170,13 +161,25 @@ impl Transcript {
     }
 
     fn push(&mut self, entry: Entry) -> Change {
+        self.kept += entry.bytes.len();
         self.entries.push_back(entry);
-        let dropped = self.entries.len().saturating_sub(self.limits.entries);
-        self.entries.drain(..dropped);
         Change {
-            dropped,
+            dropped: self.trim(),
             grew: false,
         }
+    }
+
+    /// Drops the oldest entries (never the newest) until the limits hold; says how many.
+    fn trim(&mut self) -> usize {
+        let mut dropped = 0;
+        while self.entries.len() > 1
+            && (self.entries.len() > self.limits.entries || self.kept > self.limits.total_bytes)
+        {
+            let oldest = self.entries.pop_front().expect("more than one entry");
+            self.kept -= oldest.bytes.len();
+            dropped += 1;
+        }
+        dropped
     }
 }
 
@@ -218,6 +221,12 @@ impl ConversationModel {
         self.missing_script = missing;
     }
 
+    /// Shows nothing.
+    pub fn clear(&mut self) {
+        self.lines.set_vec(Vec::new());
+        self.missing_script = None;
+    }
+
     /// Follows `change`, just made to the transcript shown.
     pub fn follow(&mut self, transcript: &Transcript, change: Change, hex: bool) {
         for _ in 0..change.dropped.min(self.lines.row_count()) {
@@ -245,6 +254,7 @@ mod tests {
         let mut transcript = Transcript::new(Limits {
             entries: 10,
             entry_bytes: 16,
+            total_bytes: 64,
         });
         transcript.data(Direction::Received, &[b'a'; 20]);
         transcript.data(Direction::Sent, b"ok");
@@ -262,5 +272,22 @@ mod tests {
         );
         assert!(lines[1].starts_with("00000000  6f 6b"), "{}", lines[1]);
         assert!(lines[2].starts_with("00000014  62 63"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn a_conversation_keeps_within_its_byte_budget_dropping_the_oldest_entries() {
+        let mut transcript = Transcript::new(Limits {
+            entries: 100,
+            entry_bytes: 16,
+            total_bytes: 40,
+        });
+        for _ in 0..10 {
+            transcript.data(Direction::Received, &[b'r'; 16]);
+            transcript.data(Direction::Sent, &[b's'; 16]);
+        }
+        let kept: usize = transcript.entries().map(|e| e.bytes.len()).sum();
+        assert!(kept <= 40, "{kept} bytes kept");
+        assert_eq!(transcript.entries().count(), 2);
+        assert_eq!(transcript.entries().last().unwrap().direction, Direction::Sent);
     }
 }

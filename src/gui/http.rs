@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::Page;
+use super::{Count, Page};
 use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
 use crate::engine::{
     Command, Engine, Event, EventKind, HttpSettings, HttpSpec, SessionId, SessionSpec,
@@ -276,9 +276,8 @@ impl HttpController {
             ));
         }
         if !response.redirects.is_empty() {
-            let redirects = response.redirects.len();
-            let plural = if redirects == 1 { "" } else { "s" };
-            summary.push_str(&format!(" · {redirects} redirect{plural}"));
+            let redirects = Count(response.redirects.len(), "redirect");
+            summary.push_str(&format!(" · {redirects}"));
         }
         if response.reused_connection {
             summary.push_str(" · connection reused");

@@ -12,23 +12,13 @@ use std::time::SystemTime;
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, LogAdapter, LogLine};
-use super::{Page, clock};
+use super::{Count, Page, clock};
 use crate::engine::{Event, EventKind, SessionId};
 use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
-
-/// A count and its noun, singular for one: "1 line", "2 lines".
-struct Count(usize, &'static str);
-
-impl std::fmt::Display for Count {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = if self.0 == 1 { "" } else { "s" };
-        write!(f, "{} {}{plural}", self.0, self.1)
-    }
-}
 
 /// Data is cut to this many characters per line; the line still gives the full size.
 const DATA_CHARS: usize = 200;

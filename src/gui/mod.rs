@@ -426,6 +426,29 @@ fn clock(time: SystemTime) -> String {
     format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
 }
 
+/// A count and its noun, singular for one: "1 line", "2 lines".
+struct Count(usize, &'static str);
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.0 == 1 { "" } else { "s" };
+        write!(f, "{} {}{plural}", self.0, self.1)
+    }
+}
+
+/// A short span of time as people read it: "120 ms", "4.2 s", "3 min 5 s".
+struct Span(std::time::Duration);
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_millis() {
+            0..1000 => write!(f, "{} ms", self.0.as_millis()),
+            1000..60_000 => write!(f, "{:.1} s", self.0.as_secs_f64()),
+            _ => write!(f, "{} min {} s", self.0.as_secs() / 60, self.0.as_secs() % 60),
+        }
+    }
+}
+
 /// Local wall-clock time as `HH:MM:SS.mmm`.
 fn clock_ms(time: SystemTime) -> String {
     let millis = time

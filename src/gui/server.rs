@@ -13,7 +13,7 @@ use super::fonts;
 use super::ui::{
     AppWindow, ClientRow, ConversationDirection as Direction, ListenerRow, ServerAdapter,
 };
-use super::{Controller, ErrorPlaces, Page, clock};
+use super::{Controller, Count, ErrorPlaces, Page, Span, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ServerForm;
 use crate::net::NetError;
@@ -25,6 +25,7 @@ use crate::payload::ByteCount;
 pub const CONNECTION_LIMITS: Limits = Limits {
     entries: 64,
     entry_bytes: 4096,
+    total_bytes: 16 * 1024,
 };
 
 /// Ended connections kept per listener, until the user clears them; older ones go first.
@@ -60,7 +61,7 @@ impl ClientView {
             Some(ending) => format!(
                 "ended: {} · {counters} · {}",
                 ending.reason,
-                Lasted(ending.at.duration_since(self.since).unwrap_or_default())
+                Span(ending.at.duration_since(self.since).unwrap_or_default())
             ),
         };
         ClientRow {
@@ -72,27 +73,20 @@ impl ClientView {
     }
 }
 
-/// A connection's duration as its row says it: "0.4 s", "12 s", "3 min 5 s".
-struct Lasted(std::time::Duration);
-
-impl std::fmt::Display for Lasted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let seconds = self.0.as_secs_f64();
-        match self.0.as_secs() {
-            0..10 => write!(f, "{seconds:.1} s"),
-            10..60 => write!(f, "{seconds:.0} s"),
-            whole => write!(f, "{} min {} s", whole / 60, whole % 60),
-        }
-    }
-}
-
 /// How one event changed the client list.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Change {
     Nothing,
     Added,
-    /// The row changed; with what its conversation got, if anything.
-    Updated(usize, Option<conversation::Change>),
+    /// The row changed, and its conversation as said.
+    Updated(usize, conversation::Change),
+    /// A connection ended (the row at `ended`, as the list is now), and to keep the list
+    /// bounded the earliest ended one was dropped from it (`removed`, as the list was).
+    EndedAndDropped {
+        removed: usize,
+        ended: usize,
+        said: conversation::Change,
+    },
     /// The list changed in more than one place: show it again.
     Rebuilt,
 }
@@ -158,15 +152,24 @@ impl ServerView {
                     reason: reason.clone(),
                 });
                 let said = client.transcript.note(format!("ended: {reason}"));
-                // The oldest ended connection goes when too many are kept.
+                // The connection that ended first goes when too many ended ones are kept.
                 let ended = self.clients.iter().filter(|c| c.ended.is_some()).count();
-                if ended > ENDED_KEPT
-                    && let Some(oldest) = self.clients.iter().position(|c| c.ended.is_some())
-                {
-                    self.clients.remove(oldest);
-                    return Change::Rebuilt;
+                let earliest = (self.clients.iter().enumerate())
+                    .filter_map(|(at, c)| Some((at, c.ended.as_ref()?.at)))
+                    .min_by_key(|(_, ended_at)| *ended_at)
+                    .map(|(at, _)| at);
+                match earliest {
+                    Some(removed) if ended > ENDED_KEPT && removed != index => {
+                        self.clients.remove(removed);
+                        let ended = if removed < index { index - 1 } else { index };
+                        Change::EndedAndDropped {
+                            removed,
+                            ended,
+                            said,
+                        }
+                    }
+                    _ => Change::Updated(index, said),
                 }
-                Change::Updated(index, Some(said))
             }
             ServerEvent::Stopped => {
                 self.listening = None;
@@ -186,7 +189,7 @@ impl ServerView {
             Direction::Received => client.bytes_in += bytes.len() as u64,
             _ => client.bytes_out += bytes.len() as u64,
         }
-        Change::Updated(index, Some(client.transcript.data(direction, bytes)))
+        Change::Updated(index, client.transcript.data(direction, bytes))
     }
 }
 
@@ -208,9 +211,9 @@ impl Listener {
             id: self.id.to_slint(),
             address: address.into(),
             detail: format!(
-                "{} · {clients} client{}",
+                "{} · {}",
                 self.form.summary().rsplit(" · ").next().unwrap_or_default(),
-                if clients == 1 { "" } else { "s" }
+                Count(clients, "client")
             )
             .into(),
         }
@@ -354,11 +357,7 @@ impl ServerController {
     /// still listed.
     fn show_clients(&self, adapter: &ServerAdapter) {
         let listeners = self.listeners.borrow();
-        let selected = SessionId::from_slint(adapter.get_selected_listener());
-        let view = listeners
-            .iter()
-            .find(|l| Some(l.id) == selected)
-            .map(|l| &l.view);
+        let view = selected_listener(&listeners, adapter).map(|l| &l.view);
         let rows: Vec<_> = view
             .map(|v| v.clients().iter().map(ClientView::row).collect())
             .unwrap_or_default();
@@ -367,6 +366,7 @@ impl ServerController {
         let client = u64::try_from(adapter.get_selected_client()).ok();
         if view.and_then(|v| v.client(client?)).is_none() {
             adapter.set_selected_client(-1);
+            adapter.set_conversation_following(true);
         }
         drop(listeners);
         self.show_selected(adapter);
@@ -398,6 +398,10 @@ impl ServerController {
             adapter.set_send_error("Select a client first, or use Broadcast.".into());
             return;
         };
+        if adapter.get_selected_ended() {
+            adapter.set_send_error("This client has gone: select a connected one.".into());
+            return;
+        }
         if let Some(bytes) = payload_from(adapter) {
             let client = id as ClientId;
             self.engine.act(listener, Action::SendTo { client, bytes });
@@ -414,31 +418,48 @@ impl ServerController {
         }
     }
 
+    /// Shows the selected connection's conversation, or none.
     fn show_selected(&self, adapter: &ServerAdapter) {
         let listeners = self.listeners.borrow();
-        let selected_listener = SessionId::from_slint(adapter.get_selected_listener());
-        let selected = listeners
-            .iter()
-            .find(|l| Some(l.id) == selected_listener)
-            .and_then(|l| {
-                let id = u64::try_from(adapter.get_selected_client()).ok()?;
-                l.view.client(id)
-            });
+        let view = selected_listener(&listeners, adapter).map(|l| &l.view);
+        self.show_connection(adapter, view);
+    }
+
+    fn show_connection(&self, adapter: &ServerAdapter, view: Option<&ServerView>) {
+        let id = u64::try_from(adapter.get_selected_client()).ok();
+        let selected = view.zip(id).and_then(|(view, id)| view.client(id));
         let mut shown = self.shown.borrow_mut();
-        let hex = adapter.get_show_hex();
         match selected {
-            Some(client) => shown.show(&client.transcript, hex),
-            None => shown.show(&Transcript::new(CONNECTION_LIMITS), hex),
+            Some(client) => shown.show(&client.transcript, adapter.get_show_hex()),
+            None => shown.clear(),
         }
-        adapter.set_selected_peer(
-            selected
-                .map(|c| c.peer.to_string())
-                .unwrap_or_default()
-                .into(),
-        );
+        let peer = selected.map(|c| c.peer.to_string()).unwrap_or_default();
+        adapter.set_selected_peer(peer.into());
         adapter.set_selected_ended(selected.is_some_and(|c| c.ended.is_some()));
         adapter.set_font_note(fonts::font_note(shown.missing_script).into());
         adapter.set_revision(adapter.get_revision().wrapping_add(1));
+    }
+
+    /// A row of the shown list changed, and its conversation as `said`.
+    fn row_changed(
+        &self,
+        adapter: &ServerAdapter,
+        view: &ServerView,
+        row: usize,
+        said: conversation::Change,
+    ) {
+        let mut dirty = self.dirty_rows.borrow_mut();
+        if !dirty.contains(&row) {
+            dirty.push(row);
+        }
+        let client = &view.clients()[row];
+        if client.id as i32 == adapter.get_selected_client() {
+            let mut shown = self.shown.borrow_mut();
+            shown.follow(&client.transcript, said, adapter.get_show_hex());
+            adapter.set_font_note(fonts::font_note(shown.missing_script).into());
+            adapter.set_selected_ended(client.ended.is_some());
+            adapter.set_revision(adapter.get_revision().wrapping_add(1));
+        }
     }
 
     pub fn on_event(&self, event: &Event) {
@@ -490,25 +511,31 @@ impl ServerController {
             return;
         }
         let view = &listeners[index].view;
-        let selected = adapter.get_selected_client();
         match change {
             Change::Nothing => {}
             Change::Added => self
                 .rows
                 .push(view.clients()[view.clients().len() - 1].row()),
-            Change::Updated(index, said) => {
+            Change::Updated(row, said) => self.row_changed(&adapter, view, row, said),
+            Change::EndedAndDropped {
+                removed,
+                ended,
+                said,
+            } => {
+                self.rows.remove(removed);
                 let mut dirty = self.dirty_rows.borrow_mut();
-                if !dirty.contains(&index) {
-                    dirty.push(index);
+                dirty.retain(|&i| i != removed);
+                dirty
+                    .iter_mut()
+                    .filter(|i| **i > removed)
+                    .for_each(|i| *i -= 1);
+                drop(dirty);
+                let selected = adapter.get_selected_client();
+                if selected >= 0 && view.client(selected as ClientId).is_none() {
+                    adapter.set_selected_client(-1);
+                    self.show_connection(&adapter, Some(view));
                 }
-                let client = &view.clients()[index];
-                if let (Some(said), true) = (said, client.id as i32 == selected) {
-                    let mut shown = self.shown.borrow_mut();
-                    shown.follow(&client.transcript, said, adapter.get_show_hex());
-                    adapter.set_font_note(fonts::font_note(shown.missing_script).into());
-                    adapter.set_selected_ended(client.ended.is_some());
-                    adapter.set_revision(adapter.get_revision().wrapping_add(1));
-                }
+                self.row_changed(&adapter, view, ended, said);
             }
             Change::Rebuilt => {
                 drop(listeners);
@@ -538,21 +565,18 @@ impl ServerController {
     /// and whether it has ended connections to clear.
     fn show_status(&self, adapter: &ServerAdapter) {
         let listeners = self.listeners.borrow();
-        let selected = SessionId::from_slint(adapter.get_selected_listener());
-        let selected = listeners.iter().find(|l| Some(l.id) == selected);
+        let selected = selected_listener(&listeners, adapter);
         adapter.set_has_ended(
             selected.is_some_and(|l| l.view.clients().iter().any(|c| c.ended.is_some())),
         );
+        adapter.set_live_clients(selected.map_or(0, |l| l.view.live()) as i32);
         if adapter.get_busy() {
             return;
         }
         let status = match selected.and_then(|l| l.view.listening.map(|a| (a, l))) {
             Some((addr, listener)) => {
                 let clients = listener.view.live();
-                format!(
-                    "Listening on {addr} · {clients} client{}",
-                    if clients == 1 { "" } else { "s" }
-                )
+                format!("Listening on {addr} · {}", Count(clients, "client"))
             }
             None => "Stopped".into(),
         };
@@ -566,9 +590,7 @@ impl ServerController {
         };
         let adapter = window.global::<ServerAdapter>();
         let listeners = self.listeners.borrow();
-        let selected = SessionId::from_slint(adapter.get_selected_listener());
-        let selected = listeners.iter().find(|l| Some(l.id) == selected);
-        if let Some(listener) = selected {
+        if let Some(listener) = selected_listener(&listeners, &adapter) {
             for index in self.dirty_rows.borrow_mut().drain(..) {
                 if index < self.rows.row_count() {
                     self.rows
@@ -579,6 +601,12 @@ impl ServerController {
         drop(listeners);
         self.show_status(&adapter);
     }
+}
+
+/// The listener the tab shows and acts on.
+fn selected_listener<'a>(listeners: &'a [Listener], adapter: &ServerAdapter) -> Option<&'a Listener> {
+    let selected = SessionId::from_slint(adapter.get_selected_listener())?;
+    listeners.iter().find(|l| l.id == selected)
 }
 
 fn error_places<'a>(adapter: &'a ServerAdapter<'a>) -> ErrorPlaces<'a> {

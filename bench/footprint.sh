@@ -37,7 +37,7 @@ ABOVE_EMPTY_TARGET_MIB=3 # resident memory above the empty Slint window's
 ensure_packages xvfb packetsender x11-xserver-utils xdotool x11-utils libxkbcommon-x11-0 \
     libxcursor1 libxi6 libxrandr2 libxdamage1 fontconfig fonts-dejavu-core binutils \
     dbus-daemon dbus-bin at-spi2-core
-require Xvfb xdotool strip python3 getconf dbus-daemon dbus-send
+require Xvfb xdotool xprop strip python3 getconf dbus-daemon dbus-send
 build_netdeck
 EMPTY_WINDOW=target/release/examples/empty_window
 cargo build --release --locked --example empty_window
@@ -144,7 +144,7 @@ pids+=("$!")
 wait_for 10 '[[ -s $tmp/session-bus ]]' || die "dbus-daemon did not start: $(cat "$tmp/session-bus.log")"
 SESSION_BUS=$(head -n 1 "$tmp/session-bus")
 mkdir -p "$tmp/a11y-run" && chmod 700 "$tmp/a11y-run"
-DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS XDG_RUNTIME_DIR=$tmp/a11y-run \
+env -u WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS XDG_RUNTIME_DIR=$tmp/a11y-run \
     /usr/libexec/at-spi-bus-launcher --launch-immediately >"$tmp/a11y.log" 2>&1 &
 pids+=("$!")
 a11y() { DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus "$@" >/dev/null; }
@@ -152,6 +152,13 @@ wait_for 10 'a11y org.a11y.Bus.GetAddress 2>/dev/null' || die "the accessibility
 for status in IsEnabled ScreenReaderEnabled; do
     a11y org.freedesktop.DBus.Properties.Set string:org.a11y.Status string:$status variant:boolean:true
 done
+# The launcher announced the bus on the root window; only the "reader" runs see it.
+A11Y_BUS=$(DBUS_SESSION_BUS_ADDRESS=$SESSION_BUS dbus-send --session --print-reply \
+    --dest=org.a11y.Bus /org/a11y/bus org.a11y.Bus.GetAddress | sed -n 's/^ *string "\(.*\)"$/\1/p')
+[[ -n $A11Y_BUS ]] || die "the accessibility bus has no address"
+announce() { xprop -root -f AT_SPI_BUS 8s -set AT_SPI_BUS "$A11Y_BUS"; }
+withdraw() { xprop -root -remove AT_SPI_BUS; }
+withdraw
 log "started a session bus and the accessibility bus"
 
 # --- Measurements ------------------------------------------------------------------------
@@ -291,7 +298,9 @@ for ((i = 0; i <= RUNS; i++)); do
     run_app netdeck SLINT_BACKEND=winit-software "$NETDECK"
     netdeck_breakdown=$breakdown netdeck_libs=$libs netdeck_threads=$threads
     netdeck_window=$window_size netdeck_woken=${woken:-}
+    announce
     run_app reader SLINT_BACKEND=winit-software DBUS_SESSION_BUS_ADDRESS="$SESSION_BUS" "$NETDECK"
+    withdraw
     reader_threads=$threads reader_woken=${woken:-}
     run_app empty SLINT_BACKEND=winit-software "$EMPTY_WINDOW"
     empty_threads=$threads empty_woken=${woken:-}

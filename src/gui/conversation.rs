@@ -8,9 +8,9 @@ use std::time::SystemTime;
 
 use slint::{Model, ModelRc, VecModel};
 
-use super::{Span, clock_ms};
 use super::fonts::{self, Script};
 use super::ui::{ConversationDirection as Direction, ConversationLine};
+use super::{Span, clock_ms};
 use crate::payload::{self, ByteCount, Lines};
 
 /// How much of a conversation is kept for display; the counters still count everything.
@@ -24,6 +24,10 @@ pub struct Limits {
     pub total_bytes: usize,
 }
 
+/// Data joins the entry before it only while it keeps coming this quickly: a pause makes a
+/// new entry, as a message of its own.
+const RUN_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// A client connection's conversation: up to 500 entries of up to 4 KiB.
 pub const CLIENT_LIMITS: Limits = Limits {
     entries: 500,
@@ -33,6 +37,8 @@ pub const CLIENT_LIMITS: Limits = Limits {
 
 pub struct Entry {
     pub time: SystemTime,
+    /// When its last bytes came.
+    latest: SystemTime,
     pub direction: Direction,
     /// Data (bounded to its last `entry_bytes`), or a note's text.
     pub bytes: Vec<u8>,
@@ -120,14 +126,16 @@ impl Transcript {
         self.push(Entry {
             time: SystemTime::now(),
             direction: Direction::Note,
+            latest: SystemTime::now(),
             bytes: text.into_bytes(),
             dropped: 0,
             offset: 0,
         })
     }
 
-    /// Data joins the last entry while the direction stays the same.
+    /// Data joins the last entry while the direction stays the same and it keeps coming.
     pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> Change {
+        let now = SystemTime::now();
         let limit = self.limits.entry_bytes;
         let total = match direction {
             Direction::Sent => &mut self.sent,
@@ -137,7 +145,9 @@ impl Transcript {
         *total += bytes.len() as u64;
         if let Some(last) = self.entries.back_mut()
             && last.direction == direction
+            && now.duration_since(last.latest).unwrap_or_default() < RUN_PAUSE
         {
+            last.latest = now;
             let before = last.bytes.len();
             last.bytes.extend_from_slice(bytes);
             let excess = last.bytes.len().saturating_sub(limit);
@@ -152,7 +162,8 @@ impl Transcript {
         }
         let keep_from = bytes.len().saturating_sub(limit);
         self.push(Entry {
-            time: SystemTime::now(),
+            time: now,
+            latest: now,
             direction,
             bytes: bytes[keep_from..].to_vec(),
             dropped: keep_from as u64,
@@ -288,6 +299,9 @@ mod tests {
         let kept: usize = transcript.entries().map(|e| e.bytes.len()).sum();
         assert!(kept <= 40, "{kept} bytes kept");
         assert_eq!(transcript.entries().count(), 2);
-        assert_eq!(transcript.entries().last().unwrap().direction, Direction::Sent);
+        assert_eq!(
+            transcript.entries().last().unwrap().direction,
+            Direction::Sent
+        );
     }
 }

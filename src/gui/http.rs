@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::{Count, Page};
 use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
+use super::{Count, Page};
 use crate::engine::{
     Command, Engine, Event, EventKind, HttpSettings, HttpSpec, SessionId, SessionSpec,
 };

@@ -101,7 +101,10 @@ impl LogController {
         }
         text.push('\n');
         for line in self.lines.iter() {
-            text.push_str(&format!("{} [{}] {}\n", line.time, line.source, line.text));
+            text.push_str(&format!(
+                "{} [{}] {}\n",
+                line.time, line.source, line.spoken
+            ));
         }
         std::fs::create_dir_all(&self.export_dir)?;
         let stem = format!("netdeck-log-{}", super::file_stamp(now));
@@ -200,10 +203,13 @@ impl LogController {
     }
 
     fn push(&self, source: String, text: String, is_error: bool) {
+        // Characters no installed font has show as escapes, as in the conversations.
+        let shown = super::fonts::shown(text);
         self.lines.push(LogLine {
             time: SharedString::from(clock(SystemTime::now())),
             source: source.into(),
-            text: SharedString::from(text),
+            text: shown.drawn,
+            spoken: shown.spoken,
             is_error,
         });
         self.trim();

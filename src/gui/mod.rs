@@ -165,9 +165,11 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
 }
 
 /// An accessibility bus is announced by `AT_SPI_BUS_ADDRESS` or, on X11, on the root window.
+/// A Wayland session announces nothing (`at-spi-bus-launcher` leaves the root window alone
+/// there), so there the bus is kept whenever a session has one.
 fn accessibility_bus_announced(x_server: &x11::XServer) -> bool {
-    std::env::var_os("AT_SPI_BUS_ADDRESS").is_some_and(|address| !address.is_empty())
-        || x_server.accessibility_bus
+    let set = |name| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    set("AT_SPI_BUS_ADDRESS") || set("WAYLAND_DISPLAY") || x_server.accessibility_bus
 }
 
 /// Opens the window and runs until it is closed.
@@ -444,7 +446,12 @@ impl std::fmt::Display for Span {
         match self.0.as_millis() {
             0..1000 => write!(f, "{} ms", self.0.as_millis()),
             1000..60_000 => write!(f, "{:.1} s", self.0.as_secs_f64()),
-            _ => write!(f, "{} min {} s", self.0.as_secs() / 60, self.0.as_secs() % 60),
+            _ => write!(
+                f,
+                "{} min {} s",
+                self.0.as_secs() / 60,
+                self.0.as_secs() % 60
+            ),
         }
     }
 }

@@ -307,11 +307,14 @@ impl ServerController {
                 adapter.set_busy(true);
                 adapter.set_status("Starting…".into());
                 let id = self.engine.open(SessionSpec::Server(config));
-                self.listeners.borrow_mut().push(Listener {
+                let listener = Listener {
                     id,
                     form,
                     view: ServerView::default(),
-                });
+                };
+                // Listed at once, so the rows stay in step with the listeners.
+                self.listener_rows.push(listener.row());
+                self.listeners.borrow_mut().push(listener);
                 self.select_listener(adapter, Some(id));
             }
             Err(error) => show_error(adapter, &error),
@@ -384,6 +387,10 @@ impl ServerController {
                 {
                     listener.form.mode = form.mode;
                     self.engine.act(listener.id, Action::SetMode(mode));
+                    let row = listener.row();
+                    if let Some(index) = (self.listener_rows.iter()).position(|r| r.id == row.id) {
+                        self.listener_rows.set_row_data(index, row);
+                    }
                 }
             }
             Err(error) => show_error(adapter, &error),
@@ -501,11 +508,9 @@ impl ServerController {
             }
             _ => {}
         }
-        let row = listeners[index].row();
         if index < self.listener_rows.row_count() {
-            self.listener_rows.set_row_data(index, row);
-        } else {
-            self.listener_rows.push(row);
+            self.listener_rows
+                .set_row_data(index, listeners[index].row());
         }
         if !is_selected {
             return;
@@ -604,7 +609,10 @@ impl ServerController {
 }
 
 /// The listener the tab shows and acts on.
-fn selected_listener<'a>(listeners: &'a [Listener], adapter: &ServerAdapter) -> Option<&'a Listener> {
+fn selected_listener<'a>(
+    listeners: &'a [Listener],
+    adapter: &ServerAdapter,
+) -> Option<&'a Listener> {
     let selected = SessionId::from_slint(adapter.get_selected_listener())?;
     listeners.iter().find(|l| l.id == selected)
 }

@@ -37,9 +37,10 @@ type Free = unsafe extern "C" fn(*mut c_void) -> c_int;
 type CloseDisplay = unsafe extern "C" fn(*mut c_void) -> c_int;
 
 impl XServer {
-    /// Asks the X server of `$DISPLAY`, once.
+    /// Asks the X server of `$DISPLAY`, once; nothing under Wayland, whose compositor
+    /// places the window (asking could start Xwayland just for this).
     pub fn ask() -> XServer {
-        if std::env::var_os("DISPLAY").is_none() {
+        if std::env::var_os("DISPLAY").is_none() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
             return XServer::default();
         }
         // SAFETY: the symbols are looked up by their documented names and called with the

@@ -156,7 +156,10 @@ def seed_flow(window):
         client.sendall(SEED_TEXT.encode())
         echoed = b""
         while len(echoed) < len(SEED_TEXT.encode()):
-            echoed += client.recv(4096)
+            got = client.recv(4096)
+            if not got:
+                raise Failed(f"the server closed the connection after echoing {echoed!r}")
+            echoed += got
         assert echoed.decode() == SEED_TEXT, echoed
         peer = "127.0.0.1:%d" % client.getsockname()[1]
 

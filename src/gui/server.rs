@@ -24,7 +24,7 @@ use crate::payload::ByteCount;
 /// everything.
 pub const CONNECTION_LIMITS: Limits = Limits {
     entries: 64,
-    entry_bytes: 4096,
+    entry_bytes: 1024,
     total_bytes: 16 * 1024,
 };
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
-use netdeck::gui::ui::AppWindow;
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
 
@@ -56,6 +56,19 @@ pub fn element_starting(window: &AppWindow, start: &str) -> ElementHandle {
     element_where(window, &format!("labelled {start:?}…"), move |e| {
         e.accessible_label().is_some_and(|l| l.starts_with(&wanted))
     })
+}
+
+/// The Client tab, connected to an echo server of Python's (kept running while the peer is).
+pub fn connect_to_an_echo_server(window: &AppWindow) -> super::Peer {
+    open_tab(window, "Client");
+    let adapter = window.global::<ClientAdapter>();
+    let peer = super::Peer::start(&["echo"]);
+    element(window, "Port").set_accessible_value(peer.addr.port().to_string());
+    element(window, "Connect").invoke_accessible_default_action();
+    run_until("the connection", || {
+        adapter.get_state() == ConnectionState::Connected
+    });
+    peer
 }
 
 /// A touch tap at the middle of `element`, as the window would get it from a finger.

@@ -4,9 +4,8 @@
 
 use crate::common;
 
-use common::Peer;
-use common::ui::{element, open_tab, run_until, shown};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
+use common::ui::{connect_to_an_echo_server, element, open_tab, run_until, shown};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConversationDirection};
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize, Model};
 
@@ -36,14 +35,7 @@ pub fn a_conversation_follows_its_newest_entry_until_scrolled_up() {
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
     window.window().set_size(LogicalSize::new(800.0, 480.0));
     window.show().unwrap();
-    open_tab(&window, "Client");
-    let adapter = window.global::<ClientAdapter>();
-    let peer = Peer::start(&["echo"]);
-    element(&window, "Port").set_accessible_value(peer.addr.port().to_string());
-    element(&window, "Connect").invoke_accessible_default_action();
-    run_until("the connection", || {
-        adapter.get_state() == ConnectionState::Connected
-    });
+    let _peer = connect_to_an_echo_server(&window);
 
     // Many more entries than the view holds: it keeps the newest in view.
     for i in 0..30 {

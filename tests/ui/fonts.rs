@@ -1,9 +1,9 @@
 //! Text in a script no installed font has: the window names the script and the package to
 //! install, and shows the characters as escapes instead of drawing nothing.
 
-use crate::common::ui::{element, open_tab, run_until};
-use crate::common::{Peer, TempDir, dejavu_only_fonts};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
+use crate::common::ui::{connect_to_an_echo_server, element, run_until};
+use crate::common::{TempDir, dejavu_only_fonts};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
 pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
@@ -14,14 +14,8 @@ pub fn a_script_without_a_font_is_named_and_shown_as_escapes() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    open_tab(&window, "Client");
+    let _peer = connect_to_an_echo_server(&window);
     let adapter = window.global::<ClientAdapter>();
-    let peer = Peer::start(&["echo"]);
-    element(&window, "Port").set_accessible_value(peer.addr.port().to_string());
-    element(&window, "Connect").invoke_accessible_default_action();
-    run_until("the connection", || {
-        adapter.get_state() == ConnectionState::Connected
-    });
     // Latin letters beyond ASCII are in DejaVu: shown as they are, with no note.
     element(&window, "Message").set_accessible_value("café");
     element(&window, "Send message").invoke_accessible_default_action();

@@ -5,8 +5,10 @@
 //! to a folder of its own and points fontconfig there. System fonts stay first whenever there
 //! are any.
 
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
+
+use super::library::Library;
 
 /// DejaVu Sans cut down to Latin, punctuation, arrows and the symbols the window uses
 /// (assets/fonts/LICENSE-DejaVu.txt).
@@ -29,39 +31,35 @@ pub fn ensure_a_font() {
     }
 }
 
+/// fontconfig's `FcFontSet`.
+#[repr(C)]
+struct FontSet {
+    nfont: c_int,
+    sfont: c_int,
+    fonts: *mut *mut c_void,
+}
+
 /// Whether fontconfig, configured as it will be for the window, finds any font. No
 /// fontconfig library at all is fine too: fontique then goes without system fonts.
 fn system_has_fonts() -> bool {
     type LoadConfigAndFonts = unsafe extern "C" fn() -> *mut c_void;
     type GetFonts = unsafe extern "C" fn(*mut c_void, c_int) -> *const FontSet;
     type DestroyConfig = unsafe extern "C" fn(*mut c_void);
-    #[repr(C)]
-    struct FontSet {
-        nfont: c_int,
-        sfont: c_int,
-        fonts: *mut *mut c_void,
-    }
     const SYSTEM_SET: c_int = 0;
 
-    // SAFETY: the symbols are looked up by their documented names and called with the
+    let Some(fontconfig) = Library::open(c"libfontconfig.so.1") else {
+        return true;
+    };
+    // SAFETY: the functions are looked up by their documented names and called with the
     // documented signatures; the config is destroyed once, after its font set was read.
     unsafe {
-        let library = libc::dlopen(c"libfontconfig.so.1".as_ptr(), libc::RTLD_LAZY);
-        if library.is_null() {
+        let (Some(load), Some(get), Some(destroy)) = (
+            fontconfig.function::<LoadConfigAndFonts>(c"FcInitLoadConfigAndFonts"),
+            fontconfig.function::<GetFonts>(c"FcConfigGetFonts"),
+            fontconfig.function::<DestroyConfig>(c"FcConfigDestroy"),
+        ) else {
             return true;
-        }
-        let symbol = |name: &CStr| libc::dlsym(library, name.as_ptr());
-        let (load, get, destroy) = (
-            symbol(c"FcInitLoadConfigAndFonts"),
-            symbol(c"FcConfigGetFonts"),
-            symbol(c"FcConfigDestroy"),
-        );
-        if load.is_null() || get.is_null() || destroy.is_null() {
-            return true;
-        }
-        let load: LoadConfigAndFonts = std::mem::transmute(load);
-        let get: GetFonts = std::mem::transmute(get);
-        let destroy: DestroyConfig = std::mem::transmute(destroy);
+        };
         let config = load();
         if config.is_null() {
             return false;
@@ -271,38 +269,25 @@ fn read_coverage() -> Option<Coverage> {
         unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut *mut c_void) -> c_int;
     type Union = unsafe extern "C" fn(*const c_void, *const c_void) -> *mut c_void;
     type HasChar = unsafe extern "C" fn(*const c_void, u32) -> c_int;
-    #[repr(C)]
-    struct FontSet {
-        nfont: c_int,
-        sfont: c_int,
-        fonts: *mut *mut c_void,
-    }
     const MATCH: c_int = 0;
 
-    // SAFETY: the symbols are looked up by their documented names and called with the
+    let fontconfig = Library::open(c"libfontconfig.so.1")?;
+    // SAFETY: the functions are looked up by their documented names and called with the
     // documented signatures; what is made here is destroyed here, once, except the union,
     // which is kept.
     unsafe {
-        let library = libc::dlopen(c"libfontconfig.so.1".as_ptr(), libc::RTLD_LAZY);
-        if library.is_null() {
-            return None;
-        }
-        let symbol = |name: &CStr| {
-            let found = libc::dlsym(library, name.as_ptr());
-            (!found.is_null()).then_some(found)
-        };
-        let charset_create: Create = std::mem::transmute(symbol(c"FcCharSetCreate")?);
-        let charset_destroy: Destroy = std::mem::transmute(symbol(c"FcCharSetDestroy")?);
-        let union: Union = std::mem::transmute(symbol(c"FcCharSetUnion")?);
-        let has_char: HasChar = std::mem::transmute(symbol(c"FcCharSetHasChar")?);
-        let pattern_create: Create = std::mem::transmute(symbol(c"FcPatternCreate")?);
-        let pattern_destroy: Destroy = std::mem::transmute(symbol(c"FcPatternDestroy")?);
-        let get_charset: GetCharSet = std::mem::transmute(symbol(c"FcPatternGetCharSet")?);
-        let objects_create: Create = std::mem::transmute(symbol(c"FcObjectSetCreate")?);
-        let objects_add: ObjectSetAdd = std::mem::transmute(symbol(c"FcObjectSetAdd")?);
-        let objects_destroy: Destroy = std::mem::transmute(symbol(c"FcObjectSetDestroy")?);
-        let font_list: FontList = std::mem::transmute(symbol(c"FcFontList")?);
-        let font_set_destroy: FontSetDestroy = std::mem::transmute(symbol(c"FcFontSetDestroy")?);
+        let charset_create: Create = fontconfig.function(c"FcCharSetCreate")?;
+        let charset_destroy: Destroy = fontconfig.function(c"FcCharSetDestroy")?;
+        let union: Union = fontconfig.function(c"FcCharSetUnion")?;
+        let has_char: HasChar = fontconfig.function(c"FcCharSetHasChar")?;
+        let pattern_create: Create = fontconfig.function(c"FcPatternCreate")?;
+        let pattern_destroy: Destroy = fontconfig.function(c"FcPatternDestroy")?;
+        let get_charset: GetCharSet = fontconfig.function(c"FcPatternGetCharSet")?;
+        let objects_create: Create = fontconfig.function(c"FcObjectSetCreate")?;
+        let objects_add: ObjectSetAdd = fontconfig.function(c"FcObjectSetAdd")?;
+        let objects_destroy: Destroy = fontconfig.function(c"FcObjectSetDestroy")?;
+        let font_list: FontList = fontconfig.function(c"FcFontList")?;
+        let font_set_destroy: FontSetDestroy = fontconfig.function(c"FcFontSetDestroy")?;
 
         let pattern = pattern_create();
         let objects = objects_create();

@@ -6,6 +6,7 @@ mod client;
 mod conversation;
 mod fonts;
 mod http;
+mod library;
 mod log;
 mod server;
 mod settings;

@@ -1,7 +1,9 @@
 //! What the window needs to know from the X server before it opens. libX11 is loaded at run
 //! time, as winit loads it: nothing to link, and nothing asked of a Wayland or KMS session.
 
-use std::ffi::{CStr, c_char, c_int, c_long, c_uchar, c_ulong, c_void};
+use std::ffi::{c_char, c_int, c_long, c_uchar, c_ulong, c_void};
+
+use super::library::Library;
 
 /// What the X server of `$DISPLAY` says; all unknown without one.
 #[derive(Debug, Default)]
@@ -49,26 +51,17 @@ impl XServer {
     }
 
     unsafe fn ask_libx11() -> Option<XServer> {
+        let x11 = Library::open(c"libX11.so.6")?;
         unsafe {
-            let library = libc::dlopen(c"libX11.so.6".as_ptr(), libc::RTLD_LAZY);
-            if library.is_null() {
-                return None;
-            }
-            let symbol = |name: &CStr| {
-                let found = libc::dlsym(library, name.as_ptr());
-                (!found.is_null()).then_some(found)
-            };
-            let open: OpenDisplay = std::mem::transmute(symbol(c"XOpenDisplay")?);
-            let default_screen: DefaultScreen = std::mem::transmute(symbol(c"XDefaultScreen")?);
-            let width: DisplayDimension = std::mem::transmute(symbol(c"XDisplayWidth")?);
-            let height: DisplayDimension = std::mem::transmute(symbol(c"XDisplayHeight")?);
-            let root_window: DefaultRootWindow =
-                std::mem::transmute(symbol(c"XDefaultRootWindow")?);
-            let intern_atom: InternAtom = std::mem::transmute(symbol(c"XInternAtom")?);
-            let get_property: GetWindowProperty =
-                std::mem::transmute(symbol(c"XGetWindowProperty")?);
-            let free: Free = std::mem::transmute(symbol(c"XFree")?);
-            let close: CloseDisplay = std::mem::transmute(symbol(c"XCloseDisplay")?);
+            let open: OpenDisplay = x11.function(c"XOpenDisplay")?;
+            let default_screen: DefaultScreen = x11.function(c"XDefaultScreen")?;
+            let width: DisplayDimension = x11.function(c"XDisplayWidth")?;
+            let height: DisplayDimension = x11.function(c"XDisplayHeight")?;
+            let root_window: DefaultRootWindow = x11.function(c"XDefaultRootWindow")?;
+            let intern_atom: InternAtom = x11.function(c"XInternAtom")?;
+            let get_property: GetWindowProperty = x11.function(c"XGetWindowProperty")?;
+            let free: Free = x11.function(c"XFree")?;
+            let close: CloseDisplay = x11.function(c"XCloseDisplay")?;
 
             let display = open(std::ptr::null());
             if display.is_null() {

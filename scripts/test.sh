@@ -9,8 +9,10 @@ packages=(
   fontconfig fonts-dejavu-core
   # A real X server and the client libraries winit loads, for the real-window tests.
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
-  # xinit, for the bare-X kiosk recipe in deploy/.
-  xinit
+  # xinit, for the bare-X kiosk recipe in deploy/; xrandr to describe monitors; xwininfo.
+  xinit x11-xserver-utils x11-utils
+  # cage, the Wayland kiosk compositor, and Xwayland, which the X11 build draws through.
+  cage xwayland
   # A session bus, the accessibility bus and pyatspi, to read the window as a screen reader.
   dbus-daemon at-spi2-core python3-pyatspi
   # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.

@@ -194,18 +194,24 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     }
     let window = AppWindow::new()?;
     let gui = setup_loaded(&window, options, loaded)?;
-    window.show()?;
     if options.kiosk {
-        window.window().set_fullscreen(true);
-        // With no window manager on X11, fullscreen is not granted: take the screen directly.
-        if let Some((width, height)) = x_server.screen_size {
+        // Created on its monitor at its size: a window manager then makes it fullscreen
+        // there, and without one it is already where it belongs.
+        if let Some(monitor) = x_server.monitor {
             window
                 .window()
-                .set_position(slint::PhysicalPosition::new(0, 0));
+                .set_position(slint::PhysicalPosition::new(monitor.x, monitor.y));
             window
                 .window()
-                .set_size(slint::PhysicalSize::new(width, height));
+                .set_size(slint::PhysicalSize::new(monitor.width, monitor.height));
         }
+    }
+    window.show()?;
+    // With no window manager on X11 nothing grants a fullscreen request, and winit would move
+    // the window to its idea of the monitor: the geometry set above is the kiosk's.
+    let placed_directly = x_server.monitor.is_some() && !x_server.window_manager;
+    if options.kiosk && !placed_directly {
+        window.window().set_fullscreen(true);
     }
     slint::run_event_loop()?;
     gui.remember();

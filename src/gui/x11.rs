@@ -1,5 +1,6 @@
-//! What the window needs to know from the X server before it opens. libX11 is loaded at run
-//! time, as winit loads it: nothing to link, and nothing asked of a Wayland or KMS session.
+//! What the window needs to know from the X server before it opens. libX11 and libXrandr are
+//! loaded at run time, as winit loads them: nothing to link, and nothing asked of a Wayland or
+//! KMS session.
 
 use std::ffi::{c_char, c_int, c_long, c_uchar, c_ulong, c_void};
 
@@ -8,12 +9,39 @@ use super::library::Library;
 /// What the X server of `$DISPLAY` says; all unknown without one.
 #[derive(Debug, Default)]
 pub struct XServer {
-    /// The default screen's size in pixels. A kiosk on a bare X server has no window manager
-    /// to honour a fullscreen request, so netdeck sizes its window to the screen itself.
-    pub screen_size: Option<(u32, u32)>,
+    /// Where a kiosk window goes: the primary monitor (or the first one, or the whole screen
+    /// where RandR lists none), in pixels of the screen.
+    pub monitor: Option<Monitor>,
+    /// Whether an EWMH window manager runs (`_NET_SUPPORTING_WM_CHECK` on the root window).
+    /// Without one a fullscreen request goes unheard, so a kiosk takes its monitor directly.
+    pub window_manager: bool,
     /// Whether an accessibility (AT-SPI) bus is announced on the root window, as
     /// `at-spi-bus-launcher` does when a desktop or a screen reader starts it.
     pub accessibility_bus: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Monitor {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// `XRRMonitorInfo` of `<X11/extensions/Xrandr.h>`.
+#[repr(C)]
+struct MonitorInfo {
+    name: c_ulong,
+    primary: c_int,
+    automatic: c_int,
+    outputs: c_int,
+    x: c_int,
+    y: c_int,
+    width: c_int,
+    height: c_int,
+    mwidth: c_int,
+    mheight: c_int,
+    output_ids: *mut c_ulong,
 }
 
 type OpenDisplay = unsafe extern "C" fn(*const c_char) -> *mut c_void;
@@ -37,16 +65,22 @@ type GetWindowProperty = unsafe extern "C" fn(
 ) -> c_int;
 type Free = unsafe extern "C" fn(*mut c_void) -> c_int;
 type CloseDisplay = unsafe extern "C" fn(*mut c_void) -> c_int;
+type GetMonitors =
+    unsafe extern "C" fn(*mut c_void, c_ulong, c_int, *mut c_int) -> *mut MonitorInfo;
+type FreeMonitors = unsafe extern "C" fn(*mut MonitorInfo);
 
 impl XServer {
-    /// Asks the X server of `$DISPLAY`, once; nothing under Wayland, whose compositor
-    /// places the window (asking could start Xwayland just for this).
+    /// Asks the X server of `$DISPLAY`, once. Skipped when the window will be a native Wayland
+    /// one: its compositor places it (and asking could start Xwayland just for this). A build
+    /// without Wayland draws through Xwayland, an X server like any other.
     pub fn ask() -> XServer {
-        if std::env::var_os("DISPLAY").is_none() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        let native_wayland =
+            cfg!(feature = "wayland") && std::env::var_os("WAYLAND_DISPLAY").is_some();
+        if std::env::var_os("DISPLAY").is_none() || native_wayland {
             return XServer::default();
         }
         // SAFETY: the symbols are looked up by their documented names and called with the
-        // documented signatures; the property is freed and the display closed once, after use.
+        // documented signatures; what they return is freed and the display closed once.
         unsafe { Self::ask_libx11() }.unwrap_or_default()
     }
 
@@ -68,21 +102,29 @@ impl XServer {
                 return None;
             }
             let screen = default_screen(display);
-            let screen_size = u32::try_from(width(display, screen))
+            let root = root_window(display);
+            let whole_screen = u32::try_from(width(display, screen))
                 .ok()
-                .zip(u32::try_from(height(display, screen)).ok());
-
-            const ONLY_IF_EXISTS: c_int = 1;
-            const ANY_PROPERTY_TYPE: c_ulong = 0;
-            const SUCCESS: c_int = 0;
-            let atom = intern_atom(display, c"AT_SPI_BUS".as_ptr(), ONLY_IF_EXISTS);
-            let mut accessibility_bus = false;
-            if atom != 0 {
+                .zip(u32::try_from(height(display, screen)).ok())
+                .map(|(width, height)| Monitor {
+                    x: 0,
+                    y: 0,
+                    width,
+                    height,
+                });
+            let has_root_property = |name: &std::ffi::CStr| {
+                const ONLY_IF_EXISTS: c_int = 1;
+                const ANY_PROPERTY_TYPE: c_ulong = 0;
+                const SUCCESS: c_int = 0;
+                let atom = intern_atom(display, name.as_ptr(), ONLY_IF_EXISTS);
+                if atom == 0 {
+                    return false;
+                }
                 let (mut kind, mut format, mut items, mut after) = (0, 0, 0, 0);
                 let mut value: *mut c_uchar = std::ptr::null_mut();
                 let status = get_property(
                     display,
-                    root_window(display),
+                    root,
                     atom,
                     0,
                     1,
@@ -94,16 +136,48 @@ impl XServer {
                     &mut after,
                     &mut value,
                 );
-                accessibility_bus = status == SUCCESS && kind != 0;
                 if !value.is_null() {
                     free(value.cast());
                 }
-            }
+                status == SUCCESS && kind != 0
+            };
+            let server = XServer {
+                monitor: primary_monitor(display, root).or(whole_screen),
+                window_manager: has_root_property(c"_NET_SUPPORTING_WM_CHECK"),
+                accessibility_bus: has_root_property(c"AT_SPI_BUS"),
+            };
             close(display);
-            Some(XServer {
-                screen_size,
-                accessibility_bus,
-            })
+            Some(server)
         }
+    }
+}
+
+/// The primary RandR monitor, or the first active one; none without libXrandr or monitors.
+unsafe fn primary_monitor(display: *mut c_void, root: c_ulong) -> Option<Monitor> {
+    let xrandr = Library::open(c"libXrandr.so.2")?;
+    unsafe {
+        let get_monitors: GetMonitors = xrandr.function(c"XRRGetMonitors")?;
+        let free_monitors: FreeMonitors = xrandr.function(c"XRRFreeMonitors")?;
+        const ACTIVE_ONLY: c_int = 1;
+        let mut count = 0;
+        let monitors = get_monitors(display, root, ACTIVE_ONLY, &mut count);
+        if monitors.is_null() {
+            return None;
+        }
+        let listed = std::slice::from_raw_parts(monitors, usize::try_from(count).unwrap_or(0));
+        let chosen = listed
+            .iter()
+            .find(|monitor| monitor.primary != 0)
+            .or(listed.first())
+            .and_then(|monitor| {
+                Some(Monitor {
+                    x: monitor.x,
+                    y: monitor.y,
+                    width: u32::try_from(monitor.width).ok().filter(|&w| w > 0)?,
+                    height: u32::try_from(monitor.height).ok().filter(|&h| h > 0)?,
+                })
+            });
+        free_monitors(monitors);
+        chosen
     }
 }

@@ -23,4 +23,5 @@ mod screen_reader;
 mod server;
 mod sessions;
 mod soak;
+mod window_cage;
 mod window_x11;

@@ -70,13 +70,34 @@ fn the_window_draws_its_text_on_a_machine_with_no_fonts() {
     );
 }
 
-/// The window covers the whole screen: its far corner shows the window's own background (the
-/// colour of its top-left corner, in the tab bar's margin), not the bare X server's root.
-fn fills_the_screen(screen: &common::display::Screen) -> bool {
-    let (right, bottom) = (screen.width - 1, screen.height - 1);
-    tab_labels_drawn(screen)
+/// A rectangle of the screen, in pixels.
+#[derive(Clone, Copy)]
+pub struct Area {
+    pub x: usize,
+    pub y: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// The window covers `area`: its text is drawn at the area's top left, and the area's far
+/// corner shows the window's own background (the colour of its top-left corner, in the tab
+/// bar's margin), not the bare X server's root.
+pub fn fills(screen: &common::display::Screen, area: Area) -> bool {
+    let (right, bottom) = (area.x + area.width - 1, area.y + area.height - 1);
+    screen.colours_in(area.x + 4, area.y + 4, 500, 48) >= 12
         && screen.colours_in(right - 3, bottom - 3, 4, 4) == 1
-        && screen.pixel(right, bottom) == screen.pixel(1, 1)
+        && screen.pixel(right, bottom) == screen.pixel(area.x + 1, area.y + 1)
+}
+
+/// The window covers the whole screen.
+fn fills_the_screen(screen: &common::display::Screen) -> bool {
+    let whole = Area {
+        x: 0,
+        y: 0,
+        width: screen.width,
+        height: screen.height,
+    };
+    fills(screen, whole)
 }
 
 #[test]
@@ -103,6 +124,52 @@ fn a_kiosk_fills_the_screen_with_no_window_manager() {
         xvfb.screen()
             .save_png(&pictures.join(format!("kiosk-{width}x{height}.png")));
     }
+}
+
+#[test]
+fn a_kiosk_takes_the_primary_monitor_of_two() {
+    // One X screen shown on two monitors, as RandR describes them: a small one on the left,
+    // and the primary one beside it.
+    let xvfb = Xvfb::start(2720, 1080);
+    let xrandr = |args: &[&str]| {
+        let output = Command::new("xrandr")
+            .args(args)
+            .env("DISPLAY", &xvfb.display)
+            .output()
+            .expect("xrandr runs (apt-get install x11-xserver-utils)");
+        assert!(output.status.success(), "xrandr {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    xrandr(&["--setmonitor", "side", "800/170x480/100+0+0", "none"]);
+    xrandr(&["--setmonitor", "*main", "1920/500x1080/300+800+0", "screen"]);
+    let monitors = xrandr(&["--listmonitors"]);
+    assert!(monitors.contains("Monitors: 2"), "{monitors}");
+
+    let home = TempDir::new("kiosk-monitors");
+    let mut running = Running(
+        window(&xvfb, &home, &["--kiosk"])
+            .spawn()
+            .expect("netdeck starts"),
+    );
+    let main = Area {
+        x: 800,
+        y: 0,
+        width: 1920,
+        height: 1080,
+    };
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the kiosk window fills the primary monitor",
+        |screen| fills(screen, main),
+    );
+    let screen = xvfb.screen();
+    let window_background = screen.pixel(main.x + 1, main.y + 1);
+    assert_ne!(
+        screen.pixel(799, 479),
+        window_background,
+        "the side monitor is left alone"
+    );
+    assert_ne!(screen.pixel(10, 10), window_background);
 }
 
 /// A display number no X server uses here now (no lock file for it).

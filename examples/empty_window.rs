@@ -4,8 +4,8 @@
 slint::slint! {
     export component EmptyWindow inherits Window {
         title: "empty Slint window";
-        preferred-width: 640px;
-        preferred-height: 400px;
+        preferred-width: 800px;
+        preferred-height: 480px;
     }
 }
 

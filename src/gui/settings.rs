@@ -229,9 +229,19 @@ impl SettingsController {
         let scale = SCALES[(adapter.get_scale().max(0) as usize).min(SCALES.len() - 1)];
         self.config.borrow_mut().settings.scale = scale;
         if self.save(adapter) {
-            adapter.set_note(
-                format!("Scale {}% applies when netdeck starts next.", scale * 100.0).into(),
-            );
+            let mut note = format!("Scale {}% applies when netdeck starts next.", scale * 100.0);
+            if let Some(window) = self.window.upgrade() {
+                let size = window.window().size();
+                if let Some(needed) = too_small_for(size.width, size.height, scale) {
+                    note.push_str(&format!(
+                        " It does not fit this {}x{} screen: at {}% the pages need {needed}.",
+                        size.width,
+                        size.height,
+                        scale * 100.0
+                    ));
+                }
+            }
+            adapter.set_note(note.into());
         }
     }
 
@@ -458,6 +468,19 @@ struct Listed {
     name: String,
     /// From the system's file: it can be run, not changed.
     system: bool,
+}
+
+/// The smallest window, in logical pixels, every page is laid out for without clipping (800x480
+/// at 150%); a smaller one cuts controls off.
+const SMALLEST_WINDOW: (f32, f32) = (533.0, 320.0);
+
+/// The pixels a window of `width` x `height` lacks at `scale`, said as the size it needs.
+fn too_small_for(width: u32, height: u32, scale: f32) -> Option<String> {
+    let needed = (
+        (SMALLEST_WINDOW.0 * scale).ceil() as u32,
+        (SMALLEST_WINDOW.1 * scale).ceil() as u32,
+    );
+    (width < needed.0 || height < needed.1).then(|| format!("{}x{}", needed.0, needed.1))
 }
 
 /// The offered scale closest to `scale`.

@@ -11,6 +11,7 @@ mod following;
 mod fonts;
 mod http;
 mod keyboard;
+mod layout;
 mod presets;
 mod screenshots;
 mod server;
@@ -40,6 +41,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit",
         keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit,
+    ),
+    (
+        "layout::every_control_fits_800x480_at_every_offered_scale",
+        layout::every_control_fits_800x480_at_every_offered_scale,
     ),
     (
         "presets::presets_survive_a_restart",

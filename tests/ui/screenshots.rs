@@ -22,7 +22,7 @@ const TABS: [(Tab, &str); 5] = [
 ];
 const SIZES: [(u32, u32); 3] = [(800, 480), (1280, 800), (1920, 1080)];
 
-fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
+pub fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
     let file = BufWriter::new(File::create(path).unwrap());
     let mut encoder = png::Encoder::new(file, image.width(), image.height());
     encoder.set_color(png::ColorType::Rgba);

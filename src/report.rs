@@ -50,10 +50,13 @@ pub fn error_line(error: &crate::net::NetError, words: &dyn Vocabulary) -> Strin
 
 pub fn client_line(event: &ClientEvent, style: DataStyle, words: &dyn Vocabulary) -> String {
     match event {
-        ClientEvent::Connected { peer, tls: None } => format!("connected to {peer}"),
+        ClientEvent::Connected {
+            peer, tls: None, ..
+        } => format!("connected to {peer}"),
         ClientEvent::Connected {
             peer,
             tls: Some(tls),
+            ..
         } => format!("connected to {peer} ({})", tls_summary(tls)),
         ClientEvent::Received(bytes) => format!("received: {}", data(bytes, style)),
         ClientEvent::Sent(bytes) => format!("sent: {}", data(bytes, style)),

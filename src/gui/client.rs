@@ -2,6 +2,7 @@
 //! keeps a bounded conversation of what was sent and received.
 
 use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
 use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
@@ -31,6 +32,10 @@ struct Link {
     shown: ConversationModel,
     bytes_in: u64,
     bytes_out: u64,
+    /// This end's address while connected: on loopback, the peer a server of this window sees.
+    local: Option<SocketAddr>,
+    /// Found as a connection of one of this window's servers.
+    linked: bool,
 }
 
 impl Link {
@@ -154,6 +159,8 @@ impl ClientController {
             shown: ConversationModel::default(),
             bytes_in: 0,
             bytes_out: 0,
+            local: None,
+            linked: false,
         };
         let mut links = self.links.borrow_mut();
         match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
@@ -226,12 +233,20 @@ impl ClientController {
         };
         let link = &mut links[index];
         match client_event {
-            ClientEvent::Connected { peer, tls } => {
+            ClientEvent::Connected { peer, local, tls } => {
                 link.state = ConnectionState::Connected;
                 link.unverified = tls.as_ref().is_some_and(|tls| tls.unverified);
+                link.local = *local;
+                link.linked = false;
+                let from = local.map_or(String::new(), |local| {
+                    format!(" from port {}", local.port())
+                });
                 link.status = match tls {
-                    Some(tls) => format!("Connected to {peer} ({}, {})", tls.version, tls.cipher),
-                    None => format!("Connected to {peer}"),
+                    Some(tls) => format!(
+                        "Connected to {peer}{from} ({}, {})",
+                        tls.version, tls.cipher
+                    ),
+                    None => format!("Connected to {peer}{from}"),
                 };
                 link.note(link.status.clone(), hex);
             }
@@ -245,6 +260,7 @@ impl ClientController {
             }
             ClientEvent::Failed(error) => {
                 link.state = ConnectionState::Idle;
+                link.local = None;
                 link.unverified = false;
                 link.status = "Not connected".into();
                 if selected {
@@ -254,6 +270,7 @@ impl ClientController {
             }
             ClientEvent::Closed { reason, .. } => {
                 link.state = ConnectionState::Idle;
+                link.local = None;
                 link.unverified = false;
                 link.status = match reason {
                     CloseReason::ClosedByPeer => "Closed by the server",
@@ -273,6 +290,29 @@ impl ClientController {
         }
         self.rows.set_row_data(index, link.row());
         self.changed.set(true);
+    }
+
+    /// Connected links not yet found among this window's servers: (id, local address,
+    /// whether the tab shows it).
+    pub fn unlinked(&self) -> Vec<(SessionId, SocketAddr, bool)> {
+        let selected = (self.window.upgrade()).and_then(|w| {
+            SessionId::from_slint(w.global::<ClientAdapter>().get_selected_connection())
+        });
+        (self.links.borrow().iter())
+            .filter(|link| !link.linked)
+            .filter_map(|link| Some((link.id, link.local?, Some(link.id) == selected)))
+            .collect()
+    }
+
+    /// `id` is `server`'s connection: both ends of it are this window's.
+    pub fn linked(&self, id: SessionId, server: &str) {
+        if let Some(link) = (self.links.borrow_mut().iter_mut()).find(|link| link.id == id) {
+            link.linked = true;
+            link.status
+                .push_str(&format!(" · ↔ {server} of the Server tab"));
+            self.changed.set(true);
+        }
+        self.refresh();
     }
 
     /// Publishes the selected connection's state and counters once per batch.

@@ -232,6 +232,16 @@ fn wire_keyboard(window: &AppWindow) {
 }
 
 impl Dispatcher {
+    /// Pairs the Client tab's connections with this window's servers' (the client's own
+    /// address is the peer the server sees), so a loopback demo shows both ends together.
+    fn link_loopback(&self) {
+        for (id, local, shown) in self.client.unlinked() {
+            if let Some(server) = self.server.link(local, shown) {
+                self.client.linked(id, &server);
+            }
+        }
+    }
+
     fn start_draining(self: &Rc<Self>) {
         if self.timer.running() {
             return;
@@ -257,6 +267,7 @@ impl Dispatcher {
             self.client.on_event(&event);
             self.http.on_event(&event);
         }
+        self.link_loopback();
         self.log.refresh();
         self.server.refresh();
         self.client.refresh();

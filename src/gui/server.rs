@@ -47,6 +47,8 @@ pub struct ClientView {
     /// What the client sent and what the server sent it, in order.
     pub transcript: Transcript,
     pub ended: Option<Ending>,
+    /// The other end is a connection of this window's Client tab.
+    pub linked: bool,
 }
 
 impl ClientView {
@@ -57,6 +59,12 @@ impl ClientView {
             ByteCount(self.bytes_out)
         );
         let detail = match &self.ended {
+            None if self.linked => {
+                format!(
+                    "↔ the Client tab · since {} · {counters}",
+                    clock(self.since)
+                )
+            }
             None => format!("since {} · {counters}", clock(self.since)),
             Some(ending) => format!(
                 "ended: {} · {counters} · {}",
@@ -109,6 +117,13 @@ impl ServerView {
     }
 
     /// Connections still open.
+    /// Marks the live connection from `peer` as the Client tab's, and tells which it is.
+    pub fn link(&mut self, peer: SocketAddr) -> Option<ClientId> {
+        let client = (self.clients.iter_mut()).find(|c| c.peer == peer && c.ended.is_none())?;
+        client.linked = true;
+        Some(client.id)
+    }
+
     pub fn live(&self) -> usize {
         self.clients.iter().filter(|c| c.ended.is_none()).count()
     }
@@ -137,6 +152,7 @@ impl ServerView {
                     bytes_out: 0,
                     transcript: Transcript::new(CONNECTION_LIMITS),
                     ended: None,
+                    linked: false,
                 });
                 Change::Added
             }
@@ -586,6 +602,32 @@ impl ServerController {
             None => "Stopped".into(),
         };
         adapter.set_status(status.into());
+    }
+
+    /// Finds the live connection that comes from `peer` (the Client tab's end of it) and
+    /// marks it; `show` makes it the shown listener and connection, so both ends of the
+    /// conversation are on screen. Tells the listener's address.
+    pub fn link(&self, peer: SocketAddr, show: bool) -> Option<String> {
+        let mut listeners = self.listeners.borrow_mut();
+        let (listener, client, address) = listeners.iter_mut().find_map(|listener| {
+            let client = listener.view.link(peer)?;
+            let address = listener.row().address.to_string();
+            Some((listener.id, client, address))
+        })?;
+        drop(listeners);
+        if let Some(window) = self.window.upgrade() {
+            let adapter = window.global::<ServerAdapter>();
+            if show {
+                self.select_listener(&adapter, Some(listener));
+                adapter.set_selected_client(client as i32);
+                adapter.set_conversation_following(true);
+                self.show_selected(&adapter);
+            }
+            if SessionId::from_slint(adapter.get_selected_listener()) == Some(listener) {
+                self.show_clients(&adapter);
+            }
+        }
+        Some(address)
     }
 
     /// Publishes what the batch changed: counters of updated rows and the status line.

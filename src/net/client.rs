@@ -116,6 +116,8 @@ impl AsyncWrite for Stream {
 pub struct Connection {
     pub stream: Stream,
     pub peer: SocketAddr,
+    /// This end's address: on loopback, the peer port the server sees.
+    pub local: Option<SocketAddr>,
     pub tls: Option<TlsInfo>,
     pub timings: ConnectTimings,
 }
@@ -204,10 +206,12 @@ pub async fn finish_connecting(
     tls: Option<PreparedTls>,
     config: &ClientConfig,
 ) -> Result<Connection, NetError> {
+    let local = stream.local_addr().ok();
     let Some(tls) = tls else {
         return Ok(Connection {
             stream: Stream::Plain(stream),
             peer,
+            local,
             tls: None,
             timings,
         });
@@ -239,6 +243,7 @@ pub async fn finish_connecting(
     Ok(Connection {
         stream: Stream::Tls(Box::new(stream)),
         peer,
+        local,
         tls: Some(info),
         timings,
     })
@@ -349,6 +354,8 @@ pub enum CloseReason {
 pub enum ClientEvent {
     Connected {
         peer: SocketAddr,
+        /// This end's address, when the system tells it.
+        local: Option<SocketAddr>,
         tls: Option<TlsInfo>,
     },
     Received(Vec<u8>),
@@ -429,6 +436,7 @@ async fn run_session<E: From<(SessionId, ClientEvent)>>(
     events
         .emit(ClientEvent::Connected {
             peer: connection.peer,
+            local: connection.local,
             tls: connection.tls.clone(),
         })
         .await;

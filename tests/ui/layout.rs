@@ -208,7 +208,14 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
         window
             .window()
             .set_size(LogicalSize::new(800.0 / scale, 480.0 / scale));
-        for tab in [Tab::Server, Tab::Client, Tab::Http, Tab::Log, Tab::Settings] {
+        for tab in [
+            Tab::Server,
+            Tab::Client,
+            Tab::Both,
+            Tab::Http,
+            Tab::Log,
+            Tab::Settings,
+        ] {
             window.set_current_tab(tab);
             let views = if tab == Tab::Http { 0..3 } else { 0..1 };
             for view in views {

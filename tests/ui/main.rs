@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod both_sides;
 mod client;
 mod following;
 mod fonts;
@@ -22,6 +23,10 @@ use std::process::{Command, ExitCode};
 const ONE_TEST: &str = "NETDECK_UI_TEST";
 
 const TESTS: &[(&str, fn())] = &[
+    (
+        "both_sides::both_ends_of_a_loopback_connection_show_together",
+        both_sides::both_ends_of_a_loopback_connection_show_together,
+    ),
     (
         "client::the_client_tab_connects_sends_hello_and_shows_the_echo",
         client::the_client_tab_connects_sends_hello_and_shows_the_echo,

@@ -13,9 +13,10 @@ use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, HttpAdapter, KeyboardKind, KeyboardState, Tab};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
 
-const TABS: [(Tab, &str); 5] = [
+const TABS: [(Tab, &str); 6] = [
     (Tab::Server, "server"),
     (Tab::Client, "client"),
+    (Tab::Both, "both"),
     (Tab::Http, "http"),
     (Tab::Log, "log"),
     (Tab::Settings, "settings"),

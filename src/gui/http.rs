@@ -35,6 +35,7 @@ struct Answer {
     status_class: i32,
     summary: String,
     phases: Vec<Phase>,
+    timing: String,
     headers: String,
     /// At most `SHOWN_BODY` of the body, as the view shows it.
     body: String,
@@ -229,6 +230,7 @@ impl HttpController {
         adapter.set_response_headers(SharedString::new());
         adapter.set_response_body(SharedString::new());
         self.phases.set_vec(Vec::new());
+        adapter.set_timing(SharedString::new());
     }
 
     /// Shows a new answer and puts it first in the history.
@@ -250,6 +252,7 @@ impl HttpController {
         adapter.set_status_class(answer.status_class);
         adapter.set_summary(answer.summary.as_str().into());
         self.phases.set_vec(answer.phases.clone());
+        adapter.set_timing(answer.timing.as_str().into());
         adapter.set_response_headers(answer.headers.as_str().into());
         adapter.set_response_body(answer.body.as_str().into());
     }
@@ -261,10 +264,10 @@ impl HttpController {
             None => (String::new(), String::new()),
         };
         let mut summary = format!(
-            "{} · {} · {:.1} ms",
+            "{} · {} · {}",
             response.version,
             ByteCount(response.body_bytes),
-            response.timings.total.as_secs_f64() * 1000.0
+            Millis(response.timings.total)
         );
         if let Some(encoded) = response.encoded_bytes {
             summary.push_str(&format!(" ({} compressed)", ByteCount(encoded)));
@@ -285,13 +288,22 @@ impl HttpController {
         if response.url.scheme() == "https" && adapter.get_accept_invalid() {
             summary.push_str(" · certificate NOT checked");
         }
+        let phases = phases(response);
         Answer {
             title: format!("{request} → {status} · {at}"),
             answered: format!("Answers {request} · sent at {at}"),
             status,
             status_class: (response.status / 100) as i32,
             summary,
-            phases: phases(response),
+            timing: format!(
+                "{} = {}",
+                (phases.iter())
+                    .map(|phase| phase.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Millis(response.timings.total)
+            ),
+            phases,
             headers: (response.headers.iter())
                 .map(|(name, value)| format!("{name}: {value}\n"))
                 .collect(),
@@ -300,9 +312,24 @@ impl HttpController {
     }
 }
 
-/// The timing phases as fractions of the total, for the waterfall.
+/// The timing phases as fractions of the total, for the waterfall. They add up to the total:
+/// what no phase measured (redirects, and the moments between phases) is a phase of its own.
 fn phases(response: &HttpResponse) -> Vec<Phase> {
     let t = &response.timings;
+    let measured = [
+        t.dns,
+        t.connect,
+        t.tls.unwrap_or_default(),
+        t.send,
+        t.wait,
+        t.receive,
+    ];
+    let rest = t.total.saturating_sub(measured.iter().sum());
+    let rest_name = if response.redirects.is_empty() {
+        "other"
+    } else {
+        "redirects"
+    };
     let total = t.total.as_secs_f64().max(f64::EPSILON);
     let mut start = 0.0;
     [
@@ -312,6 +339,7 @@ fn phases(response: &HttpResponse) -> Vec<Phase> {
         ("send", Some(t.send)),
         ("wait", Some(t.wait)),
         ("receive", Some(t.receive)),
+        (rest_name, Some(rest).filter(|rest| !rest.is_zero())),
     ]
     .into_iter()
     .enumerate()
@@ -323,12 +351,21 @@ fn phases(response: &HttpResponse) -> Vec<Phase> {
             name: name.into(),
             start: start as f32,
             length: length as f32,
-            label: format!("{name} {:.1} ms", duration.as_secs_f64() * 1000.0).into(),
+            label: format!("{name} {}", Millis(duration)).into(),
         };
         start += length;
         phase
     })
     .collect()
+}
+
+/// A duration as the waterfall labels it: milliseconds with one decimal.
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} ms", self.0.as_secs_f64() * 1000.0)
+    }
 }
 
 /// JSON pretty-printed, text as text, anything else as a hex dump; cut for display.
@@ -445,4 +482,66 @@ pub fn restore(window: &AppWindow, request: &HttpForm) {
     adapter.set_url_error(SharedString::new());
     adapter.set_header_error(SharedString::new());
     adapter.set_body_error(SharedString::new());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::http::Timings;
+
+    fn answered_after(timings: Timings, redirects: usize) -> HttpResponse {
+        let url: surf::Url = "http://127.0.0.1:8080/".parse().unwrap();
+        HttpResponse {
+            status: 200,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            body_bytes: 0,
+            encoded_bytes: None,
+            truncated: false,
+            timings,
+            url: url.clone(),
+            redirects: vec![url; redirects],
+            peer: "127.0.0.1:8080".parse().unwrap(),
+            reused_connection: false,
+        }
+    }
+
+    #[test]
+    fn the_waterfall_adds_up_to_the_total() {
+        let ms = Duration::from_millis;
+        let timings = Timings {
+            dns: ms(0),
+            connect: ms(2),
+            tls: None,
+            send: ms(1),
+            wait: ms(10),
+            receive: ms(3),
+            total: ms(20),
+        };
+        for (redirects, rest) in [(0, "other 4.0 ms"), (1, "redirects 4.0 ms")] {
+            let phases = phases(&answered_after(timings, redirects));
+            let labels: Vec<&str> = phases.iter().map(|p| p.label.as_str()).collect();
+            assert_eq!(
+                labels,
+                [
+                    "DNS 0.0 ms",
+                    "connect 2.0 ms",
+                    "send 1.0 ms",
+                    "wait 10.0 ms",
+                    "receive 3.0 ms",
+                    rest
+                ]
+            );
+            let last = phases.last().unwrap();
+            assert!((last.start + last.length - 1.0).abs() < 1e-6, "{phases:?}");
+        }
+        // Nothing left over: no extra phase.
+        let exact = Timings {
+            total: ms(16),
+            ..timings
+        };
+        assert_eq!(phases(&answered_after(exact, 0)).len(), 5);
+    }
 }

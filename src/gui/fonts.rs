@@ -17,7 +17,7 @@ const FALLBACK_FILE: &str = "DejaVuSans-netdeck.ttf";
 
 /// Makes sure fontconfig will find a font: the system's, else the embedded one.
 pub fn ensure_a_font() {
-    if system_has_fonts() {
+    if SYSTEM_FONTS.get_or_init(ask_fontconfig).any {
         return;
     }
     let Some(folder) = fallback_folder() else {
@@ -31,6 +31,22 @@ pub fn ensure_a_font() {
     }
 }
 
+/// The family fontconfig gives for `monospace`, for hex dumps and bodies whose columns must
+/// line up. Slint takes a family name literally, so the generic name would find nothing.
+pub fn monospace_family() -> Option<String> {
+    SYSTEM_FONTS.get_or_init(ask_fontconfig).monospace.clone()
+}
+
+/// What fontconfig says, asked once.
+static SYSTEM_FONTS: std::sync::OnceLock<SystemFonts> = std::sync::OnceLock::new();
+
+struct SystemFonts {
+    /// Any font at all. No fontconfig library is fine too: fontique then goes without
+    /// system fonts.
+    any: bool,
+    monospace: Option<String>,
+}
+
 /// fontconfig's `FcFontSet`.
 #[repr(C)]
 struct FontSet {
@@ -39,35 +55,76 @@ struct FontSet {
     fonts: *mut *mut c_void,
 }
 
-/// Whether fontconfig, configured as it will be for the window, finds any font. No
-/// fontconfig library at all is fine too: fontique then goes without system fonts.
-fn system_has_fonts() -> bool {
+/// Asks fontconfig, configured as it will be for the window, for its fonts.
+fn ask_fontconfig() -> SystemFonts {
+    let unknown = SystemFonts {
+        any: true,
+        monospace: None,
+    };
+    let Some(fontconfig) = Library::open(c"libfontconfig.so.1") else {
+        return unknown;
+    };
+    // SAFETY: the functions are looked up by their documented names and called with the
+    // documented signatures; each pattern and the config are destroyed once, after use.
+    unsafe { ask_library(&fontconfig) }.unwrap_or(unknown)
+}
+
+unsafe fn ask_library(fontconfig: &Library) -> Option<SystemFonts> {
     type LoadConfigAndFonts = unsafe extern "C" fn() -> *mut c_void;
     type GetFonts = unsafe extern "C" fn(*mut c_void, c_int) -> *const FontSet;
     type DestroyConfig = unsafe extern "C" fn(*mut c_void);
+    type NameParse = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+    type ConfigSubstitute = unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int;
+    type DefaultSubstitute = unsafe extern "C" fn(*mut c_void);
+    type FontMatch = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_int) -> *mut c_void;
+    type GetString =
+        unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut *const c_char) -> c_int;
+    type DestroyPattern = unsafe extern "C" fn(*mut c_void);
     const SYSTEM_SET: c_int = 0;
-
-    let Some(fontconfig) = Library::open(c"libfontconfig.so.1") else {
-        return true;
-    };
-    // SAFETY: the functions are looked up by their documented names and called with the
-    // documented signatures; the config is destroyed once, after its font set was read.
+    const MATCH_PATTERN: c_int = 0;
+    const RESULT_MATCH: c_int = 0;
     unsafe {
-        let (Some(load), Some(get), Some(destroy)) = (
-            fontconfig.function::<LoadConfigAndFonts>(c"FcInitLoadConfigAndFonts"),
-            fontconfig.function::<GetFonts>(c"FcConfigGetFonts"),
-            fontconfig.function::<DestroyConfig>(c"FcConfigDestroy"),
-        ) else {
-            return true;
-        };
+        let load: LoadConfigAndFonts = fontconfig.function(c"FcInitLoadConfigAndFonts")?;
+        let get: GetFonts = fontconfig.function(c"FcConfigGetFonts")?;
+        let destroy: DestroyConfig = fontconfig.function(c"FcConfigDestroy")?;
+        let parse: NameParse = fontconfig.function(c"FcNameParse")?;
+        let substitute: ConfigSubstitute = fontconfig.function(c"FcConfigSubstitute")?;
+        let defaults: DefaultSubstitute = fontconfig.function(c"FcDefaultSubstitute")?;
+        let best: FontMatch = fontconfig.function(c"FcFontMatch")?;
+        let get_string: GetString = fontconfig.function(c"FcPatternGetString")?;
+        let destroy_pattern: DestroyPattern = fontconfig.function(c"FcPatternDestroy")?;
+
         let config = load();
         if config.is_null() {
-            return false;
+            return Some(SystemFonts {
+                any: false,
+                monospace: None,
+            });
         }
         let set = get(config, SYSTEM_SET);
         let any = !set.is_null() && (*set).nfont > 0;
+        let mut monospace = None;
+        let pattern = parse(c"monospace".as_ptr());
+        if any && !pattern.is_null() {
+            substitute(config, pattern, MATCH_PATTERN);
+            defaults(pattern);
+            let mut result = 0;
+            let found = best(config, pattern, &mut result);
+            if !found.is_null() {
+                let mut family: *const c_char = std::ptr::null();
+                if get_string(found, c"family".as_ptr(), 0, &mut family) == RESULT_MATCH
+                    && !family.is_null()
+                {
+                    monospace = Some(std::ffi::CStr::from_ptr(family).to_string_lossy().into());
+                }
+                destroy_pattern(found);
+            }
+        }
+        if !pattern.is_null() {
+            destroy_pattern(pattern);
+        }
         destroy(config);
-        any
+        Some(SystemFonts { any, monospace })
     }
 }
 

@@ -37,7 +37,7 @@ pub mod ui {
     slint::include_modules!();
 }
 
-use ui::{AppWindow, KeyboardState};
+use ui::{AppWindow, KeyboardState, Theme};
 
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
@@ -155,6 +155,9 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         timer: Timer::default(),
     });
     DISPATCHER.with(|d| *d.borrow_mut() = Rc::downgrade(&dispatcher));
+    if let Some(family) = fonts::monospace_family() {
+        window.global::<Theme>().set_monospace(family.into());
+    }
     wire_keyboard(window);
     window.set_kiosk(options.kiosk);
     if !options.can_quit() {

@@ -13,6 +13,7 @@ mod fonts;
 mod http;
 mod keyboard;
 mod layout;
+mod pictures;
 mod presets;
 mod screenshots;
 mod server;
@@ -50,6 +51,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "layout::every_control_fits_800x480_at_every_offered_scale",
         layout::every_control_fits_800x480_at_every_offered_scale,
+    ),
+    (
+        "pictures::the_window_at_work_at_800x480_150_percent_and_1920x1080",
+        pictures::the_window_at_work_at_800x480_150_percent_and_1920x1080,
     ),
     (
         "presets::presets_survive_a_restart",

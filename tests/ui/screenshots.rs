@@ -33,7 +33,7 @@ pub fn write_png(path: &Path, image: &SharedPixelBuffer<Rgba8Pixel>) {
 }
 
 /// How many different colours the picture has; a blank or flat window has one or two.
-fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
+pub fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
     let mut seen: Vec<[u8; 4]> = image
         .as_slice()
         .iter()

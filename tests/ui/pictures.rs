@@ -111,6 +111,11 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
         server.invoke_select_client(ended.id);
         picture("server");
 
+        // Both ends of the Client tab's connection.
+        let linked = (server.get_clients().iter())
+            .find(|row| !row.ended)
+            .expect("the Client tab's connection is listed");
+        server.invoke_select_client(linked.id);
         window.set_current_tab(Tab::Both);
         picture("both-sides");
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter, Tab};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, ServerAdapter, Tab};
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize};
 
@@ -230,6 +230,32 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
             }
         }
     }
+
+    // An error under one field leaves the fields beside it and the buttons where they were.
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    window.set_current_tab(Tab::Server);
+    run_until("the page to be laid out", || true);
+    let places = |window: &AppWindow| {
+        [
+            "Bind address",
+            "Port",
+            "Max clients",
+            "Mode: Manual",
+            "Start",
+        ]
+        .map(|label| {
+            let position = element(window, label).absolute_position();
+            (position.x, position.y)
+        })
+    };
+    let before = places(&window);
+    element(&window, "Port").set_accessible_value("70000");
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("the port's error", || {
+        !window.global::<ServerAdapter>().get_port_error().is_empty()
+    });
+    assert_eq!(places(&window), before, "nothing moved for the error");
+    element(&window, "Port").set_accessible_value("1234");
 
     // 200% leaves 400x240 pixels of an 800x480 screen: the choice says so.
     window.window().set_size(LogicalSize::new(800.0, 480.0));

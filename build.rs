@@ -16,6 +16,9 @@ const SMALLER_BINARY: [(&str, &str); 3] = [
     ("-Wl,--no-eh-frame-hdr", "no unwinding index"),
 ];
 
+/// The functions a window start runs, in the order `scripts/startup-order.sh` saw them.
+const STARTUP_ORDER: &str = "assets/startup-order.txt";
+
 fn main() {
     // Debug info lets UI tests find elements by accessible label, in any profile.
     let config = slint_build::CompilerConfiguration::new().with_debug_info(true);
@@ -27,6 +30,13 @@ fn main() {
 }
 
 fn add_size_flags() {
+    // Stripped here rather than by the profile: a build with `NETDECK_KEEP_SYMBOLS=1` then
+    // differs only in this flag, so its symbol names are the ones the startup order lists
+    // (`scripts/startup-order.sh`).
+    println!("cargo:rerun-if-env-changed=NETDECK_KEEP_SYMBOLS");
+    if env::var_os("NETDECK_KEEP_SYMBOLS").is_none() {
+        println!("cargo:rustc-link-arg=-Wl,--strip-all");
+    }
     let target = env::var("TARGET").unwrap_or_default();
     // The answers depend on the linker and flags, so ask again when they change.
     let triple = target.to_uppercase().replace('-', "_");
@@ -62,6 +72,24 @@ fn add_size_flags() {
             println!("cargo:rustc-link-arg-bins={flag}");
         } else {
             println!("cargo:warning=linking without {what} ({flag}): this linker or libc has none");
+        }
+    }
+    // The functions the window runs from its start until it idles, placed together at the
+    // start of the code: the kernel maps code in 64 KiB blocks around each page used, and
+    // scattered over the binary they kept four fifths of it resident (docs/design.md).
+    let order = Path::new(STARTUP_ORDER);
+    println!("cargo:rerun-if-changed={STARTUP_ORDER}");
+    if order.exists() {
+        let flag = format!(
+            "-Wl,--symbol-ordering-file={},--no-warn-symbol-ordering",
+            Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+                .join(order)
+                .display()
+        );
+        if written && links_and_runs(&source, &probe, &flag, &target) {
+            println!("cargo:rustc-link-arg-bins={flag}");
+        } else {
+            println!("cargo:warning=linking without the startup order: this linker has none");
         }
     }
 }

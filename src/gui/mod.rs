@@ -12,7 +12,7 @@ mod server;
 mod settings;
 mod x11;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -38,6 +38,11 @@ pub mod ui {
 }
 
 use ui::{AppWindow, KeyboardState, Theme};
+
+/// How often, and how many times, a kiosk with no window manager looks for its window shown
+/// to give it the keyboard (the server shows it within a frame or two of the map request).
+const FOCUS_RETRY: Duration = Duration::from_millis(20);
+const FOCUS_TRIES: u32 = 250;
 
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
@@ -215,6 +220,17 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     let placed_directly = x_server.monitor.is_some() && !x_server.window_manager;
     if options.kiosk && !placed_directly {
         window.window().set_fullscreen(true);
+    }
+    // Nor does anything give it the keyboard: it takes it once the server shows it.
+    let focusing = Rc::new(Timer::default());
+    if options.kiosk && placed_directly {
+        let (timer, tries) = (Rc::downgrade(&focusing), Cell::new(0));
+        focusing.start(TimerMode::Repeated, FOCUS_RETRY, move || {
+            tries.set(tries.get() + 1);
+            if x11::focus_own_window() || tries.get() >= FOCUS_TRIES {
+                timer.upgrade().inspect(|timer| timer.stop());
+            }
+        });
     }
     slint::run_event_loop()?;
     gui.remember();

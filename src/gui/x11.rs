@@ -181,3 +181,129 @@ unsafe fn primary_monitor(display: *mut c_void, root: c_ulong) -> Option<Monitor
         chosen
     }
 }
+
+/// `XWindowAttributes` of `<X11/Xlib.h>`, up to the field read here, with room for the rest.
+#[repr(C)]
+struct WindowAttributes {
+    x: c_int,
+    y: c_int,
+    width: c_int,
+    height: c_int,
+    border_width: c_int,
+    depth: c_int,
+    visual: *mut c_void,
+    root: c_ulong,
+    class: c_int,
+    bit_gravity: c_int,
+    win_gravity: c_int,
+    backing_store: c_int,
+    backing_planes: c_ulong,
+    backing_pixel: c_ulong,
+    save_under: c_int,
+    colormap: c_ulong,
+    map_installed: c_int,
+    map_state: c_int,
+    rest: [u64; 8],
+}
+
+type QueryTree = unsafe extern "C" fn(
+    *mut c_void,
+    c_ulong,
+    *mut c_ulong,
+    *mut c_ulong,
+    *mut *mut c_ulong,
+    *mut u32,
+) -> c_int;
+type GetWindowAttributes =
+    unsafe extern "C" fn(*mut c_void, c_ulong, *mut WindowAttributes) -> c_int;
+type SetInputFocus = unsafe extern "C" fn(*mut c_void, c_ulong, c_int, c_ulong) -> c_int;
+type Sync = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
+
+/// Gives this process's top-level window the keyboard focus, once the X server shows it.
+/// With no window manager nothing else does (winit does it only with a fullscreen request,
+/// which would also move the window). Returns false while the window is not shown yet.
+pub fn focus_own_window() -> bool {
+    // SAFETY: documented names and signatures; the focus is set only on a window the server
+    // reports viewable (else it would be an error), and the display is closed once.
+    unsafe { focus_viewable_window() }.unwrap_or(true)
+}
+
+unsafe fn focus_viewable_window() -> Option<bool> {
+    let x11 = Library::open(c"libX11.so.6")?;
+    unsafe {
+        let open: OpenDisplay = x11.function(c"XOpenDisplay")?;
+        let root_window: DefaultRootWindow = x11.function(c"XDefaultRootWindow")?;
+        let query_tree: QueryTree = x11.function(c"XQueryTree")?;
+        let attributes_of: GetWindowAttributes = x11.function(c"XGetWindowAttributes")?;
+        let intern_atom: InternAtom = x11.function(c"XInternAtom")?;
+        let get_property: GetWindowProperty = x11.function(c"XGetWindowProperty")?;
+        let set_focus: SetInputFocus = x11.function(c"XSetInputFocus")?;
+        let sync: Sync = x11.function(c"XSync")?;
+        let free: Free = x11.function(c"XFree")?;
+        let close: CloseDisplay = x11.function(c"XCloseDisplay")?;
+
+        let display = open(std::ptr::null());
+        if display.is_null() {
+            return None;
+        }
+        let pid_atom = intern_atom(display, c"_NET_WM_PID".as_ptr(), 1);
+        let (mut root, mut parent, mut children, mut count) = (0, 0, std::ptr::null_mut(), 0);
+        query_tree(
+            display,
+            root_window(display),
+            &mut root,
+            &mut parent,
+            &mut children,
+            &mut count,
+        );
+        let listed: &[c_ulong] = if children.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts(children, count as usize)
+        };
+        let own = listed.iter().copied().find(|&window| {
+            const CARDINAL: c_ulong = 6;
+            let (mut kind, mut format, mut items, mut after) = (0, 0, 0, 0);
+            let mut value: *mut c_uchar = std::ptr::null_mut();
+            let status = get_property(
+                display,
+                window,
+                pid_atom,
+                0,
+                1,
+                0,
+                CARDINAL,
+                &mut kind,
+                &mut format,
+                &mut items,
+                &mut after,
+                &mut value,
+            );
+            let pid = (status == 0 && !value.is_null() && format == 32 && items == 1)
+                .then(|| *(value as *const std::ffi::c_long));
+            if !value.is_null() {
+                free(value.cast());
+            }
+            pid == Some(std::ffi::c_long::from(std::process::id() as i32))
+        });
+        if !children.is_null() {
+            free(children.cast());
+        }
+        let mut shown = false;
+        if let Some(window) = own {
+            const IS_VIEWABLE: c_int = 2;
+            const REVERT_TO_PARENT: c_int = 2;
+            const CURRENT_TIME: c_ulong = 0;
+            let mut attributes: WindowAttributes = std::mem::zeroed();
+            if attributes_of(display, window, &mut attributes) != 0
+                && attributes.map_state == IS_VIEWABLE
+            {
+                set_focus(display, window, REVERT_TO_PARENT, CURRENT_TIME);
+                sync(display, 0);
+                shown = true;
+            }
+        }
+        close(display);
+        Some(shown)
+    }
+}

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::{ElementHandle, ElementRoot};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
 
@@ -96,4 +96,39 @@ pub fn shown(window: &AppWindow, label: &str) -> bool {
 /// Opens a tab as a person does: by its button, found by its label.
 pub fn open_tab(window: &AppWindow, name: &str) {
     element(window, &format!("{name} tab")).invoke_accessible_default_action();
+}
+
+/// Slint's testing backend with the software renderer, so the window can be drawn into a
+/// picture; `mock_time` makes animations wait for `mock_elapsed_time` instead of the clock.
+pub fn drawing_backend(mock_time: bool) {
+    use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time,
+        threading: true,
+        renderer_name: Some("software".into()),
+    })))
+    .unwrap();
+}
+
+/// `target/screenshots/`, where the pictures go (README's are copies of some).
+pub fn screenshots_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts an echo server on the Server tab, on a port the system picks; tells the port.
+pub fn start_an_echo_server(window: &AppWindow) -> u16 {
+    let server = window.global::<ServerAdapter>();
+    element(window, "Port").set_accessible_value("0");
+    element(window, "Mode: Echo").invoke_accessible_default_action();
+    element(window, "Start").invoke_accessible_default_action();
+    run_until("the server to listen", || server.get_listening());
+    let status = server.get_status();
+    (status.strip_prefix("Listening on 127.0.0.1:"))
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("a port in {status:?}"))
 }

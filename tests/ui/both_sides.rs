@@ -2,7 +2,9 @@
 //! server. The server's end of the connection is found from the client's own address (the
 //! peer the server sees) and shown beside the client's end on the "Both sides" tab.
 
-use common::ui::{element, element_starting, element_where, open_tab, run_until};
+use common::ui::{
+    element, element_starting, element_where, open_tab, run_until, start_an_echo_server,
+};
 use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter};
 use slint::{ComponentHandle, LogicalSize, Model};
 
@@ -22,17 +24,7 @@ pub fn both_ends_of_a_loopback_connection_show_together() {
     let server = window.global::<ServerAdapter>();
     let client = window.global::<ClientAdapter>();
 
-    // An echo server on a port the system picks.
-    element(&window, "Port").set_accessible_value("0");
-    element(&window, "Mode: Echo").invoke_accessible_default_action();
-    element(&window, "Start").invoke_accessible_default_action();
-    run_until("the server to listen", || server.get_listening());
-    let status = server.get_status().to_string();
-    let port = status
-        .strip_prefix("Listening on 127.0.0.1:")
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("a port in {status:?}"))
-        .to_string();
+    let port = start_an_echo_server(&window).to_string();
 
     // The Client tab connects to it and says from which port.
     open_tab(&window, "Client");

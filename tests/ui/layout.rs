@@ -10,11 +10,10 @@ use netdeck::gui::ui::{AppWindow, HttpAdapter, ServerAdapter, Tab};
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize};
 
-use std::path::PathBuf;
-
-use crate::common::ui::{element, element_where, run_until, shown};
+use crate::common::ui::{
+    drawing_backend, element, element_where, run_until, screenshots_dir, shown,
+};
 use crate::screenshots::write_png;
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 
 const SCALES: [f32; 4] = [0.75, 1.0, 1.25, 1.5];
 
@@ -188,17 +187,8 @@ fn check_page(window: &AppWindow, what: &str) {
 }
 
 pub fn every_control_fits_800x480_at_every_offered_scale() {
-    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        mock_time: false,
-        threading: true,
-        renderer_name: Some("software".into()),
-    })))
-    .unwrap();
-    let pictures = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("screenshots");
-    std::fs::create_dir_all(&pictures).unwrap();
+    drawing_backend(false);
+    let pictures = screenshots_dir();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
     window.show().unwrap();

@@ -5,13 +5,13 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::common::Peer;
-use crate::common::ui::{element, open_tab, run_until};
+use crate::common::ui::{
+    drawing_backend, element, open_tab, run_until, screenshots_dir, start_an_echo_server,
+};
 use crate::screenshots::{colours, write_png};
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{
     AppWindow, ClientAdapter, ConnectionState, HttpAdapter, ServerAdapter, Tab,
@@ -25,17 +25,8 @@ fn settle() {
 }
 
 pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
-    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        mock_time: false,
-        threading: true,
-        renderer_name: Some("software".into()),
-    })))
-    .unwrap();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
+    drawing_backend(false);
+    let dir = screenshots_dir();
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
     window.window().set_size(LogicalSize::new(800.0, 480.0));
@@ -45,14 +36,7 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
     let http = window.global::<HttpAdapter>();
 
     // An echo server, and the seed's one-shot client: it sends, reads the echo, and goes.
-    element(&window, "Port").set_accessible_value("0");
-    element(&window, "Mode: Echo").invoke_accessible_default_action();
-    element(&window, "Start").invoke_accessible_default_action();
-    run_until("the server to listen", || server.get_listening());
-    let port: u16 = (server.get_status())
-        .strip_prefix("Listening on 127.0.0.1:")
-        .and_then(|rest| rest.split(' ').next()?.parse().ok())
-        .expect("the port in the status");
+    let port = start_an_echo_server(&window);
     let mut seed = TcpStream::connect(("127.0.0.1", port)).unwrap();
     seed.write_all("hello 안녕하세요".as_bytes()).unwrap();
     seed.shutdown(std::net::Shutdown::Write).unwrap();

@@ -4,11 +4,10 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::common::ui::{element, shown, tap};
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use crate::common::ui::{drawing_backend, element, screenshots_dir, shown, tap};
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, HttpAdapter, KeyboardKind, KeyboardState, Tab};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
@@ -45,18 +44,9 @@ pub fn colours(image: &SharedPixelBuffer<Rgba8Pixel>) -> usize {
 }
 
 pub fn every_tab_renders_at_800x480_1280x800_and_1920x1080() {
-    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        // Mock time lets each picture wait for the buttons' colour animations exactly.
-        mock_time: true,
-        threading: true,
-        renderer_name: Some("software".into()),
-    })))
-    .unwrap();
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
+    // Mock time lets each picture wait for the buttons' colour animations exactly.
+    drawing_backend(true);
+    let dir = screenshots_dir();
 
     let window = AppWindow::new().unwrap();
     let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();

@@ -69,6 +69,107 @@ type GetMonitors =
     unsafe extern "C" fn(*mut c_void, c_ulong, c_int, *mut c_int) -> *mut MonitorInfo;
 type FreeMonitors = unsafe extern "C" fn(*mut MonitorInfo);
 
+/// A connection to the X server of `$DISPLAY` through libX11, with the calls both questions
+/// use; closed when dropped.
+struct Connection {
+    display: *mut c_void,
+    root: c_ulong,
+    intern_atom: InternAtom,
+    get_property: GetWindowProperty,
+    free: Free,
+    close: CloseDisplay,
+    x11: Library,
+}
+
+impl Connection {
+    /// # Safety
+    /// The symbols are looked up by their documented names and called with the documented
+    /// signatures.
+    unsafe fn open() -> Option<Connection> {
+        let x11 = Library::open(c"libX11.so.6")?;
+        unsafe {
+            let open: OpenDisplay = x11.function(c"XOpenDisplay")?;
+            let root_window: DefaultRootWindow = x11.function(c"XDefaultRootWindow")?;
+            let (intern_atom, get_property, free, close) = (
+                x11.function(c"XInternAtom")?,
+                x11.function(c"XGetWindowProperty")?,
+                x11.function(c"XFree")?,
+                x11.function(c"XCloseDisplay")?,
+            );
+            let display = open(std::ptr::null());
+            if display.is_null() {
+                return None;
+            }
+            Some(Connection {
+                display,
+                root: root_window(display),
+                intern_atom,
+                get_property,
+                free,
+                close,
+                x11,
+            })
+        }
+    }
+
+    /// The first item of `window`'s property `name` of type `kind` (0 for any), if it has one.
+    fn property(&self, window: c_ulong, name: &std::ffi::CStr, kind: c_ulong) -> Option<c_long> {
+        const ONLY_IF_EXISTS: c_int = 1;
+        const SUCCESS: c_int = 0;
+        // SAFETY: a display of this connection; the value is freed once, after it was read.
+        unsafe {
+            let atom = (self.intern_atom)(self.display, name.as_ptr(), ONLY_IF_EXISTS);
+            if atom == 0 {
+                return None;
+            }
+            let (mut found, mut format, mut items, mut after) = (0, 0, 0, 0);
+            let mut value: *mut c_uchar = std::ptr::null_mut();
+            let status = (self.get_property)(
+                self.display,
+                window,
+                atom,
+                0,
+                1,
+                0,
+                kind,
+                &mut found,
+                &mut format,
+                &mut items,
+                &mut after,
+                &mut value,
+            );
+            // Xlib hands 32-bit items over as longs.
+            let first = (status == SUCCESS && found != 0 && !value.is_null()).then(|| {
+                match (format, items) {
+                    (32, 1..) => *(value as *const c_long),
+                    _ => 0,
+                }
+            });
+            if !value.is_null() {
+                (self.free)(value.cast());
+            }
+            first
+        }
+    }
+
+    /// A function of libX11 beyond the common ones.
+    ///
+    /// # Safety
+    /// As `Library::function`.
+    unsafe fn function<F: Copy>(&self, name: &std::ffi::CStr) -> Option<F> {
+        unsafe { self.x11.function(name) }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if !self.display.is_null() {
+            // SAFETY: the display this connection opened, closed once.
+            unsafe { (self.close)(self.display) };
+        }
+    }
+}
+
 impl XServer {
     /// Asks the X server of `$DISPLAY`, once. Skipped when the window will be a native Wayland
     /// one: its compositor places it (and asking could start Xwayland just for this). A build
@@ -85,69 +186,29 @@ impl XServer {
     }
 
     unsafe fn ask_libx11() -> Option<XServer> {
-        let x11 = Library::open(c"libX11.so.6")?;
         unsafe {
-            let open: OpenDisplay = x11.function(c"XOpenDisplay")?;
-            let default_screen: DefaultScreen = x11.function(c"XDefaultScreen")?;
-            let width: DisplayDimension = x11.function(c"XDisplayWidth")?;
-            let height: DisplayDimension = x11.function(c"XDisplayHeight")?;
-            let root_window: DefaultRootWindow = x11.function(c"XDefaultRootWindow")?;
-            let intern_atom: InternAtom = x11.function(c"XInternAtom")?;
-            let get_property: GetWindowProperty = x11.function(c"XGetWindowProperty")?;
-            let free: Free = x11.function(c"XFree")?;
-            let close: CloseDisplay = x11.function(c"XCloseDisplay")?;
-
-            let display = open(std::ptr::null());
-            if display.is_null() {
-                return None;
-            }
-            let screen = default_screen(display);
-            let root = root_window(display);
-            let whole_screen = u32::try_from(width(display, screen))
+            let x = Connection::open()?;
+            let default_screen: DefaultScreen = x.function(c"XDefaultScreen")?;
+            let width: DisplayDimension = x.function(c"XDisplayWidth")?;
+            let height: DisplayDimension = x.function(c"XDisplayHeight")?;
+            let screen = default_screen(x.display);
+            let whole_screen = u32::try_from(width(x.display, screen))
                 .ok()
-                .zip(u32::try_from(height(display, screen)).ok())
+                .zip(u32::try_from(height(x.display, screen)).ok())
                 .map(|(width, height)| Monitor {
                     x: 0,
                     y: 0,
                     width,
                     height,
                 });
-            let has_root_property = |name: &std::ffi::CStr| {
-                const ONLY_IF_EXISTS: c_int = 1;
-                const ANY_PROPERTY_TYPE: c_ulong = 0;
-                const SUCCESS: c_int = 0;
-                let atom = intern_atom(display, name.as_ptr(), ONLY_IF_EXISTS);
-                if atom == 0 {
-                    return false;
-                }
-                let (mut kind, mut format, mut items, mut after) = (0, 0, 0, 0);
-                let mut value: *mut c_uchar = std::ptr::null_mut();
-                let status = get_property(
-                    display,
-                    root,
-                    atom,
-                    0,
-                    1,
-                    0,
-                    ANY_PROPERTY_TYPE,
-                    &mut kind,
-                    &mut format,
-                    &mut items,
-                    &mut after,
-                    &mut value,
-                );
-                if !value.is_null() {
-                    free(value.cast());
-                }
-                status == SUCCESS && kind != 0
-            };
-            let server = XServer {
-                monitor: primary_monitor(display, root).or(whole_screen),
-                window_manager: has_root_property(c"_NET_SUPPORTING_WM_CHECK"),
-                accessibility_bus: has_root_property(c"AT_SPI_BUS"),
-            };
-            close(display);
-            Some(server)
+            const ANY_TYPE: c_ulong = 0;
+            Some(XServer {
+                monitor: primary_monitor(x.display, x.root).or(whole_screen),
+                window_manager: x
+                    .property(x.root, c"_NET_SUPPORTING_WM_CHECK", ANY_TYPE)
+                    .is_some(),
+                accessibility_bus: x.property(x.root, c"AT_SPI_BUS", ANY_TYPE).is_some(),
+            })
         }
     }
 }
@@ -229,28 +290,17 @@ pub fn focus_own_window() -> bool {
 }
 
 unsafe fn focus_viewable_window() -> Option<bool> {
-    let x11 = Library::open(c"libX11.so.6")?;
     unsafe {
-        let open: OpenDisplay = x11.function(c"XOpenDisplay")?;
-        let root_window: DefaultRootWindow = x11.function(c"XDefaultRootWindow")?;
-        let query_tree: QueryTree = x11.function(c"XQueryTree")?;
-        let attributes_of: GetWindowAttributes = x11.function(c"XGetWindowAttributes")?;
-        let intern_atom: InternAtom = x11.function(c"XInternAtom")?;
-        let get_property: GetWindowProperty = x11.function(c"XGetWindowProperty")?;
-        let set_focus: SetInputFocus = x11.function(c"XSetInputFocus")?;
-        let sync: Sync = x11.function(c"XSync")?;
-        let free: Free = x11.function(c"XFree")?;
-        let close: CloseDisplay = x11.function(c"XCloseDisplay")?;
+        let x = Connection::open()?;
+        let query_tree: QueryTree = x.function(c"XQueryTree")?;
+        let attributes_of: GetWindowAttributes = x.function(c"XGetWindowAttributes")?;
+        let set_focus: SetInputFocus = x.function(c"XSetInputFocus")?;
+        let sync: Sync = x.function(c"XSync")?;
 
-        let display = open(std::ptr::null());
-        if display.is_null() {
-            return None;
-        }
-        let pid_atom = intern_atom(display, c"_NET_WM_PID".as_ptr(), 1);
         let (mut root, mut parent, mut children, mut count) = (0, 0, std::ptr::null_mut(), 0);
         query_tree(
-            display,
-            root_window(display),
+            x.display,
+            x.root,
             &mut root,
             &mut parent,
             &mut children,
@@ -261,49 +311,27 @@ unsafe fn focus_viewable_window() -> Option<bool> {
         } else {
             std::slice::from_raw_parts(children, count as usize)
         };
-        let own = listed.iter().copied().find(|&window| {
-            const CARDINAL: c_ulong = 6;
-            let (mut kind, mut format, mut items, mut after) = (0, 0, 0, 0);
-            let mut value: *mut c_uchar = std::ptr::null_mut();
-            let status = get_property(
-                display,
-                window,
-                pid_atom,
-                0,
-                1,
-                0,
-                CARDINAL,
-                &mut kind,
-                &mut format,
-                &mut items,
-                &mut after,
-                &mut value,
-            );
-            let pid = (status == 0 && !value.is_null() && format == 32 && items == 1)
-                .then(|| *(value as *const std::ffi::c_long));
-            if !value.is_null() {
-                free(value.cast());
-            }
-            pid == Some(std::ffi::c_long::from(std::process::id() as i32))
-        });
+        const CARDINAL: c_ulong = 6;
+        let pid = c_long::from(std::process::id() as i32);
+        let own = (listed.iter().copied())
+            .find(|&window| x.property(window, c"_NET_WM_PID", CARDINAL) == Some(pid));
         if !children.is_null() {
-            free(children.cast());
+            (x.free)(children.cast());
         }
-        let mut shown = false;
-        if let Some(window) = own {
-            const IS_VIEWABLE: c_int = 2;
-            const REVERT_TO_PARENT: c_int = 2;
-            const CURRENT_TIME: c_ulong = 0;
-            let mut attributes: WindowAttributes = std::mem::zeroed();
-            if attributes_of(display, window, &mut attributes) != 0
-                && attributes.map_state == IS_VIEWABLE
-            {
-                set_focus(display, window, REVERT_TO_PARENT, CURRENT_TIME);
-                sync(display, 0);
-                shown = true;
-            }
+        let Some(window) = own else {
+            return Some(false);
+        };
+        const IS_VIEWABLE: c_int = 2;
+        const REVERT_TO_PARENT: c_int = 2;
+        const CURRENT_TIME: c_ulong = 0;
+        let mut attributes: WindowAttributes = std::mem::zeroed();
+        if attributes_of(x.display, window, &mut attributes) == 0
+            || attributes.map_state != IS_VIEWABLE
+        {
+            return Some(false);
         }
-        close(display);
-        Some(shown)
+        set_focus(x.display, window, REVERT_TO_PARENT, CURRENT_TIME);
+        sync(x.display, 0);
+        Some(true)
     }
 }

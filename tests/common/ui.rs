@@ -132,3 +132,16 @@ pub fn start_an_echo_server(window: &AppWindow) -> u16 {
         .and_then(|rest| rest.split(' ').next()?.parse().ok())
         .unwrap_or_else(|| panic!("a port in {status:?}"))
 }
+
+/// Connects the Client tab to this window's own server on `port`, and waits until the two
+/// ends of the connection are paired ("↔" in the client's status).
+pub fn connect_the_client_tab_to_its_server(window: &AppWindow, port: u16) {
+    let client = window.global::<ClientAdapter>();
+    open_tab(window, "Client");
+    element(window, "Host").set_accessible_value("127.0.0.1");
+    element(window, "Port").set_accessible_value(port.to_string());
+    element(window, "Connect").invoke_accessible_default_action();
+    run_until("the client to connect and be paired", || {
+        client.get_state() == ConnectionState::Connected && client.get_status().contains("↔")
+    });
+}

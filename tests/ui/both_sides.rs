@@ -3,9 +3,10 @@
 //! peer the server sees) and shown beside the client's end on the "Both sides" tab.
 
 use common::ui::{
-    element, element_starting, element_where, open_tab, run_until, start_an_echo_server,
+    connect_the_client_tab_to_its_server, element, element_starting, element_where, open_tab,
+    run_until, start_an_echo_server,
 };
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ServerAdapter};
 use slint::{ComponentHandle, LogicalSize, Model};
 
 use crate::common;
@@ -24,16 +25,10 @@ pub fn both_ends_of_a_loopback_connection_show_together() {
     let server = window.global::<ServerAdapter>();
     let client = window.global::<ClientAdapter>();
 
-    let port = start_an_echo_server(&window).to_string();
+    let port = start_an_echo_server(&window);
 
     // The Client tab connects to it and says from which port.
-    open_tab(&window, "Client");
-    element(&window, "Host").set_accessible_value("127.0.0.1");
-    element(&window, "Port").set_accessible_value(port.as_str());
-    element(&window, "Connect").invoke_accessible_default_action();
-    run_until("the client to connect and be linked", || {
-        client.get_state() == ConnectionState::Connected && client.get_status().contains("↔")
-    });
+    connect_the_client_tab_to_its_server(&window, port);
     let said = client.get_status().to_string();
     let local_port = said
         .split(" from port ")
@@ -67,12 +62,19 @@ pub fn both_ends_of_a_loopback_connection_show_together() {
     run_until("both ends to show the exchange", || {
         entries(&window, "Sent: hello") == 2 && entries(&window, "Received: hello") == 2
     });
-    let server_side = element_starting(&window, "Connection from 127.0.0.1:");
-    let client_side = element_where(&window, "the client's status", |e| {
-        e.accessible_description().as_deref() == Some("Client status")
-            && e.accessible_label()
-                .is_some_and(|l| l.starts_with("Connected"))
-    });
+    // Each side's status line, as a screen reader finds them.
+    let sides = |window: &AppWindow| {
+        let client_side = element_where(window, "the client's status", |e| {
+            e.accessible_description().as_deref() == Some("Client status")
+                && e.accessible_label()
+                    .is_some_and(|l| l.starts_with("Connected"))
+        });
+        (
+            element_starting(window, "Connection from 127.0.0.1:"),
+            client_side,
+        )
+    };
+    let (server_side, client_side) = sides(&window);
     assert_eq!(
         server_side.absolute_position().y,
         client_side.absolute_position().y,
@@ -83,14 +85,7 @@ pub fn both_ends_of_a_loopback_connection_show_together() {
     // On a 7-inch panel, one above the other.
     window.window().set_size(LogicalSize::new(800.0, 480.0));
     run_until("the page to be laid out again", || true);
-    let (server_side, client_side) = (
-        element_starting(&window, "Connection from 127.0.0.1:"),
-        element_where(&window, "the client's status", |e| {
-            e.accessible_description().as_deref() == Some("Client status")
-                && e.accessible_label()
-                    .is_some_and(|l| l.starts_with("Connected"))
-        }),
-    );
+    let (server_side, client_side) = sides(&window);
     assert!(server_side.absolute_position().y < client_side.absolute_position().y);
     assert_eq!(
         server_side.absolute_position().x,

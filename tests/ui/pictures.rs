@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 
 use crate::common::Peer;
 use crate::common::ui::{
-    drawing_backend, element, open_tab, run_until, screenshots_dir, start_an_echo_server,
+    connect_the_client_tab_to_its_server, drawing_backend, element, open_tab, run_until,
+    screenshots_dir, start_an_echo_server,
 };
 use crate::screenshots::{colours, write_png};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{
-    AppWindow, ClientAdapter, ConnectionState, HttpAdapter, ServerAdapter, Tab,
-};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab};
 use slint::{ComponentHandle, LogicalSize, Model};
 
 /// Runs the event loop long enough for the buttons' colour animations to end.
@@ -48,13 +47,7 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
     });
 
     // The Client tab connects to the same server, and talks.
-    open_tab(&window, "Client");
-    element(&window, "Host").set_accessible_value("127.0.0.1");
-    element(&window, "Port").set_accessible_value(port.to_string());
-    element(&window, "Connect").invoke_accessible_default_action();
-    run_until("the client to connect", || {
-        client.get_state() == ConnectionState::Connected && client.get_status().contains("↔")
-    });
+    connect_the_client_tab_to_its_server(&window, port);
     for message in ["hello\\n", "GET / HTTP/1.0\\r\\n\\r\\n"] {
         element(&window, "Message").set_accessible_value(message);
         element(&window, "Send message").invoke_accessible_default_action();

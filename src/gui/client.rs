@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::conversation::{CLIENT_LIMITS, ConversationModel, Transcript};
+use super::conversation::{CLIENT_LIMITS, ConversationModel, End, Mark, Transcript};
 use super::fonts::font_note;
+use super::throughput::Throughput;
 use super::ui::{
     AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
 };
@@ -19,6 +20,7 @@ use crate::net::NetError;
 use crate::net::client::{ClientConfig, ClientEvent, CloseReason};
 use crate::payload::{self, ByteCount};
 use crate::report;
+use std::time::Instant;
 
 /// One connection of the tab: what it was opened with, its state and its conversation.
 struct Link {
@@ -36,6 +38,9 @@ struct Link {
     local: Option<SocketAddr>,
     /// Found as a connection of one of this window's servers.
     linked: bool,
+    /// The flow's name for this end: "Client :40876" once connected.
+    lane: String,
+    throughput: Throughput,
 }
 
 impl Link {
@@ -47,8 +52,8 @@ impl Link {
         }
     }
 
-    fn note(&mut self, text: String, hex: bool) {
-        let change = self.transcript.note(text);
+    fn note(&mut self, text: String, mark: Mark, hex: bool) {
+        let change = self.transcript.mark(text, mark);
         self.shown.follow(&self.transcript, change, hex);
     }
 
@@ -156,11 +161,13 @@ impl ClientController {
             status,
             unverified: false,
             transcript: Transcript::new(CLIENT_LIMITS),
-            shown: ConversationModel::default(),
+            shown: ConversationModel::new(End::Client),
             bytes_in: 0,
             bytes_out: 0,
             local: None,
             linked: false,
+            lane: "Client".into(),
+            throughput: Throughput::default(),
         };
         let mut links = self.links.borrow_mut();
         match replacing.and_then(|old| links.iter().position(|link| link.id == old)) {
@@ -169,7 +176,7 @@ impl ClientController {
                 let old = std::mem::replace(&mut links[index], link);
                 let link = &mut links[index];
                 (link.transcript, link.shown) = (old.transcript, old.shown);
-                link.note(link.status.clone(), adapter.get_show_hex());
+                link.note(link.status.clone(), Mark::Said, adapter.get_show_hex());
                 self.rows.set_row_data(index, link.row());
             }
             None => {
@@ -188,13 +195,22 @@ impl ClientController {
         adapter.set_selected_connection(link.map_or(0, |link| link.id.to_slint()));
         // Another conversation opens at its newest entry.
         adapter.set_conversation_following(true);
+        adapter.set_flow_following(true);
+        adapter.set_chosen_entry(-1);
         match link {
-            Some(link) => adapter.set_conversation(link.shown.model()),
-            None => adapter.set_conversation(ModelRc::default()),
+            Some(link) => {
+                adapter.set_conversation(link.shown.model());
+                adapter.set_flow(link.shown.flow());
+            }
+            None => {
+                adapter.set_conversation(ModelRc::default());
+                adapter.set_flow(ModelRc::default());
+            }
         }
         drop(links);
         self.changed.set(true);
         self.refresh_adapter(adapter);
+        self.refresh_graphs(Instant::now());
     }
 
     fn send(&self, adapter: &ClientAdapter) {
@@ -233,11 +249,19 @@ impl ClientController {
         };
         let link = &mut links[index];
         match client_event {
-            ClientEvent::Connected { peer, local, tls } => {
+            ClientEvent::Connected {
+                peer,
+                local,
+                tls,
+                timings,
+            } => {
                 link.state = ConnectionState::Connected;
                 link.unverified = tls.as_ref().is_some_and(|tls| tls.unverified);
                 link.local = *local;
                 link.linked = false;
+                if let Some(local) = local {
+                    link.lane = format!("Client :{}", local.port());
+                }
                 let from = local.map_or(String::new(), |local| {
                     format!(" from port {}", local.port())
                 });
@@ -248,14 +272,23 @@ impl ClientController {
                     ),
                     None => format!("Connected to {peer}{from}"),
                 };
-                link.note(link.status.clone(), hex);
+                let mark = Mark::Connected {
+                    tcp: Some(timings.connect),
+                    tls: tls
+                        .as_ref()
+                        .zip(timings.tls)
+                        .map(|(tls, took)| (tls.version.clone(), took)),
+                };
+                link.note(link.status.clone(), mark, hex);
             }
             ClientEvent::Sent(bytes) => {
                 link.bytes_out += bytes.len() as u64;
+                link.throughput.sent(bytes.len());
                 link.data(Direction::Sent, bytes, hex);
             }
             ClientEvent::Received(bytes) => {
                 link.bytes_in += bytes.len() as u64;
+                link.throughput.received(bytes.len());
                 link.data(Direction::Received, bytes, hex);
             }
             ClientEvent::Failed(error) => {
@@ -266,7 +299,7 @@ impl ClientController {
                 if selected {
                     show_error(&adapter, error);
                 }
-                link.note(format!("{error}"), hex);
+                link.note(format!("{error}"), Mark::Failed, hex);
             }
             ClientEvent::Closed { reason, .. } => {
                 link.state = ConnectionState::Idle;
@@ -285,7 +318,14 @@ impl ClientController {
                     encoding: payload::Encoding::Text,
                     max_chars: None,
                 };
-                link.note(report::client_line(client_event, style, &Page::Client), hex);
+                let mark = match reason {
+                    CloseReason::ClosedByPeer => Mark::Closed { by_server: true },
+                    CloseReason::Local => Mark::Closed { by_server: false },
+                    CloseReason::Failed(NetError::Reset { .. }) => Mark::Reset,
+                    CloseReason::Failed(_) => Mark::Failed,
+                };
+                let said = report::client_line(client_event, style, &Page::Client);
+                link.note(said, mark, hex);
             }
         }
         self.rows.set_row_data(index, link.row());
@@ -315,6 +355,26 @@ impl ClientController {
         self.refresh();
     }
 
+    /// Draws the shown connection's rates as they are `now`; tells whether any connection's
+    /// graph still moves with time.
+    pub fn refresh_graphs(&self, now: Instant) -> bool {
+        let Some(window) = self.window.upgrade() else {
+            return false;
+        };
+        let adapter = window.global::<ClientAdapter>();
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        let links = self.links.borrow();
+        let graphs: Vec<_> = (links.iter())
+            .filter(|link| Some(link.id) == selected)
+            .map(|link| {
+                link.throughput
+                    .rates(format!("Connection to {}", link.label), now)
+            })
+            .collect();
+        adapter.set_graphs(ModelRc::new(VecModel::from(graphs)));
+        links.iter().any(|link| link.throughput.moving(now))
+    }
+
     /// Publishes the selected connection's state and counters once per batch.
     pub fn refresh(&self) {
         if let Some(window) = self.window.upgrade() {
@@ -334,6 +394,9 @@ impl ClientController {
                 adapter.set_state(link.state);
                 adapter.set_status(link.status.as_str().into());
                 adapter.set_unverified(link.unverified);
+                adapter.set_flow_forgotten(link.shown.forgotten as i32);
+                adapter.set_client_lane(link.lane.as_str().into());
+                adapter.set_server_lane(format!("Server {}", link.label).into());
                 adapter.set_counters(
                     format!(
                         "{} in · {} out",
@@ -348,6 +411,7 @@ impl ClientController {
                 adapter.set_state(ConnectionState::Idle);
                 adapter.set_status("Not connected".into());
                 adapter.set_unverified(false);
+                adapter.set_flow_forgotten(0);
                 adapter.set_counters(SharedString::new());
             }
         }

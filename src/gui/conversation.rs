@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use slint::{Model, ModelRc, VecModel};
 
 use super::fonts::{self, Script};
-use super::ui::{ConversationDirection as Direction, ConversationLine};
-use super::{Span, clock_ms};
+use super::ui::{ConversationDirection as Direction, ConversationLine, FlowKind, FlowMark};
+use super::{Millis, Span, clock_ms};
 use crate::payload::{self, ByteCount, Lines};
 
 /// How much of a conversation is kept for display; the counters still count everything.
@@ -35,6 +35,25 @@ pub const CLIENT_LIMITS: Limits = Limits {
     total_bytes: 500 * 4096,
 };
 
+/// What a note stands for in the flow of the connection; data is always `Said`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mark {
+    /// Only words: data, or a note with no place of its own in the flow.
+    Said,
+    /// The connection is up: `tcp` is how long this end's connect took (SYN to established),
+    /// `None` for a connection accepted by a server; `tls` the handshake after it.
+    Connected {
+        tcp: Option<std::time::Duration>,
+        tls: Option<(String, std::time::Duration)>,
+    },
+    /// An orderly close, by the client's end (`by_server` false) or the server's.
+    Closed { by_server: bool },
+    /// The connection was reset.
+    Reset,
+    /// Connecting, or the connection, failed.
+    Failed,
+}
+
 pub struct Entry {
     pub time: SystemTime,
     /// When its last bytes came.
@@ -46,6 +65,7 @@ pub struct Entry {
     pub dropped: u64,
     /// Where the first byte kept sits in its direction's stream, for hex dumps' offsets.
     pub offset: u64,
+    pub mark: Mark,
 }
 
 impl Entry {
@@ -99,6 +119,10 @@ pub struct Transcript {
     /// Bytes so far in each direction, sent and received.
     sent: u64,
     received: u64,
+    /// Entries no longer kept, for the flow view to count.
+    pub forgotten: u64,
+    /// When the first entry came: the flow's times count from it.
+    pub began: Option<SystemTime>,
 }
 
 impl Transcript {
@@ -109,6 +133,8 @@ impl Transcript {
             kept: 0,
             sent: 0,
             received: 0,
+            forgotten: 0,
+            began: None,
         }
     }
 
@@ -118,11 +144,18 @@ impl Transcript {
 
     /// Forgets the entries; offsets go on counting from where the stream is.
     pub fn clear(&mut self) {
+        self.forgotten += self.entries.len() as u64;
         self.entries.clear();
         self.kept = 0;
     }
 
+    /// A note that only says something.
     pub fn note(&mut self, text: String) -> Change {
+        self.mark(text, Mark::Said)
+    }
+
+    /// A note that is also a mark in the flow.
+    pub fn mark(&mut self, text: String, mark: Mark) -> Change {
         self.push(Entry {
             time: SystemTime::now(),
             direction: Direction::Note,
@@ -130,6 +163,7 @@ impl Transcript {
             bytes: text.into_bytes(),
             dropped: 0,
             offset: 0,
+            mark,
         })
     }
 
@@ -168,10 +202,12 @@ impl Transcript {
             bytes: bytes[keep_from..].to_vec(),
             dropped: keep_from as u64,
             offset: start + keep_from as u64,
+            mark: Mark::Said,
         })
     }
 
     fn push(&mut self, entry: Entry) -> Change {
+        self.began.get_or_insert(entry.time);
         self.kept += entry.bytes.len();
         self.entries.push_back(entry);
         Change {
@@ -190,68 +226,176 @@ impl Transcript {
             self.kept -= oldest.bytes.len();
             dropped += 1;
         }
+        self.forgotten += dropped as u64;
         dropped
     }
 }
 
-/// The lines a `ConversationView` shows for one transcript at a time.
-pub struct ConversationModel {
-    lines: Rc<VecModel<ConversationLine>>,
-    /// A script in the conversation that no installed font can draw.
-    pub missing_script: Option<Script>,
+/// Which end of the connection this window is: its flow draws the client on the left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Client,
+    Server,
 }
 
-impl Default for ConversationModel {
-    fn default() -> Self {
-        ConversationModel {
-            lines: Rc::new(VecModel::default()),
-            missing_script: None,
+/// Bytes of data a flow arrow's label shows at most.
+const PREVIEW_BYTES: usize = 24;
+
+impl Entry {
+    /// The entry as a mark of the flow view, on `end`'s side of the connection, timed from
+    /// `began`.
+    fn flow_mark(&self, end: End, hex: bool, began: Option<SystemTime>) -> FlowMark {
+        let at = began
+            .and_then(|began| self.time.duration_since(began).ok())
+            .map(|since| format!("+{}", Span(since)))
+            .unwrap_or_default();
+        let text = || String::from_utf8_lossy(&self.bytes).into_owned();
+        let (kind, from_server, label) = match (&self.mark, self.direction) {
+            (Mark::Said, Direction::Note) => (FlowKind::Note, false, text()),
+            (Mark::Said, direction) => {
+                let from_server = (direction == Direction::Sent) == (end == End::Server);
+                let size = ByteCount(self.bytes.len() as u64 + self.dropped);
+                let label = format!("{size} · {}", preview(&self.bytes, hex));
+                (FlowKind::Data, from_server, label)
+            }
+            (Mark::Connected { tcp, tls }, _) => {
+                let tcp = match tcp {
+                    Some(took) => format!("connect (SYN → established) {}", Millis(*took)),
+                    None => "connection accepted".to_string(),
+                };
+                match tls {
+                    Some((version, took)) => (
+                        FlowKind::Tls,
+                        false,
+                        format!("{tcp} · TLS handshake {} ({version})", Millis(*took)),
+                    ),
+                    None => (FlowKind::Connect, false, tcp),
+                }
+            }
+            (Mark::Closed { by_server }, _) => {
+                let by = if *by_server { "server" } else { "client" };
+                (
+                    FlowKind::Close,
+                    *by_server,
+                    format!("close (FIN) by the {by}"),
+                )
+            }
+            (Mark::Reset, _) => (FlowKind::Reset, false, format!("reset (RST): {}", text())),
+            (Mark::Failed, _) => (FlowKind::Failure, false, text()),
+        };
+        let shown = fonts::shown(label);
+        let spoken = match kind {
+            FlowKind::Data if from_server => format!("Server to client: {}", shown.spoken),
+            FlowKind::Data => format!("Client to server: {}", shown.spoken),
+            _ => shown.spoken.to_string(),
+        };
+        FlowMark {
+            kind,
+            from_server,
+            label: shown.drawn,
+            at: at.into(),
+            spoken: spoken.into(),
         }
     }
 }
 
+/// The first bytes of some data, as text or hex, for an arrow's label.
+fn preview(bytes: &[u8], hex: bool) -> String {
+    let more = if bytes.len() > PREVIEW_BYTES {
+        "…"
+    } else {
+        ""
+    };
+    let head = &bytes[..bytes.len().min(PREVIEW_BYTES)];
+    if hex {
+        let pairs: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let more = if bytes.len() > 8 { " …" } else { "" };
+        return format!("{}{more}", pairs.join(" "));
+    }
+    format!("{}{more}", payload::display_text(head, Lines::Escape))
+}
+
+/// What a `ConversationView` and a `FlowView` show for one transcript at a time: a line and
+/// a mark per entry, so the mark at a row stands for the line at the same row.
+pub struct ConversationModel {
+    end: End,
+    lines: Rc<VecModel<ConversationLine>>,
+    flow: Rc<VecModel<FlowMark>>,
+    /// Entries of the transcript shown that are no longer kept.
+    pub forgotten: u64,
+    /// A script in the conversation that no installed font can draw.
+    pub missing_script: Option<Script>,
+}
+
 impl ConversationModel {
+    pub fn new(end: End) -> Self {
+        ConversationModel {
+            end,
+            lines: Rc::new(VecModel::default()),
+            flow: Rc::new(VecModel::default()),
+            forgotten: 0,
+            missing_script: None,
+        }
+    }
+
     pub fn model(&self) -> ModelRc<ConversationLine> {
         ModelRc::from(self.lines.clone())
+    }
+
+    pub fn flow(&self) -> ModelRc<FlowMark> {
+        ModelRc::from(self.flow.clone())
     }
 
     /// Shows every entry of `transcript` (another one, or after a change of text or hex).
     pub fn show(&mut self, transcript: &Transcript, hex: bool) {
         let mut missing = None;
         let mut previous = None;
-        let lines: Vec<_> = transcript
+        let (lines, marks): (Vec<_>, Vec<_>) = transcript
             .entries()
             .map(|entry| {
                 let (line, script) = entry.line(hex, previous);
                 missing = missing.or(script);
                 previous = Some(entry.time);
-                line
+                (line, entry.flow_mark(self.end, hex, transcript.began))
             })
-            .collect();
+            .unzip();
         self.lines.set_vec(lines);
+        self.flow.set_vec(marks);
         self.missing_script = missing;
+        self.forgotten = transcript.forgotten;
     }
 
     /// Shows nothing.
     pub fn clear(&mut self) {
         self.lines.set_vec(Vec::new());
+        self.flow.set_vec(Vec::new());
         self.missing_script = None;
+        self.forgotten = 0;
     }
 
     /// Follows `change`, just made to the transcript shown.
     pub fn follow(&mut self, transcript: &Transcript, change: Change, hex: bool) {
         for _ in 0..change.dropped.min(self.lines.row_count()) {
             self.lines.remove(0);
+            self.flow.remove(0);
         }
+        self.forgotten = transcript.forgotten;
         let mut newest = transcript.entries.iter().rev();
         let Some(last) = newest.next() else {
             return;
         };
         let (line, script) = last.line(hex, newest.next().map(|entry| entry.time));
+        let mark = last.flow_mark(self.end, hex, transcript.began);
         self.missing_script = self.missing_script.or(script);
         match self.lines.row_count() {
-            rows if change.grew && rows > 0 => self.lines.set_row_data(rows - 1, line),
-            _ => self.lines.push(line),
+            rows if change.grew && rows > 0 => {
+                self.lines.set_row_data(rows - 1, line);
+                self.flow.set_row_data(rows - 1, mark);
+            }
+            _ => {
+                self.lines.push(line);
+                self.flow.push(mark);
+            }
         }
     }
 }
@@ -270,7 +414,7 @@ mod tests {
         transcript.data(Direction::Received, &[b'a'; 20]);
         transcript.data(Direction::Sent, b"ok");
         transcript.data(Direction::Received, b"bc");
-        let mut shown = ConversationModel::default();
+        let mut shown = ConversationModel::new(End::Client);
         shown.show(&transcript, true);
         let lines: Vec<_> = (shown.model().iter())
             .map(|line| line.text.to_string())

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::ui::{AppWindow, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
-use super::{Count, Page};
+use super::ui::{AppWindow, FlowKind, FlowMark, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
+use super::{Count, Millis, Page, Span};
 use crate::engine::{
     Command, Engine, Event, EventKind, HttpSettings, HttpSpec, SessionId, SessionSpec,
 };
@@ -17,7 +17,7 @@ use crate::forms::parse::{parse_proxy, parse_seconds};
 use crate::forms::{Header, HttpForm};
 use crate::net::NetError;
 use crate::net::http::proxy::{ProxyChoice, ProxySettings};
-use crate::net::http::{HttpEvent, HttpResponse};
+use crate::net::http::{BodyPart, HttpEvent, HttpRequest, HttpResponse};
 use crate::payload::{self, ByteCount, Lines};
 
 /// Body text shown at most; a bigger body is cut in the view (it was counted in full).
@@ -26,8 +26,13 @@ const SHOWN_BODY: usize = 64 * 1024;
 /// Answers kept to be shown again, newest first.
 const HISTORY: usize = 10;
 
+/// Marks the flow view keeps: the last few exchanges.
+const FLOW_MARKS: usize = 60;
+
 /// A response as the tab shows it, kept to be shown again.
 struct Answer {
+    /// Counts the answers, so a mark of the flow finds its own.
+    number: u64,
     /// How the history lists it: "GET http://… → 200 OK · 12:00:01".
     title: String,
     answered: String,
@@ -46,6 +51,102 @@ struct Sent {
     /// `GET http://host/path`
     request: String,
     at: std::time::SystemTime,
+    /// As the flow's request arrow says it: `GET /path · 34 B`.
+    arrow: String,
+}
+
+/// Every exchange of the tab as a sequence diagram: the connect (unless a kept-alive
+/// connection was reused), the request and the answer, the newest last.
+#[derive(Default)]
+struct ExchangeFlow {
+    marks: Rc<VecModel<FlowMark>>,
+    /// For each mark, the answer it belongs to, to show that answer when it is tapped.
+    answers: VecDeque<u64>,
+    forgotten: u64,
+    began: Option<std::time::Instant>,
+}
+
+impl ExchangeFlow {
+    fn push(&mut self, kind: FlowKind, from_server: bool, label: String, answer: u64) {
+        let now = std::time::Instant::now();
+        let began = *self.began.get_or_insert(now);
+        let spoken = match kind {
+            FlowKind::Request => format!("Request: {label}"),
+            FlowKind::Response => format!("Answer: {label}"),
+            _ => label.clone(),
+        };
+        self.marks.push(FlowMark {
+            kind,
+            from_server,
+            label: label.into(),
+            at: format!("+{}", Span(now - began)).into(),
+            spoken: spoken.into(),
+        });
+        self.answers.push_back(answer);
+        while self.answers.len() > FLOW_MARKS {
+            self.answers.pop_front();
+            self.marks.remove(0);
+            self.forgotten += 1;
+        }
+    }
+
+    /// One exchange: its connection if new, the request and what came of it.
+    fn exchange(&mut self, sent: &Sent, result: Result<&HttpResponse, String>, answer: u64) {
+        if let Ok(response) = result
+            && !response.reused_connection
+        {
+            let t = &response.timings;
+            let connect = format!("connect (SYN → established) {}", Millis(t.connect));
+            match t.tls {
+                Some(tls) => self.push(
+                    FlowKind::Tls,
+                    false,
+                    format!("{connect} · TLS handshake {}", Millis(tls)),
+                    answer,
+                ),
+                None => self.push(FlowKind::Connect, false, connect, answer),
+            }
+        }
+        self.push(FlowKind::Request, false, sent.arrow.clone(), answer);
+        match result {
+            Ok(response) => {
+                if !response.redirects.is_empty() {
+                    let redirects = Count(response.redirects.len(), "redirect");
+                    self.push(FlowKind::Note, false, format!("after {redirects}"), answer);
+                }
+                let label = format!(
+                    "{} {} · {} · {}",
+                    response.status,
+                    response.reason,
+                    ByteCount(response.body_bytes),
+                    Millis(response.timings.total)
+                );
+                self.push(FlowKind::Response, true, label, answer);
+            }
+            Err(error) => self.push(FlowKind::Failure, false, error, answer),
+        }
+    }
+}
+
+/// A request as its flow arrow says it: method, path and body size.
+fn arrow(request: &HttpRequest) -> String {
+    let mut target = request.url.path().to_string();
+    if let Some(query) = request.url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let bytes: usize = (request.body.0.iter())
+        .map(|part| match part {
+            BodyPart::Bytes(bytes) => bytes.len(),
+            BodyPart::File(_) => 0,
+        })
+        .sum();
+    let file = (request.body.0.iter()).any(|part| matches!(part, BodyPart::File(_)));
+    match (bytes, file) {
+        (0, false) => format!("{} {target}", request.method),
+        (_, false) => format!("{} {target} · {}", request.method, ByteCount(bytes as u64)),
+        (_, true) => format!("{} {target} · a file", request.method),
+    }
 }
 
 pub struct HttpController {
@@ -58,6 +159,8 @@ pub struct HttpController {
     exchange: Cell<Option<SessionId>>,
     history: RefCell<VecDeque<Answer>>,
     history_titles: Rc<VecModel<SharedString>>,
+    answers: Cell<u64>,
+    flow: RefCell<ExchangeFlow>,
 }
 
 impl super::Controller for HttpController {
@@ -75,6 +178,8 @@ impl HttpController {
         adapter.set_phases(ModelRc::from(phases.clone()));
         let history_titles = Rc::new(VecModel::default());
         adapter.set_history(ModelRc::from(history_titles.clone()));
+        let flow = ExchangeFlow::default();
+        adapter.set_flow(ModelRc::from(flow.marks.clone()));
         let controller = Rc::new(HttpController {
             window: window.as_weak(),
             engine,
@@ -84,7 +189,16 @@ impl HttpController {
             exchange: Cell::default(),
             history: RefCell::default(),
             history_titles,
+            answers: Cell::new(0),
+            flow: RefCell::new(flow),
         });
+        adapter.on_open_mark(super::on_value(&controller, |c: &Self, w, index: i32| {
+            let number = c.flow.borrow().answers.get(index as usize).copied();
+            let history = c.history.borrow();
+            if let Some(answer) = history.iter().find(|answer| Some(answer.number) == number) {
+                c.display(&w.global::<HttpAdapter>(), answer);
+            }
+        }));
         adapter.on_show_answer(super::on_value(&controller, |c: &Self, w, index: i32| {
             if let Some(answer) = c.history.borrow().get(index as usize) {
                 c.display(&w.global::<HttpAdapter>(), answer);
@@ -147,6 +261,7 @@ impl HttpController {
                 *self.sent.borrow_mut() = Some(Sent {
                     request: format!("{} {}", request.method, request.url),
                     at: std::time::SystemTime::now(),
+                    arrow: arrow(&request),
                 });
                 let path = |text: SharedString| {
                     let text = text.trim().to_string();
@@ -200,6 +315,7 @@ impl HttpController {
                 adapter.set_progress(format!("Receiving… {}", ByteCount(*bytes)).into());
             }
             HttpEvent::Cancelled => {
+                self.flow_exchange(&adapter, Err("cancelled".into()));
                 adapter.set_busy(false);
                 adapter.set_error("Cancelled".into());
                 adapter.set_error_hint(
@@ -207,6 +323,8 @@ impl HttpController {
                 );
             }
             HttpEvent::Done(result) => {
+                let outcome = result.as_ref().as_ref().map_err(|error| error.to_string());
+                self.flow_exchange(&adapter, outcome);
                 adapter.set_busy(false);
                 match result.as_ref() {
                     Ok(response) => self.show(&adapter, response),
@@ -219,6 +337,19 @@ impl HttpController {
                 }
             }
         }
+    }
+
+    /// Adds the exchange under way, now answered or failed, to the flow.
+    fn flow_exchange(&self, adapter: &HttpAdapter, result: Result<&HttpResponse, String>) {
+        let Some(sent) = &*self.sent.borrow() else {
+            return;
+        };
+        // The answer, if any, is numbered next.
+        let number = self.answers.get() + 1;
+        let mut flow = self.flow.borrow_mut();
+        flow.exchange(sent, result, number);
+        adapter.set_flow_forgotten(flow.forgotten as i32);
+        adapter.set_flow_revision(adapter.get_flow_revision().wrapping_add(1));
     }
 
     fn clear_response(&self, adapter: &HttpAdapter) {
@@ -289,7 +420,9 @@ impl HttpController {
             summary.push_str(" · certificate NOT checked");
         }
         let phases = phases(response);
+        self.answers.set(self.answers.get() + 1);
         Answer {
+            number: self.answers.get(),
             title: format!("{request} → {status} · {at}"),
             answered: format!("Answers {request} · sent at {at}"),
             status,
@@ -360,14 +493,6 @@ fn phases(response: &HttpResponse) -> Vec<Phase> {
 }
 
 /// A duration as the waterfall labels it: milliseconds with one decimal.
-struct Millis(Duration);
-
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.1} ms", self.0.as_secs_f64() * 1000.0)
-    }
-}
-
 /// JSON pretty-printed, text as text, anything else as a hex dump; cut for display.
 fn body_view(response: &HttpResponse) -> String {
     let body = &response.body[..response.body.len().min(SHOWN_BODY)];

@@ -10,6 +10,7 @@ mod library;
 mod log;
 mod server;
 mod settings;
+mod throughput;
 mod x11;
 
 use std::cell::{Cell, RefCell};
@@ -47,6 +48,8 @@ const FOCUS_TRIES: u32 = 250;
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
 const DRAIN_INTERVAL: Duration = Duration::from_millis(33);
+/// How often graphs move while any has traffic in view: they show whole seconds.
+const GRAPH_TICK: Duration = Duration::from_secs(1);
 /// Events handled per tick; the rest wait for the next one. One queue's worth, so a tick holds
 /// at most the queue's few MiB of data (twice: the events and their joined copy), even while
 /// the engine refills the queue during the drain.
@@ -133,6 +136,8 @@ struct Dispatcher {
     log: Rc<log::LogController>,
     settings: Rc<settings::SettingsController>,
     timer: Timer,
+    /// Moves the graphs on; runs only while some graph shows traffic.
+    graph_clock: Timer,
 }
 
 /// Starts the engine and wires every page of `window` to it, with the saved settings and
@@ -158,6 +163,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         log,
         engine,
         timer: Timer::default(),
+        graph_clock: Timer::default(),
     });
     DISPATCHER.with(|d| *d.borrow_mut() = Rc::downgrade(&dispatcher));
     if let Some(family) = fonts::monospace_family() {
@@ -274,9 +280,36 @@ impl Dispatcher {
             });
     }
 
-    fn drain(&self) {
+    /// Keeps the graphs moving once a second while any shows traffic of the last minute.
+    fn start_graph_clock(self: &Rc<Self>) {
+        if self.graph_clock.running() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        self.graph_clock
+            .start(TimerMode::Repeated, GRAPH_TICK, move || {
+                if let Some(dispatcher) = weak.upgrade() {
+                    dispatcher.move_graphs();
+                }
+            });
+    }
+
+    fn move_graphs(&self) {
+        let now = std::time::Instant::now();
+        // Both are drawn: neither may be skipped because the other moves.
+        let server = self.server.refresh_graphs(now);
+        let client = self.client.refresh_graphs(now);
+        if !server && !client {
+            self.graph_clock.stop();
+        }
+    }
+
+    fn drain(self: &Rc<Self>) {
         let events = self.engine.drain(DRAIN_BATCH);
         let more_waiting = events.len() == DRAIN_BATCH;
+        if events.iter().any(carries_data) {
+            self.start_graph_clock();
+        }
         for event in coalesce(events) {
             if started_something(&event) {
                 self.settings.remember();
@@ -371,6 +404,15 @@ fn started_something(event: &Event) -> bool {
         EventKind::Http(HttpEvent::Done(result)) => result.is_ok(),
         _ => false,
     }
+}
+
+/// Data counted by a graph.
+fn carries_data(event: &Event) -> bool {
+    matches!(
+        event.kind,
+        EventKind::Server(ServerEvent::Received { .. } | ServerEvent::Sent { .. })
+            | EventKind::Client(ClientEvent::Received(_) | ClientEvent::Sent(_))
+    )
 }
 
 /// Joins runs of received data from the same session (and the same client of a server) into
@@ -490,6 +532,15 @@ impl std::fmt::Display for Span {
                 self.0.as_secs() % 60
             ),
         }
+    }
+}
+
+/// A measured time to a tenth of a millisecond: "0.4 ms".
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} ms", self.0.as_secs_f64() * 1000.0)
     }
 }
 

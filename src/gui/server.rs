@@ -4,12 +4,13 @@
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::conversation::{self, ConversationModel, Limits, Transcript};
+use super::conversation::{self, ConversationModel, End, Limits, Mark, Transcript};
 use super::fonts;
+use super::throughput::Throughput;
 use super::ui::{
     AppWindow, ClientRow, ConversationDirection as Direction, ListenerRow, ServerAdapter,
 };
@@ -49,6 +50,7 @@ pub struct ClientView {
     pub ended: Option<Ending>,
     /// The other end is a connection of this window's Client tab.
     pub linked: bool,
+    pub throughput: Throughput,
 }
 
 impl ClientView {
@@ -105,6 +107,8 @@ pub enum Change {
 pub struct ServerView {
     pub listening: Option<SocketAddr>,
     clients: Vec<ClientView>,
+    /// All connections' rates together.
+    pub throughput: Throughput,
 }
 
 impl ServerView {
@@ -144,15 +148,22 @@ impl ServerView {
                 Change::Nothing
             }
             ServerEvent::Connected { id, peer, since } => {
+                let mut transcript = Transcript::new(CONNECTION_LIMITS);
+                let accepted = Mark::Connected {
+                    tcp: None,
+                    tls: None,
+                };
+                transcript.mark(format!("connected from {peer}"), accepted);
                 self.clients.push(ClientView {
                     id: *id,
                     peer: *peer,
                     since: *since,
                     bytes_in: 0,
                     bytes_out: 0,
-                    transcript: Transcript::new(CONNECTION_LIMITS),
+                    transcript,
                     ended: None,
                     linked: false,
+                    throughput: Throughput::default(),
                 });
                 Change::Added
             }
@@ -167,7 +178,13 @@ impl ServerView {
                     at: SystemTime::now(),
                     reason: reason.clone(),
                 });
-                let said = client.transcript.note(format!("ended: {reason}"));
+                let mark = match reason {
+                    DisconnectReason::ClosedByPeer => Mark::Closed { by_server: false },
+                    DisconnectReason::ResetByPeer => Mark::Reset,
+                    DisconnectReason::Failed(_) => Mark::Failed,
+                    _ => Mark::Closed { by_server: true },
+                };
+                let said = client.transcript.mark(format!("ended: {reason}"), mark);
                 // The connection that ended first goes when too many ended ones are kept.
                 let ended = self.clients.iter().filter(|c| c.ended.is_some()).count();
                 let earliest = (self.clients.iter().enumerate())
@@ -202,8 +219,16 @@ impl ServerView {
         };
         let client = &mut self.clients[index];
         match direction {
-            Direction::Received => client.bytes_in += bytes.len() as u64,
-            _ => client.bytes_out += bytes.len() as u64,
+            Direction::Received => {
+                client.bytes_in += bytes.len() as u64;
+                client.throughput.received(bytes.len());
+                self.throughput.received(bytes.len());
+            }
+            _ => {
+                client.bytes_out += bytes.len() as u64;
+                client.throughput.sent(bytes.len());
+                self.throughput.sent(bytes.len());
+            }
         }
         Change::Updated(index, client.transcript.data(direction, bytes))
     }
@@ -263,8 +288,9 @@ impl ServerController {
         let adapter = window.global::<ServerAdapter>();
         adapter.set_clients(ModelRc::from(rows.clone()));
         adapter.set_listeners(ModelRc::from(listener_rows.clone()));
-        let shown = ConversationModel::default();
+        let shown = ConversationModel::new(End::Server);
         adapter.set_conversation(shown.model());
+        adapter.set_flow(shown.flow());
         let controller = Rc::new(ServerController {
             window: window.as_weak(),
             engine,
@@ -301,7 +327,10 @@ impl ServerController {
             adapter.set_selected_client(id);
             // Another conversation opens at its newest entry.
             adapter.set_conversation_following(true);
+            adapter.set_flow_following(true);
+            adapter.set_chosen_entry(-1);
             controller.show_selected(adapter);
+            controller.refresh_graphs(Instant::now());
         }));
         adapter.on_clear_ended(on(Self::clear_ended));
         adapter.on_kick(on_id(|controller, adapter, id| {
@@ -359,6 +388,7 @@ impl ServerController {
         adapter.set_selected_client(-1);
         drop(listeners);
         self.show_clients(adapter);
+        self.refresh_graphs(Instant::now());
     }
 
     /// Forgets the selected listener's ended connections.
@@ -457,6 +487,13 @@ impl ServerController {
             None => shown.clear(),
         }
         let peer = selected.map(|c| c.peer.to_string()).unwrap_or_default();
+        adapter.set_client_lane(format!("Client {peer}").into());
+        let address = view.and_then(|view| view.listening);
+        adapter.set_server_lane(match address {
+            Some(address) => format!("Server {address}").into(),
+            None => "Server".into(),
+        });
+        adapter.set_flow_forgotten(shown.forgotten as i32);
         adapter.set_selected_peer(peer.into());
         adapter.set_selected_ended(selected.is_some_and(|c| c.ended.is_some()));
         adapter.set_font_note(fonts::font_note(shown.missing_script).into());
@@ -479,6 +516,7 @@ impl ServerController {
         if client.id as i32 == adapter.get_selected_client() {
             let mut shown = self.shown.borrow_mut();
             shown.follow(&client.transcript, said, adapter.get_show_hex());
+            adapter.set_flow_forgotten(shown.forgotten as i32);
             adapter.set_font_note(fonts::font_note(shown.missing_script).into());
             adapter.set_selected_ended(client.ended.is_some());
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
@@ -621,13 +659,39 @@ impl ServerController {
                 self.select_listener(&adapter, Some(listener));
                 adapter.set_selected_client(client as i32);
                 adapter.set_conversation_following(true);
+                adapter.set_flow_following(true);
                 self.show_selected(&adapter);
+                self.refresh_graphs(Instant::now());
             }
             if SessionId::from_slint(adapter.get_selected_listener()) == Some(listener) {
                 self.show_clients(&adapter);
             }
         }
         Some(address)
+    }
+
+    /// Draws the shown listener's rates and its shown connection's as they are `now`; tells
+    /// whether any graph still moves with time.
+    pub fn refresh_graphs(&self, now: Instant) -> bool {
+        let Some(window) = self.window.upgrade() else {
+            return false;
+        };
+        let adapter = window.global::<ServerAdapter>();
+        let listeners = self.listeners.borrow();
+        let mut graphs = Vec::new();
+        if let Some(listener) = selected_listener(&listeners, &adapter) {
+            let address = listener.row().address;
+            graphs.push(
+                (listener.view.throughput).rates(format!("All connections of {address}"), now),
+            );
+            let client = u64::try_from(adapter.get_selected_client()).ok();
+            if let Some(client) = client.and_then(|id| listener.view.client(id)) {
+                let title = format!("Connection from {}", client.peer);
+                graphs.push(client.throughput.rates(title, now));
+            }
+        }
+        adapter.set_graphs(ModelRc::new(VecModel::from(graphs)));
+        (listeners.iter()).any(|listener| listener.view.throughput.moving(now))
     }
 
     /// Publishes what the batch changed: counters of updated rows and the status line.

@@ -357,6 +357,8 @@ pub enum ClientEvent {
         /// This end's address, when the system tells it.
         local: Option<SocketAddr>,
         tls: Option<TlsInfo>,
+        /// How long resolving, TCP and the TLS handshake took.
+        timings: ConnectTimings,
     },
     Received(Vec<u8>),
     Sent(Vec<u8>),
@@ -438,6 +440,7 @@ async fn run_session<E: From<(SessionId, ClientEvent)>>(
             peer: connection.peer,
             local: connection.local,
             tls: connection.tls.clone(),
+            timings: connection.timings,
         })
         .await;
     let reason = pump(connection, &config, &queue, &counters, &events).await;

@@ -8,6 +8,7 @@ mod common;
 
 mod both_sides;
 mod client;
+mod flow;
 mod following;
 mod fonts;
 mod http;
@@ -31,6 +32,18 @@ const TESTS: &[(&str, fn())] = &[
     (
         "client::the_client_tab_connects_sends_hello_and_shows_the_echo",
         client::the_client_tab_connects_sends_hello_and_shows_the_echo,
+    ),
+    (
+        "flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order",
+        flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order,
+    ),
+    (
+        "flow::an_http_request_shows_as_one_request_answer_pair",
+        flow::an_http_request_shows_as_one_request_answer_pair,
+    ),
+    (
+        "flow::the_graph_counts_the_bytes_of_each_second",
+        flow::the_graph_counts_the_bytes_of_each_second,
     ),
     (
         "fonts::a_script_without_a_font_is_named_and_shown_as_escapes",

@@ -97,9 +97,9 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
         picture("both-sides");
 
         window.set_current_tab(Tab::Client);
-        element(&window, "Show conversation as: Hex").invoke_accessible_default_action();
+        element(&window, "Show: Hex").invoke_accessible_default_action();
         picture("client-hex");
-        element(&window, "Show conversation as: Text").invoke_accessible_default_action();
+        element(&window, "Show: Text").invoke_accessible_default_action();
 
         window.set_current_tab(Tab::Http);
         http.set_view(1);

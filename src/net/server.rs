@@ -562,7 +562,8 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         })
                         .await;
                 }
-                let reply = match mode {
+                // The mode as it is now: a change made while this read waited applies to it.
+                let reply = match shared.mode() {
                     ReplyMode::Manual => Vec::new(),
                     ReplyMode::Echo => received.to_vec(),
                     ReplyMode::AutoReply(reply) => reply,

@@ -419,25 +419,6 @@ fn bad_http_input_is_refused_with_its_exit_code() {
 }
 
 #[test]
-fn the_demo_runs_every_flow_offline_and_exits_0() {
-    let (code, stdout, stderr) = run_netdeck(&["demo"]);
-    assert_eq!(code, 0, "{stderr}");
-    let text = String::from_utf8(stdout).unwrap();
-    for step in [
-        "1. Server in HTTP mode",
-        "← HTTP/1.1 200 OK",
-        "3. HTTP GET /hello",
-        "\"path\": \"/hello?from=demo\"",
-        "4. HTTP POST /submit",
-        "(connection reused)",
-        "\"body\": \"{\\\"sensor\\\": \\\"demo\\\", \\\"value\\\": 21.5}\"",
-        "server, raw TCP client and HTTP all work",
-    ] {
-        assert!(text.contains(step), "{step:?} in\n{text}");
-    }
-}
-
-#[test]
 fn an_interim_answer_and_the_real_one_in_one_read_are_both_understood() {
     let peer = Peer::http(&[]);
     let response = fetch(&peer, "/early-hints");

@@ -10,6 +10,7 @@ mod cli_presets;
 mod cli_serve;
 mod client;
 mod config;
+mod demo;
 mod fuzz_regressions;
 mod h1;
 mod http;

@@ -57,13 +57,16 @@ fn gui_options(args: &Cli) -> Result<GuiOptions, GuiError> {
         .map(|scale| parse_scale("scale", scale))
         .transpose()
         .map_err(GuiError::Options)?;
-    Ok(GuiOptions::new(
-        args.kiosk || kiosk_env,
-        args.allow_quit,
-        scale,
-        args.config.clone(),
-        args.read_only,
-    ))
+    Ok(GuiOptions {
+        demo: args.demo,
+        ..GuiOptions::new(
+            args.kiosk || kiosk_env,
+            args.allow_quit,
+            scale,
+            args.config.clone(),
+            args.read_only,
+        )
+    })
 }
 
 /// Thousands of clients need thousands of descriptors: take all the system allows.

@@ -52,6 +52,11 @@ pub struct Cli {
     /// locked (as it does when the file cannot be written).
     #[arg(long)]
     pub read_only: bool,
+
+    /// Open the window playing the guided demo by itself (the steps of `netdeck demo`), as a
+    /// kiosk might on boot.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl Cli {

@@ -95,7 +95,9 @@ impl ClientController {
                 action(c, &w.global::<ClientAdapter>())
             })
         };
-        adapter.on_connect(on(Self::connect));
+        adapter.on_connect(on(|controller, adapter| {
+            controller.connect(adapter);
+        }));
         adapter.on_disconnect(on(|controller, adapter| {
             if let Some(id) = SessionId::from_slint(adapter.get_selected_connection()) {
                 controller.engine.close(id);
@@ -121,12 +123,16 @@ impl ClientController {
         controller
     }
 
-    /// Opens another connection with the form's fields; the open ones stay open.
-    fn connect(&self, adapter: &ClientAdapter) {
+    /// Opens another connection with the form's fields; the open ones stay open. Tells its
+    /// id, unless a field is wrong (the error then shows under it).
+    pub fn connect(&self, adapter: &ClientAdapter) -> Option<SessionId> {
         clear_errors(adapter);
         match fields_of(adapter).check() {
-            Ok(config) => self.open(adapter, config, None),
-            Err(error) => show_error(adapter, &error),
+            Ok(config) => Some(self.open(adapter, config, None)),
+            Err(error) => {
+                show_error(adapter, &error);
+                None
+            }
         }
     }
 
@@ -149,7 +155,12 @@ impl ClientController {
         }
     }
 
-    fn open(&self, adapter: &ClientAdapter, config: ClientConfig, replacing: Option<SessionId>) {
+    fn open(
+        &self,
+        adapter: &ClientAdapter,
+        config: ClientConfig,
+        replacing: Option<SessionId>,
+    ) -> SessionId {
         let label = format!("{}:{}", config.host, config.port);
         let status = format!("Connecting to {label}…");
         let id = self.engine.open(SessionSpec::Client(config.clone()));
@@ -186,6 +197,7 @@ impl ClientController {
         }
         drop(links);
         self.select(adapter, Some(id));
+        id
     }
 
     /// Shows `id`'s conversation and state; Send, Disconnect and Reconnect act on it.
@@ -213,7 +225,7 @@ impl ClientController {
         self.refresh_graphs(Instant::now());
     }
 
-    fn send(&self, adapter: &ClientAdapter) {
+    pub fn send(&self, adapter: &ClientAdapter) {
         adapter.set_send_error(SharedString::new());
         match fields_of(adapter).payload() {
             Ok(bytes) => {

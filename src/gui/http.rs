@@ -204,7 +204,9 @@ impl HttpController {
                 c.display(&w.global::<HttpAdapter>(), answer);
             }
         }));
-        adapter.on_send(super::on(&controller, |c, _| c.send()));
+        adapter.on_send(super::on(&controller, |c, _| {
+            c.send();
+        }));
         adapter.on_cancel(super::on(&controller, |c, _| {
             if let Some(exchange) = c.exchange.get() {
                 c.engine.close(exchange);
@@ -235,9 +237,11 @@ impl HttpController {
         controller
     }
 
-    fn send(&self) {
+    /// Sends the tab's request, unless a field is wrong (the error then shows under it);
+    /// tells the exchange's id.
+    pub fn send(&self) -> Option<SessionId> {
         let Some(window) = self.window.upgrade() else {
-            return;
+            return None;
         };
         let adapter = window.global::<HttpAdapter>();
         for set in [
@@ -278,6 +282,7 @@ impl HttpController {
                     save_to: path(adapter.get_save_path()),
                 })));
                 self.exchange.set(Some(id));
+                Some(id)
             }
             Err(error) => {
                 let message = SharedString::from(error.to_string());
@@ -294,6 +299,7 @@ impl HttpController {
                         adapter.set_error_hint(error.hint(&Page::Http).into());
                     }
                 }
+                None
             }
         }
     }

@@ -4,6 +4,7 @@
 
 mod client;
 mod conversation;
+mod demo;
 mod fonts;
 mod http;
 mod library;
@@ -77,6 +78,8 @@ pub struct GuiOptions {
     pub system_presets: Option<PathBuf>,
     /// Where the Log tab exports to; `None` means the system's temporary directory.
     pub logs: Option<PathBuf>,
+    /// Plays the guided demo on its own from the start (`--demo`, for a kiosk).
+    pub demo: bool,
 }
 
 impl GuiOptions {
@@ -97,6 +100,7 @@ impl GuiOptions {
             read_only,
             system_presets: Some(config::system_config_path()),
             logs: Some(config::data_dir()),
+            demo: false,
         }
     }
 
@@ -135,6 +139,7 @@ struct Dispatcher {
     http: Rc<http::HttpController>,
     log: Rc<log::LogController>,
     settings: Rc<settings::SettingsController>,
+    demo: Rc<demo::DemoController>,
     timer: Timer,
     /// Moves the graphs on; runs only while some graph shows traffic.
     graph_clock: Timer,
@@ -155,10 +160,21 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         });
     })?);
     let log = log::LogController::setup(window, options.log_dir());
+    let server = server::ServerController::setup(window, engine.clone());
+    let client = client::ClientController::setup(window, engine.clone());
+    let http = http::HttpController::setup(window, engine.clone());
+    let demo = demo::DemoController::setup(
+        window,
+        engine.clone(),
+        server.clone(),
+        client.clone(),
+        http.clone(),
+    );
     let dispatcher = Rc::new(Dispatcher {
-        server: server::ServerController::setup(window, engine.clone()),
-        client: client::ClientController::setup(window, engine.clone()),
-        http: http::HttpController::setup(window, engine.clone()),
+        server,
+        client,
+        http,
+        demo,
         settings: settings::SettingsController::setup(window, log.clone(), options, loaded),
         log,
         engine,
@@ -171,6 +187,10 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
     }
     wire_keyboard(window);
     window.set_kiosk(options.kiosk);
+    if options.demo {
+        window.global::<ui::DemoAdapter>().set_auto(true);
+        dispatcher.demo.start();
+    }
     if !options.can_quit() {
         window
             .window()
@@ -318,6 +338,8 @@ impl Dispatcher {
             self.server.on_event(&event);
             self.client.on_event(&event);
             self.http.on_event(&event);
+            // Last: a step goes on once the tabs have shown what it waited for.
+            self.demo.on_event(&event);
         }
         self.link_loopback();
         self.log.refresh();

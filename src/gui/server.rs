@@ -311,7 +311,9 @@ impl ServerController {
                 action(c, &w.global::<ServerAdapter>(), id)
             })
         };
-        adapter.on_start(on(Self::start));
+        adapter.on_start(on(|controller, adapter| {
+            controller.start(adapter);
+        }));
         adapter.on_stop(on(|controller, adapter| {
             controller.stop_listener(adapter, adapter.get_selected_listener())
         }));
@@ -343,8 +345,9 @@ impl ServerController {
         controller
     }
 
-    /// Starts another listener with the form's fields; the others keep running.
-    fn start(&self, adapter: &ServerAdapter) {
+    /// Starts another listener with the form's fields; the others keep running. Tells its
+    /// id, unless a field is wrong (the error then shows under it).
+    pub fn start(&self, adapter: &ServerAdapter) -> Option<SessionId> {
         clear_errors(adapter);
         let form = fields_of(adapter);
         match form.check() {
@@ -361,8 +364,12 @@ impl ServerController {
                 self.listener_rows.push(listener.row());
                 self.listeners.borrow_mut().push(listener);
                 self.select_listener(adapter, Some(id));
+                Some(id)
             }
-            Err(error) => show_error(adapter, &error),
+            Err(error) => {
+                show_error(adapter, &error);
+                None
+            }
         }
     }
 
@@ -422,7 +429,7 @@ impl ServerController {
         self.show_status(adapter);
     }
 
-    fn mode_changed(&self, adapter: &ServerAdapter) {
+    pub fn mode_changed(&self, adapter: &ServerAdapter) {
         adapter.set_reply_error(SharedString::new());
         let form = fields_of(adapter);
         match form.reply_mode() {

@@ -8,6 +8,7 @@ mod common;
 
 mod both_sides;
 mod client;
+mod demo;
 mod flow;
 mod following;
 mod fonts;
@@ -32,6 +33,14 @@ const TESTS: &[(&str, fn())] = &[
     (
         "client::the_client_tab_connects_sends_hello_and_shows_the_echo",
         client::the_client_tab_connects_sends_hello_and_shows_the_echo,
+    ),
+    (
+        "demo::demo_mode_plays_every_step_with_auto_and_leaves_nothing_open",
+        demo::demo_mode_plays_every_step_with_auto_and_leaves_nothing_open,
+    ),
+    (
+        "demo::stopping_the_demo_in_the_middle_leaves_nothing_open",
+        demo::stopping_the_demo_in_the_middle_leaves_nothing_open,
     ),
     (
         "flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order",

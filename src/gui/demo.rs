@@ -1,0 +1,371 @@
+//! Demo mode: walks the guided demo's steps (`crate::demo::STEPS`, the list `netdeck demo`
+//! walks too) in the window's own tabs. For each action it fills a tab's form and presses its
+//! button as a person would, waits for the event the action leads to, and shows the step
+//! where it happens. Stop, at any moment, closes every session the demo opened.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
+
+use super::Controller;
+use super::client::{self, ClientController};
+use super::http::{self, HttpController};
+use super::server::{self, ServerController};
+use super::ui::{
+    AppWindow, BothState, ClientAdapter, DemoAdapter, HttpAdapter, ServerAdapter, SessionShow, Tab,
+};
+use crate::demo::{self, Action, STEPS, Show};
+use crate::engine::{Engine, Event, EventKind, SessionId};
+use crate::net::client::ClientEvent;
+use crate::net::http::HttpEvent;
+use crate::net::server::ServerEvent;
+
+/// With Auto on, how long a finished step stays on screen before the next one.
+const AUTO_PAUSE: Duration = Duration::from_millis(2500);
+
+/// The event an action waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Listening(SessionId),
+    Connected(SessionId),
+    /// Data back on the demo's connection.
+    Answer(SessionId),
+    Answered(SessionId),
+    Refused(SessionId),
+    Stopped(SessionId),
+}
+
+/// Where a demo is, and what it has opened.
+#[derive(Default)]
+struct Run {
+    step: Option<usize>,
+    /// The step's next action.
+    action: usize,
+    waiting: Option<Wait>,
+    server: Option<SessionId>,
+    address: Option<SocketAddr>,
+    /// The client connection that talks to the server.
+    client: Option<SessionId>,
+    /// Every other session opened: the refused connection, HTTP exchanges.
+    others: Vec<SessionId>,
+}
+
+pub struct DemoController {
+    window: slint::Weak<AppWindow>,
+    engine: Rc<Engine>,
+    server: Rc<ServerController>,
+    client: Rc<ClientController>,
+    http: Rc<HttpController>,
+    run: RefCell<Run>,
+    auto: Timer,
+}
+
+impl Controller for DemoController {
+    fn window(&self) -> &slint::Weak<AppWindow> {
+        &self.window
+    }
+}
+
+impl DemoController {
+    pub fn setup(
+        window: &AppWindow,
+        engine: Rc<Engine>,
+        server: Rc<ServerController>,
+        client: Rc<ClientController>,
+        http: Rc<HttpController>,
+    ) -> Rc<Self> {
+        let adapter = window.global::<DemoAdapter>();
+        let captions: Vec<SharedString> = STEPS.iter().map(|step| step.caption.into()).collect();
+        adapter.set_steps(ModelRc::new(VecModel::from(captions)));
+        let controller = Rc::new(DemoController {
+            window: window.as_weak(),
+            engine,
+            server,
+            client,
+            http,
+            run: RefCell::default(),
+            auto: Timer::default(),
+        });
+        adapter.on_start(super::on(&controller, |c, _| c.start()));
+        adapter.on_next(super::on(&controller, |c, _| c.next()));
+        adapter.on_stop(super::on(&controller, |c, _| c.stop()));
+        adapter.on_auto_changed(super::on(&controller, |c, w| {
+            let adapter = w.global::<DemoAdapter>();
+            if !adapter.get_auto() {
+                c.auto.stop();
+            } else if adapter.get_current() >= 0 && !adapter.get_busy() {
+                c.play_on();
+            }
+        }));
+        controller
+    }
+
+    /// Starts from the first step, after stopping whatever an earlier demo left.
+    pub fn start(&self) {
+        self.stop();
+        if let Some(window) = self.window.upgrade() {
+            let adapter = window.global::<DemoAdapter>();
+            adapter.set_finished(false);
+            adapter.set_problem(SharedString::new());
+        }
+        self.go(0);
+    }
+
+    fn next(&self) {
+        let step = self.run.borrow().step;
+        match step {
+            Some(step) if step + 1 < STEPS.len() => self.go(step + 1),
+            Some(_) => {
+                self.stop();
+                if let Some(window) = self.window.upgrade() {
+                    window.global::<DemoAdapter>().set_finished(true);
+                    window.set_current_tab(Tab::Demo);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Ends the demo where it is: every session it opened is closed.
+    pub fn stop(&self) {
+        self.auto.stop();
+        let run = std::mem::take(&mut *self.run.borrow_mut());
+        for id in (run.client.into_iter()).chain(run.others).chain(run.server) {
+            self.engine.close(id);
+        }
+        if let Some(window) = self.window.upgrade() {
+            let adapter = window.global::<DemoAdapter>();
+            adapter.set_current(-1);
+            adapter.set_busy(false);
+        }
+    }
+
+    fn go(&self, step: usize) {
+        self.auto.stop();
+        {
+            let mut run = self.run.borrow_mut();
+            run.step = Some(step);
+            run.action = 0;
+            run.waiting = None;
+        }
+        if let Some(window) = self.window.upgrade() {
+            let adapter = window.global::<DemoAdapter>();
+            adapter.set_current(step as i32);
+            adapter.set_busy(true);
+            show(&window, STEPS[step].show);
+        }
+        self.advance();
+    }
+
+    /// Does the step's actions in turn until one has to wait for an event, or all are done.
+    fn advance(&self) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<DemoAdapter>();
+        loop {
+            let (step, action) = {
+                let run = self.run.borrow();
+                let Some(step) = run.step else {
+                    return;
+                };
+                (step, STEPS[step].actions.get(run.action).copied())
+            };
+            let Some(action) = action else {
+                // Done: shown again, as an answer may have changed the view.
+                show(&window, STEPS[step].show);
+                adapter.set_busy(false);
+                if adapter.get_auto() {
+                    self.play_on();
+                }
+                return;
+            };
+            match self.act(&window, action) {
+                Ok(Some(wait)) => {
+                    self.run.borrow_mut().waiting = Some(wait);
+                    return;
+                }
+                Ok(None) => self.run.borrow_mut().action += 1,
+                Err(problem) => {
+                    adapter.set_problem(problem.into());
+                    adapter.set_busy(false);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Plays the next step after a pause.
+    fn play_on(&self) {
+        let window = self.window.clone();
+        self.auto.start(TimerMode::SingleShot, AUTO_PAUSE, move || {
+            if let Some(window) = window.upgrade() {
+                window.global::<DemoAdapter>().invoke_next();
+            }
+        });
+    }
+
+    /// Does one action through the tabs; tells what it now waits for.
+    fn act(&self, window: &AppWindow, action: Action) -> Result<Option<Wait>, String> {
+        let port = self.run.borrow().address.map_or(0, |a| a.port());
+        let refused = |what: &str| format!("The demo could not {what}: see the tab's error.");
+        Ok(match action {
+            Action::StartServer(mode) => {
+                server::restore(window, &demo::server_form(mode));
+                let adapter = window.global::<ServerAdapter>();
+                let id = (self.server.start(&adapter)).ok_or_else(|| refused("start a server"))?;
+                self.run.borrow_mut().server = Some(id);
+                Some(Wait::Listening(id))
+            }
+            Action::Connect => {
+                client::restore(window, &demo::client_form(port, ""));
+                let adapter = window.global::<ClientAdapter>();
+                let id = (self.client.connect(&adapter)).ok_or_else(|| refused("connect"))?;
+                self.run.borrow_mut().client = Some(id);
+                Some(Wait::Connected(id))
+            }
+            Action::Send { text, times } => {
+                client::restore(window, &demo::client_form(port, &text.repeat(times)));
+                self.client.send(&window.global::<ClientAdapter>());
+                None
+            }
+            Action::AwaitAnswer => {
+                let client = self.run.borrow().client;
+                Some(Wait::Answer(
+                    client.ok_or("The demo has no connection to wait on.")?,
+                ))
+            }
+            Action::AutoReply(reply) => {
+                let adapter = window.global::<ServerAdapter>();
+                adapter.set_reply(reply.into());
+                adapter.set_mode(crate::forms::ServerMode::AutoReply.into());
+                self.server.mode_changed(&adapter);
+                None
+            }
+            Action::HttpMode => {
+                let adapter = window.global::<ServerAdapter>();
+                adapter.set_mode(crate::forms::ServerMode::Http.into());
+                self.server.mode_changed(&adapter);
+                None
+            }
+            Action::Request { method, path, json } => {
+                let address = self.run.borrow().address.ok_or("No server is running.")?;
+                http::restore(window, &demo::http_form(address, method, path, json));
+                let id = self
+                    .http
+                    .send()
+                    .ok_or_else(|| refused("send the request"))?;
+                self.run.borrow_mut().others.push(id);
+                Some(Wait::Answered(id))
+            }
+            Action::ConnectToAClosedPort => {
+                let closed = demo::closed_port().map_err(|error| error.to_string())?;
+                client::restore(window, &demo::client_form(closed, ""));
+                let adapter = window.global::<ClientAdapter>();
+                let id = (self.client.connect(&adapter)).ok_or_else(|| refused("connect"))?;
+                self.run.borrow_mut().others.push(id);
+                Some(Wait::Refused(id))
+            }
+            Action::StopAll => {
+                let run = self.run.borrow();
+                for id in run.client.iter().chain(&run.others) {
+                    self.engine.close(*id);
+                }
+                let server = run.server.ok_or("No server is running.")?;
+                self.engine.close(server);
+                Some(Wait::Stopped(server))
+            }
+        })
+    }
+
+    /// Goes on with the step once the event it waits for has come.
+    pub fn on_event(&self, event: &Event) {
+        let Some(waiting) = self.run.borrow().waiting else {
+            return;
+        };
+        let problem = |text: String| Some(Err(text));
+        let outcome = match (waiting, &event.kind) {
+            (Wait::Listening(id), EventKind::Server(ServerEvent::Listening { addr }))
+                if id == event.session =>
+            {
+                self.run.borrow_mut().address = Some(*addr);
+                Some(Ok(()))
+            }
+            (Wait::Listening(id), EventKind::ServerFailed(error)) if id == event.session => {
+                problem(error.to_string())
+            }
+            (Wait::Connected(id), EventKind::Client(ClientEvent::Connected { .. }))
+            | (Wait::Answer(id), EventKind::Client(ClientEvent::Received(_)))
+            | (Wait::Refused(id), EventKind::Client(ClientEvent::Failed(_)))
+            | (Wait::Stopped(id), EventKind::Server(ServerEvent::Stopped))
+                if id == event.session =>
+            {
+                Some(Ok(()))
+            }
+            (Wait::Answered(id), EventKind::Http(HttpEvent::Done(result)))
+                if id == event.session =>
+            {
+                match result.as_ref() {
+                    Ok(_) => Some(Ok(())),
+                    Err(error) => problem(error.to_string()),
+                }
+            }
+            (
+                Wait::Connected(id) | Wait::Answer(id),
+                EventKind::Client(ClientEvent::Failed(error)),
+            ) if id == event.session => problem(error.to_string()),
+            (Wait::Refused(id), EventKind::Client(ClientEvent::Connected { peer, .. }))
+                if id == event.session =>
+            {
+                problem(format!("{peer} answered: the refusal could not be shown."))
+            }
+            _ => None,
+        };
+        match outcome {
+            Some(Ok(())) => {
+                {
+                    let mut run = self.run.borrow_mut();
+                    run.waiting = None;
+                    run.action += 1;
+                }
+                self.advance();
+            }
+            Some(Err(problem)) => {
+                self.run.borrow_mut().waiting = None;
+                if let Some(window) = self.window.upgrade() {
+                    let adapter = window.global::<DemoAdapter>();
+                    adapter.set_problem(problem.into());
+                    adapter.set_busy(false);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+/// Opens the tab, and the view of it, where a step happens.
+fn show(window: &AppWindow, show: Show) {
+    let tab = match show {
+        Show::Server => Tab::Server,
+        Show::BothConversations | Show::BothFlow => Tab::Both,
+        Show::ClientGraph | Show::Client => Tab::Client,
+        Show::HttpAnswer | Show::HttpFlow => Tab::Http,
+    };
+    window.set_current_tab(tab);
+    match show {
+        Show::BothConversations => window.global::<BothState>().set_flow(false),
+        Show::BothFlow => window.global::<BothState>().set_flow(true),
+        Show::ClientGraph => window
+            .global::<ClientAdapter>()
+            .set_show(SessionShow::Graph),
+        Show::Client => window
+            .global::<ClientAdapter>()
+            .set_show(SessionShow::Conversation),
+        Show::HttpAnswer => window.global::<HttpAdapter>().set_view(1),
+        Show::HttpFlow => window.global::<HttpAdapter>().set_view(4),
+        Show::Server => {}
+    }
+}

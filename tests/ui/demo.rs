@@ -1,0 +1,117 @@
+//! Demo mode: the guided demo's steps (the list `netdeck demo` walks) played in the window's
+//! own tabs, on loopback, with Auto or step by step, and stopped at any step.
+
+use crate::common;
+
+use common::ui::{element, open_tab, run_until};
+use netdeck::demo::{STEPS, Show};
+use netdeck::gui::ui::{
+    AppWindow, BothState, ClientAdapter, ConnectionState, DemoAdapter, HttpAdapter, ServerAdapter,
+    Tab,
+};
+use slint::{ComponentHandle, LogicalSize, Model};
+
+fn window() -> (AppWindow, netdeck::gui::Gui) {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    window.show().unwrap();
+    (window, gui)
+}
+
+/// No listener, no connection, no request left running.
+fn nothing_open(window: &AppWindow) -> bool {
+    let server = window.global::<ServerAdapter>();
+    let client = window.global::<ClientAdapter>();
+    server.get_listeners().row_count() == 0
+        && (client.get_connections().iter()).all(|row| row.state == ConnectionState::Idle)
+        && !window.global::<HttpAdapter>().get_busy()
+}
+
+/// The tab a step is shown on.
+fn tab_of(show: Show) -> Tab {
+    match show {
+        Show::Server => Tab::Server,
+        Show::BothConversations | Show::BothFlow => Tab::Both,
+        Show::ClientGraph | Show::Client => Tab::Client,
+        Show::HttpAnswer | Show::HttpFlow => Tab::Http,
+    }
+}
+
+pub fn demo_mode_plays_every_step_with_auto_and_leaves_nothing_open() {
+    let (window, _gui) = window();
+    let demo = window.global::<DemoAdapter>();
+    open_tab(&window, "Demo");
+    element(&window, "Play the demo by itself").invoke_accessible_default_action();
+    assert!(demo.get_auto());
+    element(&window, "Start demo").invoke_accessible_default_action();
+
+    // Each step in turn, captioned as the list says, on its tab, done before the next.
+    let mut walked = Vec::new();
+    for (index, step) in STEPS.iter().enumerate() {
+        run_until(&format!("step {} to be done", index + 1), || {
+            demo.get_current() == index as i32 && !demo.get_busy()
+        });
+        assert_eq!(demo.get_problem(), "", "step {}", index + 1);
+        let caption = common::ui::element_where(&window, "the demo's caption", |e| {
+            e.accessible_description().as_deref() == Some("Demo caption")
+        });
+        walked.push(caption.accessible_label().unwrap().to_string());
+        assert_eq!(
+            window.get_current_tab(),
+            tab_of(step.show),
+            "step {}",
+            index + 1
+        );
+        match step.show {
+            Show::BothFlow => assert!(window.global::<BothState>().get_flow()),
+            Show::HttpAnswer => {
+                let http = window.global::<HttpAdapter>();
+                assert_eq!(http.get_status(), "200 OK");
+                assert!(http.get_phases().row_count() > 0, "the waterfall");
+            }
+            _ => {}
+        }
+    }
+    let captions: Vec<_> = STEPS.iter().map(|step| step.caption.to_string()).collect();
+    assert_eq!(walked, captions);
+
+    run_until("the demo to end", || demo.get_finished());
+    assert_eq!(demo.get_current(), -1);
+    run_until("every session to be closed", || nothing_open(&window));
+    // What it showed on the way: the greeting's echo and the refusal explained.
+    let client = window.global::<ClientAdapter>();
+    assert!(
+        client.get_error().contains("connection refused"),
+        "{}",
+        client.get_error()
+    );
+    assert!(client.get_error_hint().contains("Start the server"));
+}
+
+pub fn stopping_the_demo_in_the_middle_leaves_nothing_open() {
+    let (window, _gui) = window();
+    let demo = window.global::<DemoAdapter>();
+    let client = window.global::<ClientAdapter>();
+    open_tab(&window, "Demo");
+    element(&window, "Start demo").invoke_accessible_default_action();
+    // Step by step with Next, to the greeting sent on a live connection.
+    for index in 1..3 {
+        run_until("the step to be done", || !demo.get_busy());
+        element(&window, "Demo: next step").invoke_accessible_default_action();
+        run_until("the next step", || demo.get_current() == index);
+    }
+    run_until("the echo", || {
+        !demo.get_busy() && client.get_counters() == "21 B in · 21 B out"
+    });
+    assert_eq!(client.get_state(), ConnectionState::Connected);
+    assert_eq!(
+        window.global::<ServerAdapter>().get_listeners().row_count(),
+        1
+    );
+
+    element(&window, "Demo: stop").invoke_accessible_default_action();
+    assert_eq!(demo.get_current(), -1, "the demo's bar goes");
+    run_until("every session to be closed", || nothing_open(&window));
+}

@@ -78,8 +78,15 @@ impl DemoController {
         http: Rc<HttpController>,
     ) -> Rc<Self> {
         let adapter = window.global::<DemoAdapter>();
-        let captions: Vec<SharedString> = STEPS.iter().map(|step| step.caption.into()).collect();
-        adapter.set_steps(ModelRc::new(VecModel::from(captions)));
+        // Drawn with escapes where no installed font has a character; spoken as written.
+        let (drawn, spoken): (Vec<_>, Vec<_>) = (STEPS.iter())
+            .map(|step| {
+                let shown = super::fonts::shown(step.caption.to_string());
+                (shown.drawn, shown.spoken)
+            })
+            .unzip();
+        adapter.set_steps(ModelRc::new(VecModel::from(drawn)));
+        adapter.set_spoken_steps(ModelRc::new(VecModel::from(spoken)));
         let controller = Rc::new(DemoController {
             window: window.as_weak(),
             engine,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter, ServerAdapter, Tab};
+use netdeck::gui::ui::{AppWindow, DemoAdapter, HttpAdapter, ServerAdapter, Tab};
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize};
 
@@ -205,9 +205,10 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
             Tab::Http,
             Tab::Log,
             Tab::Settings,
+            Tab::Demo,
         ] {
             window.set_current_tab(tab);
-            let views = if tab == Tab::Http { 0..3 } else { 0..1 };
+            let views = if tab == Tab::Http { 0..5 } else { 0..1 };
             for view in views {
                 window.global::<HttpAdapter>().set_view(view);
                 run_until("the page to be laid out", || true);
@@ -219,6 +220,22 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
                 check_page(&window, &format!("{tab:?} (view {view}) at scale {scale}"));
             }
         }
+        // The demo's bar over the busiest tabs, with its longest caption.
+        let demo = window.global::<DemoAdapter>();
+        let longest = (netdeck::demo::STEPS.iter().enumerate())
+            .max_by_key(|(_, step)| step.caption.len())
+            .map(|(index, _)| index as i32)
+            .unwrap();
+        demo.set_current(longest);
+        for tab in [Tab::Server, Tab::Client, Tab::Both] {
+            window.set_current_tab(tab);
+            run_until("the page to be laid out", || true);
+            check_page(
+                &window,
+                &format!("{tab:?} under the demo's bar at scale {scale}"),
+            );
+        }
+        demo.set_current(-1);
     }
 
     // An error under one field leaves the fields beside it and the buttons where they were.

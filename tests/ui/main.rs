@@ -79,6 +79,10 @@ const TESTS: &[(&str, fn())] = &[
         pictures::the_window_at_work_at_800x480_150_percent_and_1920x1080,
     ),
     (
+        "pictures::flows_graphs_and_demo_steps_at_800x480_and_1920x1080",
+        pictures::flows_graphs_and_demo_steps_at_800x480_and_1920x1080,
+    ),
+    (
         "presets::presets_survive_a_restart",
         presets::presets_survive_a_restart,
     ),

@@ -109,3 +109,95 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
         picture("log");
     }
 }
+
+/// Draws the window at 800x480 and 1920x1080 as `name-<size>.png`.
+fn pictures_at_both_sizes(window: &AppWindow, name: &str) {
+    for (width, height, size) in [(800.0, 480.0, "800x480"), (1920.0, 1080.0, "1920x1080")] {
+        window.window().set_size(LogicalSize::new(width, height));
+        settle();
+        let image = window.window().take_snapshot().unwrap();
+        let path = screenshots_dir().join(format!("{name}-{size}.png"));
+        write_png(&path, &image);
+        assert!(colours(&image) > 50, "{} looks blank", path.display());
+    }
+}
+
+pub fn flows_graphs_and_demo_steps_at_800x480_and_1920x1080() {
+    drawing_backend(false);
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    window.show().unwrap();
+    let server = window.global::<ServerAdapter>();
+    let client = window.global::<ClientAdapter>();
+
+    // A conversation of the Client tab with the window's own echo server, as a flow.
+    let port = start_an_echo_server(&window);
+    connect_the_client_tab_to_its_server(&window, port);
+    let mut echoed = 0;
+    for (message, bytes) in [
+        ("hello", 5),
+        ("안녕하세요", 15),
+        ("GET / HTTP/1.0\\r\\n\\r\\n", 18),
+    ] {
+        element(&window, "Message").set_accessible_value(message);
+        element(&window, "Send message").invoke_accessible_default_action();
+        echoed += bytes;
+        let counters = format!("{echoed} B in · {echoed} B out");
+        run_until("the echo", || client.get_counters() == counters);
+    }
+    element(&window, "Show: Flow").invoke_accessible_default_action();
+    pictures_at_both_sizes(&window, "flow-client");
+
+    // The server under load: a client of its own floods it for three seconds.
+    let flood = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut reader = stream.try_clone().unwrap();
+        let drain = std::thread::spawn(move || {
+            let mut buffer = vec![0; 64 * 1024];
+            while reader.read(&mut buffer).is_ok_and(|n| n > 0) {}
+        });
+        let started = Instant::now();
+        let block = vec![b'x'; 16 * 1024];
+        let mut second = 0;
+        while started.elapsed() < Duration::from_secs(3) {
+            // Each second a little more than the one before, so the line climbs.
+            second = started.elapsed().as_secs() + 1;
+            for _ in 0..second * 8 {
+                stream.write_all(&block).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        drain.join().unwrap();
+        second
+    });
+    run_until("the flood to end", || flood.is_finished());
+    flood.join().unwrap();
+    window.set_current_tab(Tab::Server);
+    let busiest = (server.get_clients().iter())
+        .find(|row| row.detail.contains("MiB in"))
+        .expect("the flood's connection is listed");
+    server.invoke_select_client(busiest.id);
+    element(&window, "Show: Graph").invoke_accessible_default_action();
+    run_until("the graph to count the flood", || {
+        (server.get_graphs().iter()).any(|rates| rates.received.iter().any(|b| b > 1_000_000))
+    });
+    pictures_at_both_sizes(&window, "graph-server");
+
+    // Two steps of the guided demo.
+    let demo = window.global::<netdeck::gui::ui::DemoAdapter>();
+    demo.invoke_start();
+    for step in 0..7 {
+        run_until("the step to be done", || {
+            demo.get_current() == step && !demo.get_busy()
+        });
+        // The handshake in the flow, and the HTTP answer with its waterfall.
+        if step == 1 || step == 6 {
+            pictures_at_both_sizes(&window, &format!("demo-step-{}", step + 1));
+            window.window().set_size(LogicalSize::new(800.0, 480.0));
+        }
+        demo.invoke_next();
+    }
+    demo.invoke_stop();
+}

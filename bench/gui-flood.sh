@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Measures the window under a flood, with examples/gui_flood.rs: the real window, the Server
-# tab listening, one client selected so that its received-data view is live. While the client
-# floods the server, a probe posts a closure to the GUI thread every 10 ms and records how long
-# it waited to run; resident memory is sampled. The same run with a silent client (idle) is
-# the baseline. Prints a Markdown table and writes it to bench/results-gui-flood.md.
+# tab listening, one client selected so that its view is live: its conversation (flood), its
+# flow (flow) or its rate graphs (graph). While the client floods the server, a probe posts a
+# closure to the GUI thread every 10 ms and records how long it waited to run; resident memory
+# is sampled. The same run with a silent client and its graph on screen (idle) is the
+# baseline, and shows that a graph with no traffic never wakes the window. Prints a Markdown
+# table and writes it to bench/results-gui-flood.md.
 #
 # Usage (from the repository root): bash bench/gui-flood.sh
 # Knobs: RUNS (runs per case, default 3), DURATION (seconds per run, default 10).
@@ -49,7 +51,11 @@ figure() { sed -n "s|^$2: ||p" "$1"; }
 # named after the case ($1_p50, $1_p99, ...).
 run_case() {
     local case=$1 out=$tmp/$1.out args=("$DURATION")
-    [[ $case == idle ]] && args+=(--idle)
+    case $case in
+        idle) args+=(--idle --show graph) ;;
+        flood) args+=(--show conversation) ;;
+        *) args+=(--show "$case") ;;
+    esac
     timeout $((DURATION + 60)) "$EXAMPLE" "${args[@]}" >"$out" 2>"$tmp/$case.err" ||
         die "gui_flood $case failed: $(tail -n 3 "$tmp/$case.err")"
     local -n p50=${case}_p50 p90=${case}_p90 p99=${case}_p99 max=${case}_max \
@@ -70,19 +76,22 @@ run_case() {
     quiet+=("$(figure "$out" 'gui thread wake-ups when quiet')")
     log "run $i/$RUNS: $case: p50 ${p50[-1]} ms, p99 ${p99[-1]} ms, max ${max[-1]} ms," \
         "RSS peak ${peak[-1]} MiB, end ${end[-1]} MiB, ${mbps[-1]} MB/s," \
-        "GUI thread on a CPU ${cpu[-1]} %, waiting ${wait[-1]} %, load ${load[-1]}" \
+        "GUI thread on a CPU ${cpu[-1]} %, waiting ${wait[-1]} %, load ${load[-1]}," \
+        "flow marks $(figure "$out" 'flow marks'), graph $(figure "$out" 'graph bytes received') B" \
         "($(figure "$out" 'client row'))"
 }
 
-for case in idle flood; do
+CASES=(idle flood flow graph)
+for case in "${CASES[@]}"; do
     for metric in p50 p90 p99 max peak end mbps probes cpu wait quiet load; do
         declare -a "${case}_$metric=()"
     done
 done
 for ((i = 1; i <= RUNS; i++)); do
-    # Alternating spreads the machine's background noise over both cases.
-    run_case idle
-    run_case flood
+    # Alternating spreads the machine's background noise over every case.
+    for case in "${CASES[@]}"; do
+        run_case "$case"
+    done
 done
 
 # --- Report ------------------------------------------------------------------------------
@@ -90,30 +99,57 @@ done
 # "met" or "missed": whether $1 is below target $2.
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t) ? "met" : "missed" }'; }
 
-p99_median=$(median "${flood_p99[@]}")
-peak_median=$(median "${flood_peak[@]}")
+# One row's cells: the median of metric $1 in every case.
+row() {
+    local case cells=""
+    for case in "${CASES[@]}"; do
+        local -n values=${case}_$1
+        cells+=" $(median "${values[@]}") |"
+    done
+    echo "|$cells"
+}
+# One row's cells: every run's figure of metric $1 in every case.
+runs() {
+    local case cells=""
+    for case in "${CASES[@]}"; do
+        local -n values=${case}_$1
+        cells+=" $(join "${values[@]}") |"
+    done
+    echo "|$cells"
+}
+# The worst median of metric $1 over the three flood cases.
+worst() {
+    local case worst=0
+    for case in flood flow graph; do
+        local -n values=${case}_$1
+        worst=$(awk -v a="$worst" -v b="$(median "${values[@]}")" 'BEGIN { print (b > a) ? b : a }')
+    done
+    echo "$worst"
+}
+p99_worst=$(worst p99)
+peak_worst=$(worst peak)
 
 table=$(
     cat <<EOF
-| Measurement, median of $RUNS runs of $DURATION s | idle | flood |
-|---|---:|---:|
-| Client sending (MB/s) | 0 | $(median "${flood_mbps[@]}") |
-| Probes per run | $(median "${idle_probes[@]}") | $(median "${flood_probes[@]}") |
-| GUI delay p50 (ms) | $(median "${idle_p50[@]}") | $(median "${flood_p50[@]}") |
-| GUI delay p90 (ms) | $(median "${idle_p90[@]}") | $(median "${flood_p90[@]}") |
-| GUI delay p99 (ms; target < $P99_TARGET_MS: $(verdict "$p99_median" "$P99_TARGET_MS")) | $(median "${idle_p99[@]}") | $p99_median |
-| GUI delay max (ms) | $(median "${idle_max[@]}") | $(median "${flood_max[@]}") |
-| RSS peak (MiB; target < $RSS_TARGET_MIB: $(verdict "$peak_median" "$RSS_TARGET_MIB")) | $(median "${idle_peak[@]}") | $peak_median |
-| RSS at the end (MiB) | $(median "${idle_end[@]}") | $(median "${flood_end[@]}") |
-| GUI thread on a CPU (% of the run) | $(median "${idle_cpu[@]}") | $(median "${flood_cpu[@]}") |
-| GUI thread ready but waiting for a CPU (% of the run) | $(median "${idle_wait[@]}") | $(median "${flood_wait[@]}") |
-| Runs: GUI delay p99 (ms) | $(join "${idle_p99[@]}") | $(join "${flood_p99[@]}") |
-| Runs: GUI delay max (ms) | $(join "${idle_max[@]}") | $(join "${flood_max[@]}") |
-| Runs: RSS peak (MiB) | $(join "${idle_peak[@]}") | $(join "${flood_peak[@]}") |
-| Runs: client sending (MB/s) | | $(join "${flood_mbps[@]}") |
-| Runs: GUI thread wake-ups in 1 s of quiet after the run (idle: no timer, so 0) | $(join "${idle_quiet[@]}") | $(join "${flood_quiet[@]}") |
-| Runs: GUI thread waiting for a CPU (%) | $(join "${idle_wait[@]}") | $(join "${flood_wait[@]}") |
-| Runs: machine load average (1 min) at the start | $(join "${idle_load[@]}") | $(join "${flood_load[@]}") |
+| Measurement, median of $RUNS runs of $DURATION s | idle, graph shown | flood, conversation | flood, flow | flood, graph |
+|---|---:|---:|---:|---:|
+| Client sending (MB/s) $(row mbps)
+| Probes per run $(row probes)
+| GUI delay p50 (ms) $(row p50)
+| GUI delay p90 (ms) $(row p90)
+| GUI delay p99 (ms; target < $P99_TARGET_MS: $(verdict "$p99_worst" "$P99_TARGET_MS") at worst) $(row p99)
+| GUI delay max (ms) $(row max)
+| RSS peak (MiB; target < $RSS_TARGET_MIB: $(verdict "$peak_worst" "$RSS_TARGET_MIB") at worst) $(row peak)
+| RSS at the end (MiB) $(row end)
+| GUI thread on a CPU (% of the run) $(row cpu)
+| GUI thread ready but waiting for a CPU (% of the run) $(row wait)
+| Runs: GUI delay p99 (ms) $(runs p99)
+| Runs: GUI delay max (ms) $(runs max)
+| Runs: RSS peak (MiB) $(runs peak)
+| Runs: client sending (MB/s) $(runs mbps)
+| Runs: GUI thread wake-ups in 1 s of quiet after the run $(runs quiet)
+| Runs: GUI thread waiting for a CPU (%) $(runs wait)
+| Runs: machine load average (1 min) at the start $(runs load)
 EOF
 )
 
@@ -124,9 +160,13 @@ EOF
     echo "The 2 cores are shared with other work and noisy; each figure is the median over the"
     echo "runs of that figure alone."
     echo
-    echo "The Server tab listens on loopback with one client selected, so its received-data"
-    echo "view is live. In the flood case that client writes 64 KiB of text lines per call as"
-    echo "fast as the server takes them; in the idle case it stays silent. GUI delay: a probe"
+    echo "The Server tab listens on loopback with one client selected, so its view is live: its"
+    echo "conversation, its flow (sequence diagram) or its rate graphs. In the flood cases that"
+    echo "client writes 64 KiB of text lines per call as fast as the server takes them; in the"
+    echo "idle case it stays silent with its graph on screen. Every view's model is kept up to"
+    echo "date whichever is drawn; the graphs move once a second while they show traffic of the"
+    echo "last minute, so after a flood the quiet second has about one wake-up, and with no"
+    echo "traffic none. GUI delay: a probe"
     echo "posts a closure with \`slint::invoke_from_event_loop\` every 10 ms and records how"
     echo "long it waited to run on the GUI thread. RSS: VmRSS of the whole process (window,"
     echo "engine and the example's own threads), read every 10 ms; \"at the end\" is the last"

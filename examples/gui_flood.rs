@@ -5,8 +5,9 @@
 //! thread's CPU time and its time spent waiting for a CPU tell its own cost from a busy
 //! machine's.
 //!
-//! Usage: `gui_flood [--idle] [SECONDS]` (default 10 s). `--idle` keeps the client connected
-//! and selected but silent, for a baseline. Needs a display (`SLINT_BACKEND=winit-software`
+//! Usage: `gui_flood [--idle] [--show conversation|flow|graph] [SECONDS]` (default 10 s).
+//! `--idle` keeps the client connected and selected but silent, for a baseline; `--show` picks
+//! how the selected connection is shown (its conversation unless told). Needs a display (`SLINT_BACKEND=winit-software`
 //! under Xvfb works); `bash bench/gui-flood.sh` runs both cases and writes the results.
 
 use std::error::Error;
@@ -16,7 +17,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netdeck::gui::ui::{AppWindow, ServerAdapter};
+use netdeck::gui::ui::{AppWindow, ServerAdapter, SessionShow};
 use slint::{ComponentHandle, Model};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -34,10 +35,11 @@ const QUIET: Duration = Duration::from_secs(1);
 /// How long setup steps and late probe answers may take before the run counts as failed.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-const USAGE: &str = "usage: gui_flood [--idle] [SECONDS]";
+const USAGE: &str = "usage: gui_flood [--idle] [--show conversation|flow|graph] [SECONDS]";
 
 struct Options {
     idle: bool,
+    show: SessionShow,
     duration: Duration,
 }
 
@@ -60,6 +62,10 @@ struct Report {
     /// to confirm that the view was live.
     client_row: String,
     conversation_chars: usize,
+    /// The flow's marks and the graph's bytes received in its last minute, to confirm that
+    /// those views were live too.
+    flow_marks: usize,
+    graph_bytes: i64,
 }
 
 fn main() -> Result<()> {
@@ -87,11 +93,21 @@ fn main() -> Result<()> {
 fn options(args: impl Iterator<Item = String>) -> Result<Options> {
     let mut options = Options {
         idle: false,
+        show: SessionShow::Conversation,
         duration: Duration::from_secs(10),
     };
-    for arg in args {
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--idle" => options.idle = true,
+            "--show" => {
+                options.show = match args.next().as_deref() {
+                    Some("conversation") => SessionShow::Conversation,
+                    Some("flow") => SessionShow::Flow,
+                    Some("graph") => SessionShow::Graph,
+                    other => return Err(format!("{USAGE}\nnot a view: {other:?}").into()),
+                }
+            }
             seconds => match seconds.parse::<u64>() {
                 Ok(seconds) if seconds > 0 => options.duration = Duration::from_secs(seconds),
                 _ => return Err(format!("{USAGE}\nnot a number of seconds: {seconds}").into()),
@@ -112,8 +128,11 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         let clients = window.global::<ServerAdapter>().get_clients();
         clients.row_data(0).map(|row| row.id)
     })?;
+    let show = options.show;
     on_gui(&window, move |window| {
-        window.global::<ServerAdapter>().invoke_select_client(id)
+        let adapter = window.global::<ServerAdapter>();
+        adapter.invoke_select_client(id);
+        adapter.set_show(show);
     })?;
 
     let gui_thread_before = gui_thread_times()?;
@@ -139,15 +158,18 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
     let quiet_before = gui_thread_times()?;
     thread::sleep(QUIET);
     let quiet_wakeups = gui_thread_times()?.since(&quiet_before).slices;
-    let (client_row, conversation_chars) = on_gui(&window, |window| {
+    let (client_row, conversation_chars, flow_marks, graph_bytes) = on_gui(&window, |window| {
         let adapter = window.global::<ServerAdapter>();
         let row = adapter.get_clients().row_data(0);
         let row = row.map(|row| format!("{} {}", row.peer, row.detail));
+        let graph = adapter.get_graphs().row_data(0);
         (
             row.unwrap_or_default(),
             (adapter.get_conversation().iter())
                 .map(|line| line.text.chars().count())
                 .sum::<usize>(),
+            adapter.get_flow().row_count(),
+            graph.map_or(0, |rates| rates.received.iter().map(i64::from).sum()),
         )
     })?;
     Ok(Report {
@@ -162,6 +184,8 @@ fn drive(window: slint::Weak<AppWindow>, options: Options) -> Result<Report> {
         quiet_wakeups,
         client_row,
         conversation_chars,
+        flow_marks,
+        graph_bytes,
     })
 }
 
@@ -307,6 +331,7 @@ fn print(report: &Report) {
     let mib = |kib: u64| kib as f64 / 1024.0;
     let mode = if report.options.idle { "idle" } else { "flood" };
     println!("mode: {mode}");
+    println!("view: {:?}", report.options.show);
     println!("seconds: {}", report.options.duration.as_secs());
     println!("flooded bytes: {}", report.flooded_bytes);
     println!(
@@ -325,4 +350,6 @@ fn print(report: &Report) {
     println!("gui thread wake-ups when quiet: {}", report.quiet_wakeups);
     println!("client row: {}", report.client_row);
     println!("conversation view chars: {}", report.conversation_chars);
+    println!("flow marks: {}", report.flow_marks);
+    println!("graph bytes received: {}", report.graph_bytes);
 }

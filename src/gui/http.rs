@@ -240,9 +240,7 @@ impl HttpController {
     /// Sends the tab's request, unless a field is wrong (the error then shows under it);
     /// tells the exchange's id.
     pub fn send(&self) -> Option<SessionId> {
-        let Some(window) = self.window.upgrade() else {
-            return None;
-        };
+        let window = self.window.upgrade()?;
         let adapter = window.global::<HttpAdapter>();
         for set in [
             HttpAdapter::set_url_error,

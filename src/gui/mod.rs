@@ -288,30 +288,28 @@ impl Dispatcher {
     }
 
     fn start_draining(self: &Rc<Self>) {
-        if self.timer.running() {
-            return;
-        }
-        let weak = Rc::downgrade(self);
-        self.timer
-            .start(TimerMode::Repeated, DRAIN_INTERVAL, move || {
-                if let Some(dispatcher) = weak.upgrade() {
-                    dispatcher.drain();
-                }
-            });
+        self.repeat(&self.timer, DRAIN_INTERVAL, Self::drain);
     }
 
     /// Keeps the graphs moving once a second while any shows traffic of the last minute.
     fn start_graph_clock(self: &Rc<Self>) {
-        if self.graph_clock.running() {
+        self.repeat(&self.graph_clock, GRAPH_TICK, |dispatcher| {
+            dispatcher.move_graphs()
+        });
+    }
+
+    /// Runs `action` every `interval` on `timer`, unless it runs already; the action stops
+    /// the timer when there is nothing more to do.
+    fn repeat(self: &Rc<Self>, timer: &Timer, interval: Duration, action: fn(&Rc<Self>)) {
+        if timer.running() {
             return;
         }
         let weak = Rc::downgrade(self);
-        self.graph_clock
-            .start(TimerMode::Repeated, GRAPH_TICK, move || {
-                if let Some(dispatcher) = weak.upgrade() {
-                    dispatcher.move_graphs();
-                }
-            });
+        timer.start(TimerMode::Repeated, interval, move || {
+            if let Some(dispatcher) = weak.upgrade() {
+                action(&dispatcher);
+            }
+        });
     }
 
     fn move_graphs(&self) {

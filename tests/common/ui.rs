@@ -8,6 +8,18 @@ use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter}
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
 
+/// The window with netdeck's default options, shown at `width` x `height`, and what keeps
+/// its engine alive.
+pub fn open_window(width: f32, height: f32) -> (AppWindow, netdeck::gui::Gui) {
+    let window = AppWindow::new().unwrap();
+    let gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(width, height));
+    window.show().unwrap();
+    (window, gui)
+}
+
 /// Runs the event loop in short slices until `done` holds, failing the test after a generous
 /// deadline. Checking between slices (not from a timer inside the loop) keeps a quit request
 /// from one wait from ending the next one early.

@@ -18,10 +18,7 @@ fn entries(window: &AppWindow, label: &str) -> usize {
 
 pub fn both_ends_of_a_loopback_connection_show_together() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(1920.0, 1080.0));
-    window.show().unwrap();
+    let (window, _gui) = common::ui::open_window(1920.0, 1080.0);
     let server = window.global::<ServerAdapter>();
     let client = window.global::<ClientAdapter>();
 

@@ -9,15 +9,11 @@ use netdeck::gui::ui::{
     AppWindow, BothState, ClientAdapter, ConnectionState, DemoAdapter, HttpAdapter, ServerAdapter,
     Tab,
 };
-use slint::{ComponentHandle, LogicalSize, Model};
+use slint::{ComponentHandle, Model};
 
 fn window() -> (AppWindow, netdeck::gui::Gui) {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
-    (window, gui)
+    common::ui::open_window(800.0, 480.0)
 }
 
 /// No listener, no connection, no request left running.
@@ -113,5 +109,24 @@ pub fn stopping_the_demo_in_the_middle_leaves_nothing_open() {
 
     element(&window, "Demo: stop").invoke_accessible_default_action();
     assert_eq!(demo.get_current(), -1, "the demo's bar goes");
+    run_until("every session to be closed", || nothing_open(&window));
+}
+
+/// `netdeck --demo`: the window opens playing the demo by itself.
+pub fn the_demo_option_opens_the_window_playing_it() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let options = netdeck::gui::GuiOptions {
+        demo: true,
+        ..Default::default()
+    };
+    let _gui = netdeck::gui::setup(&window, &options).unwrap();
+    window.show().unwrap();
+    let demo = window.global::<DemoAdapter>();
+    assert!(demo.get_auto());
+    assert_eq!(demo.get_current(), 0);
+    // With nothing pressed, it goes on to the next step.
+    run_until("the second step", || demo.get_current() == 1);
+    element(&window, "Demo: stop").invoke_accessible_default_action();
     run_until("every session to be closed", || nothing_open(&window));
 }

@@ -10,7 +10,7 @@ use common::ui::{connect_to_an_echo_server, element, open_tab, run_until, shown,
 use netdeck::gui::ui::{
     AppWindow, ClientAdapter, ConnectionState, FlowKind, HttpAdapter, SessionShow,
 };
-use slint::{ComponentHandle, LogicalSize, Model};
+use slint::{ComponentHandle, Model};
 
 /// Sends `text` from the Client tab and waits for its echo: `echoed` bytes in all.
 fn send_and_wait_for_the_echo(window: &AppWindow, text: &str, echoed: usize) {
@@ -32,10 +32,7 @@ fn flow_of(marks: &slint::ModelRc<netdeck::gui::ui::FlowMark>) -> Vec<(FlowKind,
 
 pub fn a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
     let adapter = window.global::<ClientAdapter>();
     let _peer = connect_to_an_echo_server(&window);
 
@@ -135,10 +132,7 @@ pub fn a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order() {
 
 pub fn an_http_request_shows_as_one_request_answer_pair() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
     open_tab(&window, "HTTP");
     let adapter = window.global::<HttpAdapter>();
     let peer = Peer::http(&[]);
@@ -177,10 +171,7 @@ pub fn an_http_request_shows_as_one_request_answer_pair() {
 
 pub fn the_graph_counts_the_bytes_of_each_second() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
     let adapter = window.global::<ClientAdapter>();
     let _peer = connect_to_an_echo_server(&window);
     element(&window, "Show: Graph").invoke_accessible_default_action();
@@ -228,4 +219,74 @@ pub fn the_graph_counts_the_bytes_of_each_second() {
     );
     // The line has a point for each second.
     assert_eq!(rates.sent_line.matches(['M', 'L']).count(), 60);
+}
+
+/// A TLS connection's first mark is its handshake, with the version and both times.
+pub fn a_tls_connections_flow_shows_its_handshake() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
+    let adapter = window.global::<ClientAdapter>();
+    let pki = common::Pki::new(&["localhost"], false);
+    let peer = Peer::start(&["tls-echo", &pki.cert_path, &pki.key_path]);
+    open_tab(&window, "Client");
+    element(&window, "Host").set_accessible_value("localhost");
+    element(&window, "Port").set_accessible_value(peer.addr.port().to_string());
+    element(&window, "TLS").invoke_accessible_default_action();
+    element(&window, "Accept invalid certificates").invoke_accessible_default_action();
+    element(&window, "Connect").invoke_accessible_default_action();
+    run_until("the TLS connection", || {
+        adapter.get_state() == ConnectionState::Connected
+    });
+    send_and_wait_for_the_echo(&window, "sealed", 6);
+    let flow = flow_of(&adapter.get_flow());
+    assert_eq!(flow[0].0, FlowKind::Tls, "{flow:?}");
+    let handshake = &flow[0].2;
+    assert!(
+        handshake.starts_with("connect (SYN → established) ")
+            && handshake.contains(" ms · TLS handshake ")
+            && handshake.ends_with(" ms (TLSv1_3)"),
+        "{handshake}"
+    );
+    assert_eq!(flow[1], (FlowKind::Data, false, "6 B · sealed".to_string()));
+}
+
+/// A connection of a server: the peer's lane on the left, netdeck's server on the right.
+pub fn a_server_connections_flow_has_its_client_on_the_left() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
+    let server = window.global::<netdeck::gui::ui::ServerAdapter>();
+    let port = common::ui::start_an_echo_server(&window);
+    // The seed's client, in Python: it connects, sends, reads the echo and closes.
+    let seed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import socket,sys; s=socket.create_connection(('127.0.0.1', int(sys.argv[1]))); \
+             s.sendall(b'ping'); s.recv(4); s.close()",
+            &port.to_string(),
+        ])
+        .status()
+        .unwrap();
+    assert!(seed.success());
+    run_until("the client's end", || {
+        (server.get_clients().iter()).any(|row| row.ended)
+    });
+    let ended = (server.get_clients().iter()).find(|row| row.ended).unwrap();
+    server.invoke_select_client(ended.id);
+    element(&window, "Show: Flow").invoke_accessible_default_action();
+    let flow = flow_of(&server.get_flow());
+    assert_eq!(
+        flow,
+        [
+            (FlowKind::Connect, false, "connection accepted".to_string()),
+            (FlowKind::Data, false, "4 B · ping".to_string()),
+            (FlowKind::Data, true, "4 B · ping".to_string()),
+            (
+                FlowKind::Close,
+                false,
+                "close (FIN) by the client".to_string()
+            ),
+        ]
+    );
+    assert_eq!(server.get_client_lane(), format!("Client {}", ended.peer));
+    assert_eq!(server.get_server_lane(), format!("Server 127.0.0.1:{port}"));
 }

@@ -7,7 +7,7 @@ use crate::common;
 use common::ui::{connect_to_an_echo_server, element, open_tab, run_until, shown};
 use netdeck::gui::ui::{AppWindow, ClientAdapter, ConversationDirection};
 use slint::platform::WindowEvent;
-use slint::{ComponentHandle, LogicalPosition, LogicalSize, Model};
+use slint::{ComponentHandle, LogicalPosition, Model};
 
 fn send(window: &AppWindow, text: &str) {
     let adapter = window.global::<ClientAdapter>();
@@ -31,10 +31,7 @@ fn let_the_view_settle() {
 
 pub fn a_conversation_follows_its_newest_entry_until_scrolled_up() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = common::ui::open_window(800.0, 480.0);
     let _peer = connect_to_an_echo_server(&window);
 
     // Many more entries than the view holds: it keeps the newest in view.

@@ -43,6 +43,10 @@ const TESTS: &[(&str, fn())] = &[
         demo::stopping_the_demo_in_the_middle_leaves_nothing_open,
     ),
     (
+        "demo::the_demo_option_opens_the_window_playing_it",
+        demo::the_demo_option_opens_the_window_playing_it,
+    ),
+    (
         "flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order",
         flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order,
     ),
@@ -53,6 +57,14 @@ const TESTS: &[(&str, fn())] = &[
     (
         "flow::the_graph_counts_the_bytes_of_each_second",
         flow::the_graph_counts_the_bytes_of_each_second,
+    ),
+    (
+        "flow::a_tls_connections_flow_shows_its_handshake",
+        flow::a_tls_connections_flow_shows_its_handshake,
+    ),
+    (
+        "flow::a_server_connections_flow_has_its_client_on_the_left",
+        flow::a_server_connections_flow_has_its_client_on_the_left,
     ),
     (
         "fonts::a_script_without_a_font_is_named_and_shown_as_escapes",

@@ -13,7 +13,6 @@ use crate::common::ui::{
     screenshots_dir, start_an_echo_server,
 };
 use crate::screenshots::{colours, write_png};
-use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab};
 use slint::{ComponentHandle, LogicalSize, Model};
 
@@ -26,10 +25,7 @@ fn settle() {
 pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
     drawing_backend(false);
     let dir = screenshots_dir();
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = crate::common::ui::open_window(800.0, 480.0);
     let server = window.global::<ServerAdapter>();
     let client = window.global::<ClientAdapter>();
     let http = window.global::<HttpAdapter>();
@@ -124,10 +120,7 @@ fn pictures_at_both_sizes(window: &AppWindow, name: &str) {
 
 pub fn flows_graphs_and_demo_steps_at_800x480_and_1920x1080() {
     drawing_backend(false);
-    let window = AppWindow::new().unwrap();
-    let _gui = netdeck::gui::setup(&window, &GuiOptions::default()).unwrap();
-    window.window().set_size(LogicalSize::new(800.0, 480.0));
-    window.show().unwrap();
+    let (window, _gui) = crate::common::ui::open_window(800.0, 480.0);
     let server = window.global::<ServerAdapter>();
     let client = window.global::<ClientAdapter>();
 

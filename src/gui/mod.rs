@@ -23,13 +23,13 @@ use slint::platform::WindowEvent;
 use slint::{ComponentHandle, SharedString, Timer, TimerMode};
 
 use crate::config::{self, Loaded};
-use crate::engine::{EVENT_QUEUE, Engine, Event, EventKind};
+use crate::engine::{EVENT_QUEUE, Engine, Event, EventKind, SessionId};
 use crate::forms::LineEndingChoice;
 use crate::net::NetError;
 use crate::net::client::ClientEvent;
 use crate::net::error::{Setting, Vocabulary};
 use crate::net::http::HttpEvent;
-use crate::net::server::ServerEvent;
+use crate::net::server::{ClientId, ServerEvent};
 
 pub use conversation::{Entry, Transcript};
 pub use server::{CONNECTION_LIMITS, ClientView, ENDED_KEPT, ServerView};
@@ -152,6 +152,7 @@ pub fn setup(window: &AppWindow, options: &GuiOptions) -> std::io::Result<Gui> {
 }
 
 fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std::io::Result<Gui> {
+    keep_large_buffers_out_of_the_heap();
     let engine = Rc::new(Engine::start(|| {
         let _ = slint::invoke_from_event_loop(|| {
             if let Some(dispatcher) = DISPATCHER.with(|d| d.borrow().upgrade()) {
@@ -197,6 +198,19 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
             .on_close_requested(|| slint::CloseRequestResponse::KeepWindowShown);
     }
     Ok(Gui { dispatcher })
+}
+
+/// A flood joins up to a queue's worth of data into one buffer per batch. glibc raises its
+/// threshold for giving such a buffer its own mapping each time one is freed, after which the
+/// next ones grow inside the heap, between the engine's small chunks, and the heap keeps their
+/// high-water mark. A fixed threshold gives every large buffer its own mapping, returned whole
+/// when freed.
+fn keep_large_buffers_out_of_the_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes how later allocations are placed.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
 }
 
 /// An accessibility bus is announced by `AT_SPI_BUS_ADDRESS` or, on X11, on the root window.
@@ -435,33 +449,52 @@ fn carries_data(event: &Event) -> bool {
     )
 }
 
+/// What received data an event carries, and the run it belongs to: its session and, for a
+/// server, its client.
+fn received(event: &Event) -> Option<((SessionId, Option<ClientId>), &[u8])> {
+    match &event.kind {
+        EventKind::Server(ServerEvent::Received { id, bytes, .. }) => {
+            Some(((event.session, Some(*id)), bytes))
+        }
+        EventKind::Client(ClientEvent::Received(bytes)) => Some(((event.session, None), bytes)),
+        _ => None,
+    }
+}
+
 /// Joins runs of received data from the same session (and the same client of a server) into
 /// one event, so a flood becomes a few lines.
 fn coalesce(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::with_capacity(events.len());
-    for event in events {
-        let joined = match (out.last_mut(), &event.kind) {
-            (Some(last), next) if last.session == event.session => match (&mut last.kind, next) {
-                (
-                    EventKind::Server(ServerEvent::Received {
-                        id: last,
-                        bytes: joined,
-                        ..
-                    }),
-                    EventKind::Server(ServerEvent::Received { id, bytes, .. }),
-                ) if last == id => Some((joined, bytes)),
-                (
-                    EventKind::Client(ClientEvent::Received(joined)),
-                    EventKind::Client(ClientEvent::Received(bytes)),
-                ) => Some((joined, bytes)),
-                _ => None,
-            },
-            _ => None,
+    let mut out = Vec::with_capacity(events.len());
+    let mut events = events.into_iter().peekable();
+    while let Some(mut event) = events.next() {
+        let Some((run, first)) = received(&event) else {
+            out.push(event);
+            continue;
         };
-        match joined {
-            Some((joined, bytes)) => joined.extend_from_slice(bytes),
-            None => out.push(event),
+        let mut rest = Vec::new();
+        while let Some(next) =
+            events.next_if(|next| received(next).is_some_and(|(of, _)| of == run))
+        {
+            rest.push(next);
         }
+        if !rest.is_empty() {
+            // Sized once: growing by doubling would copy a flood's batch over and over.
+            let sizes = rest
+                .iter()
+                .filter_map(received)
+                .map(|(_, bytes)| bytes.len());
+            let mut joined = Vec::with_capacity(first.len() + sizes.sum::<usize>());
+            joined.extend_from_slice(first);
+            for (_, bytes) in rest.iter().filter_map(received) {
+                joined.extend_from_slice(bytes);
+            }
+            match &mut event.kind {
+                EventKind::Server(ServerEvent::Received { bytes, .. })
+                | EventKind::Client(ClientEvent::Received(bytes)) => *bytes = joined,
+                _ => unreachable!("an event with received data"),
+            }
+        }
+        out.push(event);
     }
     out
 }

@@ -449,9 +449,11 @@ fn carries_data(event: &Event) -> bool {
     )
 }
 
-/// What received data an event carries, and the run it belongs to: its session and, for a
-/// server, its client.
-fn received(event: &Event) -> Option<((SessionId, Option<ClientId>), &[u8])> {
+/// Where received data comes from: a session and, for a server, its client.
+type Source = (SessionId, Option<ClientId>);
+
+/// What received data an event carries, and where from.
+fn received(event: &Event) -> Option<(Source, &[u8])> {
     match &event.kind {
         EventKind::Server(ServerEvent::Received { id, bytes, .. }) => {
             Some(((event.session, Some(*id)), bytes))

@@ -430,6 +430,47 @@ mod tests {
     }
 
     #[test]
+    fn the_flow_keeps_a_mark_per_kept_entry_and_counts_the_ones_dropped() {
+        let mut transcript = Transcript::new(Limits {
+            entries: 3,
+            entry_bytes: 16,
+            total_bytes: 64,
+        });
+        let mut shown = ConversationModel::new(End::Server);
+        shown.show(&transcript, false);
+        let connected = Mark::Connected {
+            tcp: None,
+            tls: None,
+        };
+        let change = transcript.mark("connected".into(), connected);
+        shown.follow(&transcript, change, false);
+        for (direction, text) in [
+            (Direction::Received, "one"),
+            (Direction::Sent, "two"),
+            (Direction::Received, "three"),
+            (Direction::Sent, "four"),
+        ] {
+            let change = transcript.data(direction, text.as_bytes());
+            shown.follow(&transcript, change, false);
+        }
+        let marks: Vec<_> = (shown.flow().iter())
+            .map(|mark| (mark.kind, mark.from_server, mark.label.to_string()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                (FlowKind::Data, true, "3 B · two".to_string()),
+                (FlowKind::Data, false, "5 B · three".to_string()),
+                (FlowKind::Data, true, "4 B · four".to_string()),
+            ]
+        );
+        assert_eq!(shown.model().row_count(), 3);
+        assert_eq!(shown.forgotten, 2);
+        // Times count from the first entry, dropped or not.
+        assert!(shown.flow().row_data(0).unwrap().at.starts_with('+'));
+    }
+
+    #[test]
     fn a_conversation_keeps_within_its_byte_budget_dropping_the_oldest_entries() {
         let mut transcript = Transcript::new(Limits {
             entries: 100,

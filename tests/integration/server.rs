@@ -304,13 +304,18 @@ fn received_data_is_counted_exactly_and_the_display_keeps_a_bounded_tail() {
     });
     let client = view.client(id).unwrap();
     assert_eq!(client.bytes_in, 1600 * 64 * 1024 + 3);
-    // One run of data is one entry, which keeps its end and counts what it dropped.
+    // After the connection's mark, one run of data is one entry, which keeps its end and
+    // counts what it dropped.
     let entries: Vec<_> = client.transcript.entries().collect();
-    assert_eq!(entries.len(), 1);
-    let kept = &entries[0].bytes;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[0].bytes,
+        format!("connected from {peer}").as_bytes()
+    );
+    let kept = &entries[1].bytes;
     assert_eq!(kept.len(), netdeck::gui::CONNECTION_LIMITS.entry_bytes);
     assert!(kept.ends_with(b"aaEND"));
-    assert_eq!(entries[0].dropped + kept.len() as u64, client.bytes_in);
+    assert_eq!(entries[1].dropped + kept.len() as u64, client.bytes_in);
 }
 
 #[test]
@@ -355,6 +360,7 @@ fn an_ended_connection_stays_with_its_conversation_and_the_oldest_ended_go_first
     assert_eq!(
         said,
         [
+            format!("connected from {}", last.peer),
             format!("hello {}", ENDED_KEPT + 2),
             "ok".into(),
             "ended: closed by peer".into()

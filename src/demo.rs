@@ -108,8 +108,8 @@ pub const STEPS: &[Step] = &[
         show: Show::BothConversations,
     },
     Step {
-        caption: "A burst of 16 KiB: the graph counts bytes per second each way, sampled as the \
-                  window draws.",
+        caption: "A burst of 16 KiB: the graph draws the bytes per second each way over the last \
+                  minute.",
         actions: &[
             Action::Send {
                 text: "netdeck ",

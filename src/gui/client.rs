@@ -201,7 +201,7 @@ impl ClientController {
     }
 
     /// Shows `id`'s conversation and state; Send, Disconnect and Reconnect act on it.
-    fn select(&self, adapter: &ClientAdapter, id: Option<SessionId>) {
+    pub fn select(&self, adapter: &ClientAdapter, id: Option<SessionId>) {
         let links = self.links.borrow();
         let link = id.and_then(|id| links.iter().find(|link| link.id == id));
         adapter.set_selected_connection(link.map_or(0, |link| link.id.to_slint()));

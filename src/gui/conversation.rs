@@ -71,7 +71,12 @@ pub struct Entry {
 impl Entry {
     /// The entry as the view shows it, after an entry at `previous`, and the script of any
     /// character no installed font can draw (such characters are shown as escapes).
-    fn line(&self, hex: bool, previous: Option<SystemTime>) -> (ConversationLine, Option<Script>) {
+    fn line(
+        &self,
+        number: i32,
+        hex: bool,
+        previous: Option<SystemTime>,
+    ) -> (ConversationLine, Option<Script>) {
         let text = match self.direction {
             Direction::Note => String::from_utf8_lossy(&self.bytes).into_owned(),
             _ if hex => {
@@ -91,6 +96,7 @@ impl Entry {
             .map(|gap| format!("+{}", Span(gap)))
             .unwrap_or_default();
         let line = ConversationLine {
+            number,
             time: clock_ms(self.time).into(),
             gap: gap.into(),
             direction: self.direction,
@@ -147,6 +153,12 @@ impl Transcript {
         self.forgotten += self.entries.len() as u64;
         self.entries.clear();
         self.kept = 0;
+    }
+
+    /// The number of the entry at `row`, counted from the conversation's first entry: it
+    /// names the entry while older ones are dropped.
+    fn number_of(&self, row: usize) -> i32 {
+        (self.forgotten + row as u64) as i32
     }
 
     /// A note that only says something.
@@ -244,7 +256,7 @@ const PREVIEW_BYTES: usize = 24;
 impl Entry {
     /// The entry as a mark of the flow view, on `end`'s side of the connection, timed from
     /// `began`.
-    fn flow_mark(&self, end: End, hex: bool, began: Option<SystemTime>) -> FlowMark {
+    fn flow_mark(&self, number: i32, end: End, hex: bool, began: Option<SystemTime>) -> FlowMark {
         let at = began
             .and_then(|began| self.time.duration_since(began).ok())
             .map(|since| format!("+{}", Span(since)))
@@ -290,6 +302,7 @@ impl Entry {
             _ => shown.spoken.to_string(),
         };
         FlowMark {
+            number,
             kind,
             from_server,
             label: shown.drawn,
@@ -301,12 +314,13 @@ impl Entry {
 
 /// The first bytes of some data, as text or hex, for an arrow's label.
 fn preview(bytes: &[u8], hex: bool) -> String {
-    let more = if bytes.len() > PREVIEW_BYTES {
-        "…"
-    } else {
-        ""
-    };
-    let head = &bytes[..bytes.len().min(PREVIEW_BYTES)];
+    // Cut after a whole character: a UTF-8 character goes on through its continuation bytes.
+    let mut end = bytes.len().min(PREVIEW_BYTES);
+    while end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
+        end += 1;
+    }
+    let more = if bytes.len() > end { "…" } else { "" };
+    let head = &bytes[..end];
     if hex {
         let pairs: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
         let more = if bytes.len() > 8 { " …" } else { "" };
@@ -350,13 +364,16 @@ impl ConversationModel {
     pub fn show(&mut self, transcript: &Transcript, hex: bool) {
         let mut missing = None;
         let mut previous = None;
-        let (lines, marks): (Vec<_>, Vec<_>) = transcript
-            .entries()
-            .map(|entry| {
-                let (line, script) = entry.line(hex, previous);
+        let (lines, marks): (Vec<_>, Vec<_>) = (transcript.entries().enumerate())
+            .map(|(row, entry)| {
+                let number = transcript.number_of(row);
+                let (line, script) = entry.line(number, hex, previous);
                 missing = missing.or(script);
                 previous = Some(entry.time);
-                (line, entry.flow_mark(self.end, hex, transcript.began))
+                (
+                    line,
+                    entry.flow_mark(number, self.end, hex, transcript.began),
+                )
             })
             .unzip();
         self.lines.set_vec(lines);
@@ -384,8 +401,9 @@ impl ConversationModel {
         let Some(last) = newest.next() else {
             return;
         };
-        let (line, script) = last.line(hex, newest.next().map(|entry| entry.time));
-        let mark = last.flow_mark(self.end, hex, transcript.began);
+        let number = transcript.number_of(transcript.entries.len() - 1);
+        let (line, script) = last.line(number, hex, newest.next().map(|entry| entry.time));
+        let mark = last.flow_mark(number, self.end, hex, transcript.began);
         self.missing_script = self.missing_script.or(script);
         match self.lines.row_count() {
             rows if change.grew && rows > 0 => {
@@ -403,6 +421,15 @@ impl ConversationModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preview_cuts_after_a_whole_character() {
+        let text = "abcdefghijklmnopqrstuvw안녕";
+        assert_eq!(
+            preview(text.as_bytes(), false),
+            "abcdefghijklmnopqrstuvw안…"
+        );
+    }
 
     #[test]
     fn a_hex_view_counts_offsets_from_the_start_of_each_direction() {
@@ -466,8 +493,10 @@ mod tests {
         );
         assert_eq!(shown.model().row_count(), 3);
         assert_eq!(shown.forgotten, 2);
-        // Times count from the first entry, dropped or not.
-        assert!(shown.flow().row_data(0).unwrap().at.starts_with('+'));
+        // Each keeps the number of its entry, dropped ones counted, in both models.
+        let numbers = |numbers: Vec<i32>| assert_eq!(numbers, [2, 3, 4]);
+        numbers(shown.flow().iter().map(|mark| mark.number).collect());
+        numbers(shown.model().iter().map(|line| line.number).collect());
     }
 
     #[test]

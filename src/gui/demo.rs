@@ -19,12 +19,15 @@ use super::ui::{
 };
 use crate::demo::{self, Action, STEPS, Show};
 use crate::engine::{Engine, Event, EventKind, SessionId};
+use crate::forms::{ClientForm, HttpForm, ServerForm};
 use crate::net::client::ClientEvent;
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
 
 /// With Auto on, how long a finished step stays on screen before the next one.
 const AUTO_PAUSE: Duration = Duration::from_millis(2500);
+/// How long a step may wait for what its action leads to, as `netdeck demo` allows.
+const STEP_LIMIT: Duration = Duration::from_secs(10);
 
 /// The event an action waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +35,8 @@ enum Wait {
     Listening(SessionId),
     Connected(SessionId),
     /// Data back on the demo's connection.
-    Answer(SessionId),
-    Answered(SessionId),
+    Data(SessionId),
+    HttpDone(SessionId),
     Refused(SessionId),
     Stopped(SessionId),
 }
@@ -51,6 +54,8 @@ struct Run {
     client: Option<SessionId>,
     /// Every other session opened: the refused connection, HTTP exchanges.
     others: Vec<SessionId>,
+    /// The tabs' fields as the user left them, put back when the demo ends.
+    fields: Option<(ServerForm, ClientForm, HttpForm)>,
 }
 
 pub struct DemoController {
@@ -61,6 +66,8 @@ pub struct DemoController {
     http: Rc<HttpController>,
     run: RefCell<Run>,
     auto: Timer,
+    /// Ends a wait that takes too long.
+    patience: Timer,
 }
 
 impl Controller for DemoController {
@@ -95,6 +102,7 @@ impl DemoController {
             http,
             run: RefCell::default(),
             auto: Timer::default(),
+            patience: Timer::default(),
         });
         adapter.on_start(super::on(&controller, |c, _| c.start()));
         adapter.on_next(super::on(&controller, |c, _| c.next()));
@@ -103,7 +111,10 @@ impl DemoController {
             let adapter = w.global::<DemoAdapter>();
             if !adapter.get_auto() {
                 c.auto.stop();
-            } else if adapter.get_current() >= 0 && !adapter.get_busy() {
+            } else if adapter.get_current() >= 0
+                && !adapter.get_busy()
+                && adapter.get_problem().is_empty()
+            {
                 c.play_on();
             }
         }));
@@ -114,11 +125,20 @@ impl DemoController {
     pub fn start(&self) {
         self.stop();
         if let Some(window) = self.window.upgrade() {
-            let adapter = window.global::<DemoAdapter>();
-            adapter.set_finished(false);
-            adapter.set_problem(SharedString::new());
+            window.global::<DemoAdapter>().set_finished(false);
+            let fields = (
+                server::fields(&window),
+                client::fields(&window),
+                http::fields(&window),
+            );
+            self.run.borrow_mut().fields = Some(fields);
         }
         self.go(0);
+    }
+
+    /// Whether a demo is under way: what it fills in is not the user's to keep.
+    pub fn running(&self) -> bool {
+        self.run.borrow().step.is_some()
     }
 
     fn next(&self) {
@@ -136,9 +156,11 @@ impl DemoController {
         }
     }
 
-    /// Ends the demo where it is: every session it opened is closed.
+    /// Ends the demo where it is: every session it opened is closed, and the tabs' fields are
+    /// the user's again.
     pub fn stop(&self) {
         self.auto.stop();
+        self.patience.stop();
         let run = std::mem::take(&mut *self.run.borrow_mut());
         for id in (run.client.into_iter()).chain(run.others).chain(run.server) {
             self.engine.close(id);
@@ -147,11 +169,17 @@ impl DemoController {
             let adapter = window.global::<DemoAdapter>();
             adapter.set_current(-1);
             adapter.set_busy(false);
+            if let Some((server_form, client_form, http_form)) = run.fields {
+                server::restore(&window, &server_form);
+                client::restore(&window, &client_form);
+                http::restore(&window, &http_form);
+            }
         }
     }
 
     fn go(&self, step: usize) {
         self.auto.stop();
+        self.patience.stop();
         {
             let mut run = self.run.borrow_mut();
             run.step = Some(step);
@@ -162,6 +190,7 @@ impl DemoController {
             let adapter = window.global::<DemoAdapter>();
             adapter.set_current(step as i32);
             adapter.set_busy(true);
+            adapter.set_problem(SharedString::new());
             show(&window, STEPS[step].show);
         }
         self.advance();
@@ -193,6 +222,7 @@ impl DemoController {
             match self.act(&window, action) {
                 Ok(Some(wait)) => {
                     self.run.borrow_mut().waiting = Some(wait);
+                    self.wait_at_most(STEP_LIMIT);
                     return;
                 }
                 Ok(None) => self.run.borrow_mut().action += 1,
@@ -203,6 +233,23 @@ impl DemoController {
                 }
             }
         }
+    }
+
+    /// Says so if the wait under way is not over within `limit`.
+    fn wait_at_most(&self, limit: Duration) {
+        let window = self.window.clone();
+        self.patience.start(TimerMode::SingleShot, limit, move || {
+            if let Some(window) = window.upgrade() {
+                let adapter = window.global::<DemoAdapter>();
+                adapter.set_problem(
+                    format!(
+                        "This step waited {} s for the network and gave up: press Stop.",
+                        limit.as_secs()
+                    )
+                    .into(),
+                );
+            }
+        });
     }
 
     /// Plays the next step after a pause.
@@ -235,18 +282,23 @@ impl DemoController {
                 Some(Wait::Connected(id))
             }
             Action::Send { text, times } => {
+                let connection = self.run.borrow().client;
                 client::restore(window, &demo::client_form(port, &text.repeat(times)));
-                self.client.send(&window.global::<ClientAdapter>());
+                // Its own connection, whichever the tab shows.
+                let adapter = window.global::<ClientAdapter>();
+                self.client.select(&adapter, connection);
+                self.client.send(&adapter);
                 None
             }
             Action::AwaitAnswer => {
                 let client = self.run.borrow().client;
-                Some(Wait::Answer(
+                Some(Wait::Data(
                     client.ok_or("The demo has no connection to wait on.")?,
                 ))
             }
             Action::AutoReply(reply) => {
                 let adapter = window.global::<ServerAdapter>();
+                self.select_its_server(&adapter);
                 adapter.set_reply(reply.into());
                 adapter.set_mode(crate::forms::ServerMode::AutoReply.into());
                 self.server.mode_changed(&adapter);
@@ -254,6 +306,7 @@ impl DemoController {
             }
             Action::HttpMode => {
                 let adapter = window.global::<ServerAdapter>();
+                self.select_its_server(&adapter);
                 adapter.set_mode(crate::forms::ServerMode::Http.into());
                 self.server.mode_changed(&adapter);
                 None
@@ -266,7 +319,7 @@ impl DemoController {
                     .send()
                     .ok_or_else(|| refused("send the request"))?;
                 self.run.borrow_mut().others.push(id);
-                Some(Wait::Answered(id))
+                Some(Wait::HttpDone(id))
             }
             Action::ConnectToAClosedPort => {
                 let closed = demo::closed_port().map_err(|error| error.to_string())?;
@@ -288,6 +341,14 @@ impl DemoController {
         })
     }
 
+    /// Makes the demo's listener the one the Server tab shows and acts on.
+    fn select_its_server(&self, adapter: &ServerAdapter) {
+        let server = self.run.borrow().server;
+        if SessionId::from_slint(adapter.get_selected_listener()) != server {
+            self.server.select_listener(adapter, server);
+        }
+    }
+
     /// Goes on with the step once the event it waits for has come.
     pub fn on_event(&self, event: &Event) {
         let Some(waiting) = self.run.borrow().waiting else {
@@ -305,14 +366,14 @@ impl DemoController {
                 problem(error.to_string())
             }
             (Wait::Connected(id), EventKind::Client(ClientEvent::Connected { .. }))
-            | (Wait::Answer(id), EventKind::Client(ClientEvent::Received(_)))
+            | (Wait::Data(id), EventKind::Client(ClientEvent::Received(_)))
             | (Wait::Refused(id), EventKind::Client(ClientEvent::Failed(_)))
             | (Wait::Stopped(id), EventKind::Server(ServerEvent::Stopped))
                 if id == event.session =>
             {
                 Some(Ok(()))
             }
-            (Wait::Answered(id), EventKind::Http(HttpEvent::Done(result)))
+            (Wait::HttpDone(id), EventKind::Http(HttpEvent::Done(result)))
                 if id == event.session =>
             {
                 match result.as_ref() {
@@ -321,7 +382,7 @@ impl DemoController {
                 }
             }
             (
-                Wait::Connected(id) | Wait::Answer(id),
+                Wait::Connected(id) | Wait::Data(id),
                 EventKind::Client(ClientEvent::Failed(error)),
             ) if id == event.session => problem(error.to_string()),
             (Wait::Refused(id), EventKind::Client(ClientEvent::Connected { peer, .. }))
@@ -331,6 +392,9 @@ impl DemoController {
             }
             _ => None,
         };
+        if outcome.is_some() {
+            self.patience.stop();
+        }
         match outcome {
             Some(Ok(())) => {
                 {

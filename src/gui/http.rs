@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -31,8 +31,8 @@ const FLOW_MARKS: usize = 60;
 
 /// A response as the tab shows it, kept to be shown again.
 struct Answer {
-    /// Counts the answers, so a mark of the flow finds its own.
-    number: u64,
+    /// Its exchange's number, which the exchange's marks in the flow carry.
+    exchange: u64,
     /// How the history lists it: "GET http://… → 200 OK · 12:00:01".
     title: String,
     answered: String,
@@ -50,69 +50,87 @@ struct Answer {
 struct Sent {
     /// `GET http://host/path`
     request: String,
-    at: std::time::SystemTime,
+    at: SystemTime,
     /// As the flow's request arrow says it: `GET /path · 34 B`.
     arrow: String,
 }
 
 /// Every exchange of the tab as a sequence diagram: the connect (unless a kept-alive
-/// connection was reused), the request and the answer, the newest last.
+/// connection was reused), the request and the answer, the newest last. Each mark carries its
+/// exchange's number, which its answer in the history carries too.
 #[derive(Default)]
 struct ExchangeFlow {
     marks: Rc<VecModel<FlowMark>>,
-    /// For each mark, the answer it belongs to, to show that answer when it is tapped.
-    answers: VecDeque<u64>,
     forgotten: u64,
-    began: Option<std::time::Instant>,
+    began: Option<SystemTime>,
 }
 
 impl ExchangeFlow {
-    fn push(&mut self, kind: FlowKind, from_server: bool, label: String, answer: u64) {
-        let now = std::time::Instant::now();
-        let began = *self.began.get_or_insert(now);
+    fn push(
+        &mut self,
+        kind: FlowKind,
+        from_server: bool,
+        label: String,
+        exchange: u64,
+        at: SystemTime,
+    ) {
+        let began = *self.began.get_or_insert(at);
         let spoken = match kind {
             FlowKind::Request => format!("Request: {label}"),
             FlowKind::Response => format!("Answer: {label}"),
             _ => label.clone(),
         };
+        let since = at.duration_since(began).unwrap_or_default();
         self.marks.push(FlowMark {
+            number: exchange as i32,
             kind,
             from_server,
             label: label.into(),
-            at: format!("+{}", Span(now - began)).into(),
+            at: format!("+{}", Span(since)).into(),
             spoken: spoken.into(),
         });
-        self.answers.push_back(answer);
-        while self.answers.len() > FLOW_MARKS {
-            self.answers.pop_front();
+        if self.marks.row_count() > FLOW_MARKS {
             self.marks.remove(0);
             self.forgotten += 1;
         }
     }
 
-    /// One exchange: its connection if new, the request and what came of it.
-    fn exchange(&mut self, sent: &Sent, result: Result<&HttpResponse, String>, answer: u64) {
+    /// One exchange, numbered `exchange`: its connection if new and the request, when they
+    /// were sent, then what came of it, now.
+    fn exchange(&mut self, sent: &Sent, result: Result<&HttpResponse, String>, exchange: u64) {
+        let now = SystemTime::now();
         if let Ok(response) = result
             && !response.reused_connection
         {
             let t = &response.timings;
             let connect = format!("connect (SYN → established) {}", Millis(t.connect));
-            match t.tls {
-                Some(tls) => self.push(
+            let (kind, label) = match t.tls {
+                Some(tls) => (
                     FlowKind::Tls,
-                    false,
                     format!("{connect} · TLS handshake {}", Millis(tls)),
-                    answer,
                 ),
-                None => self.push(FlowKind::Connect, false, connect, answer),
-            }
+                None => (FlowKind::Connect, connect),
+            };
+            self.push(kind, false, label, exchange, sent.at);
         }
-        self.push(FlowKind::Request, false, sent.arrow.clone(), answer);
+        self.push(
+            FlowKind::Request,
+            false,
+            sent.arrow.clone(),
+            exchange,
+            sent.at,
+        );
         match result {
             Ok(response) => {
                 if !response.redirects.is_empty() {
                     let redirects = Count(response.redirects.len(), "redirect");
-                    self.push(FlowKind::Note, false, format!("after {redirects}"), answer);
+                    self.push(
+                        FlowKind::Note,
+                        false,
+                        format!("after {redirects}"),
+                        exchange,
+                        now,
+                    );
                 }
                 let label = format!(
                     "{} {} · {} · {}",
@@ -121,9 +139,9 @@ impl ExchangeFlow {
                     ByteCount(response.body_bytes),
                     Millis(response.timings.total)
                 );
-                self.push(FlowKind::Response, true, label, answer);
+                self.push(FlowKind::Response, true, label, exchange, now);
             }
-            Err(error) => self.push(FlowKind::Failure, false, error, answer),
+            Err(error) => self.push(FlowKind::Failure, false, error, exchange, now),
         }
     }
 }
@@ -159,7 +177,8 @@ pub struct HttpController {
     exchange: Cell<Option<SessionId>>,
     history: RefCell<VecDeque<Answer>>,
     history_titles: Rc<VecModel<SharedString>>,
-    answers: Cell<u64>,
+    /// Exchanges ended so far, answered or not: each is numbered by it.
+    exchanges: Cell<u64>,
     flow: RefCell<ExchangeFlow>,
 }
 
@@ -189,16 +208,20 @@ impl HttpController {
             exchange: Cell::default(),
             history: RefCell::default(),
             history_titles,
-            answers: Cell::new(0),
+            exchanges: Cell::new(0),
             flow: RefCell::new(flow),
         });
-        adapter.on_open_mark(super::on_value(&controller, |c: &Self, w, index: i32| {
-            let number = c.flow.borrow().answers.get(index as usize).copied();
-            let history = c.history.borrow();
-            if let Some(answer) = history.iter().find(|answer| Some(answer.number) == number) {
-                c.display(&w.global::<HttpAdapter>(), answer);
-            }
-        }));
+        adapter.on_open_mark(super::on_value(
+            &controller,
+            |c: &Self, w, exchange: i32| {
+                let history = c.history.borrow();
+                if let Some(answer) =
+                    (history.iter()).find(|answer| answer.exchange as i32 == exchange)
+                {
+                    c.display(&w.global::<HttpAdapter>(), answer);
+                }
+            },
+        ));
         adapter.on_show_answer(super::on_value(&controller, |c: &Self, w, index: i32| {
             if let Some(answer) = c.history.borrow().get(index as usize) {
                 c.display(&w.global::<HttpAdapter>(), answer);
@@ -262,7 +285,7 @@ impl HttpController {
                 adapter.set_progress(format!("Sending {} {}…", request.method, request.url).into());
                 *self.sent.borrow_mut() = Some(Sent {
                     request: format!("{} {}", request.method, request.url),
-                    at: std::time::SystemTime::now(),
+                    at: SystemTime::now(),
                     arrow: arrow(&request),
                 });
                 let path = |text: SharedString| {
@@ -348,10 +371,9 @@ impl HttpController {
         let Some(sent) = &*self.sent.borrow() else {
             return;
         };
-        // The answer, if any, is numbered next.
-        let number = self.answers.get() + 1;
+        self.exchanges.set(self.exchanges.get() + 1);
         let mut flow = self.flow.borrow_mut();
-        flow.exchange(sent, result, number);
+        flow.exchange(sent, result, self.exchanges.get());
         adapter.set_flow_forgotten(flow.forgotten as i32);
         adapter.set_flow_revision(adapter.get_flow_revision().wrapping_add(1));
     }
@@ -424,9 +446,9 @@ impl HttpController {
             summary.push_str(" · certificate NOT checked");
         }
         let phases = phases(response);
-        self.answers.set(self.answers.get() + 1);
         Answer {
-            number: self.answers.get(),
+            // Numbered as its exchange was, when it ended.
+            exchange: self.exchanges.get(),
             title: format!("{request} → {status} · {at}"),
             answered: format!("Answers {request} · sent at {at}"),
             status,
@@ -496,7 +518,6 @@ fn phases(response: &HttpResponse) -> Vec<Phase> {
     .collect()
 }
 
-/// A duration as the waterfall labels it: milliseconds with one decimal.
 /// JSON pretty-printed, text as text, anything else as a hex dump; cut for display.
 fn body_view(response: &HttpResponse) -> String {
     let body = &response.body[..response.body.len().min(SHOWN_BODY)];

@@ -49,8 +49,8 @@ const FOCUS_TRIES: u32 = 250;
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
 const DRAIN_INTERVAL: Duration = Duration::from_millis(33);
-/// How often graphs move while any has traffic in view: they show whole seconds.
-const GRAPH_TICK: Duration = Duration::from_secs(1);
+/// How long after a whole second the graphs move on, so that the second is surely over.
+const GRAPH_TICK_LATE: Duration = Duration::from_millis(5);
 /// Events handled per tick; the rest wait for the next one. One queue's worth, so a tick holds
 /// at most the queue's few MiB of data (twice: the events and their joined copy), even while
 /// the engine refills the queue during the drain.
@@ -302,37 +302,43 @@ impl Dispatcher {
     }
 
     fn start_draining(self: &Rc<Self>) {
-        self.repeat(&self.timer, DRAIN_INTERVAL, Self::drain);
-    }
-
-    /// Keeps the graphs moving once a second while any shows traffic of the last minute.
-    fn start_graph_clock(self: &Rc<Self>) {
-        self.repeat(&self.graph_clock, GRAPH_TICK, |dispatcher| {
-            dispatcher.move_graphs()
-        });
-    }
-
-    /// Runs `action` every `interval` on `timer`, unless it runs already; the action stops
-    /// the timer when there is nothing more to do.
-    fn repeat(self: &Rc<Self>, timer: &Timer, interval: Duration, action: fn(&Rc<Self>)) {
-        if timer.running() {
+        if self.timer.running() {
             return;
         }
         let weak = Rc::downgrade(self);
-        timer.start(TimerMode::Repeated, interval, move || {
-            if let Some(dispatcher) = weak.upgrade() {
-                action(&dispatcher);
-            }
-        });
+        self.timer
+            .start(TimerMode::Repeated, DRAIN_INTERVAL, move || {
+                if let Some(dispatcher) = weak.upgrade() {
+                    dispatcher.drain();
+                }
+            });
     }
 
-    fn move_graphs(&self) {
+    /// Moves the graphs on at the next whole second, unless that is planned already. Graphs
+    /// show whole seconds: a tick just after each one shows it as soon as it is complete.
+    fn start_graph_clock(self: &Rc<Self>) {
+        if self.graph_clock.running() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let wait = throughput::until_next_second(std::time::Instant::now()) + GRAPH_TICK_LATE;
+        self.graph_clock
+            .start(TimerMode::SingleShot, wait, move || {
+                if let Some(dispatcher) = weak.upgrade() {
+                    dispatcher.move_graphs();
+                }
+            });
+    }
+
+    /// Draws the graphs as they are now, and plans the next tick while any still moves.
+    fn move_graphs(self: &Rc<Self>) {
         let now = std::time::Instant::now();
         // Both are drawn: neither may be skipped because the other moves.
         let server = self.server.refresh_graphs(now);
         let client = self.client.refresh_graphs(now);
-        if !server && !client {
-            self.graph_clock.stop();
+        self.graph_clock.stop();
+        if server || client {
+            self.start_graph_clock();
         }
     }
 
@@ -343,7 +349,9 @@ impl Dispatcher {
             self.start_graph_clock();
         }
         for event in coalesce(events) {
-            if started_something(&event) {
+            // The fields that started something are kept for next time, unless the demo
+            // filled them.
+            if started_something(&event) && !self.demo.running() {
                 self.settings.remember();
             }
             self.log.on_event(&event);

@@ -382,7 +382,7 @@ impl ServerController {
     }
 
     /// Shows `id`'s clients (or none) and makes it the listener the tab acts on.
-    fn select_listener(&self, adapter: &ServerAdapter, id: Option<SessionId>) {
+    pub fn select_listener(&self, adapter: &ServerAdapter, id: Option<SessionId>) {
         let listeners = self.listeners.borrow();
         let selected = id.and_then(|id| listeners.iter().find(|l| l.id == id));
         adapter.set_selected_listener(selected.map_or(0, |l| l.id.to_slint()));

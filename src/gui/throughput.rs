@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use slint::{ModelRc, VecModel};
 
@@ -15,10 +15,18 @@ use crate::payload::ByteCount;
 pub const SECONDS: usize = 60;
 
 /// Every graph counts whole seconds from the same moment, so one clock moves them all.
-fn second_of(now: Instant) -> u64 {
+fn since_origin(now: Instant) -> Duration {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
     now.saturating_duration_since(*ORIGIN.get_or_init(|| now))
-        .as_secs()
+}
+
+fn second_of(now: Instant) -> u64 {
+    since_origin(now).as_secs()
+}
+
+/// How long from `now` until the next whole second of the graphs' clock.
+pub fn until_next_second(now: Instant) -> Duration {
+    Duration::from_secs(1) - Duration::from_nanos(since_origin(now).subsec_nanos().into())
 }
 
 /// One second's bytes.
@@ -64,7 +72,7 @@ impl Throughput {
         let mut samples = [Sample::default(); SECONDS];
         for (second, sample) in &self.seconds {
             let ago = current.saturating_sub(*second) as usize;
-            if (1..=SECONDS).contains(&ago) && *second < current {
+            if (1..=SECONDS).contains(&ago) {
                 samples[SECONDS - ago] = *sample;
             }
         }
@@ -125,7 +133,6 @@ fn line(samples: &[Sample; SECONDS], peak: u64, pick: fn(&Sample) -> u64) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn samples_are_whole_seconds_ending_before_the_current_one() {

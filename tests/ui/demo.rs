@@ -62,6 +62,16 @@ pub fn demo_mode_plays_every_step_with_auto_and_leaves_nothing_open() {
         );
         match step.show {
             Show::BothFlow => assert!(window.global::<BothState>().get_flow()),
+            // The refusal made on purpose, explained.
+            Show::Client => {
+                let client = window.global::<ClientAdapter>();
+                assert!(
+                    client.get_error().contains("connection refused"),
+                    "{}",
+                    client.get_error()
+                );
+                assert!(client.get_error_hint().contains("Start the server"));
+            }
             Show::HttpAnswer => {
                 let http = window.global::<HttpAdapter>();
                 assert_eq!(http.get_status(), "200 OK");
@@ -76,20 +86,16 @@ pub fn demo_mode_plays_every_step_with_auto_and_leaves_nothing_open() {
     run_until("the demo to end", || demo.get_finished());
     assert_eq!(demo.get_current(), -1);
     run_until("every session to be closed", || nothing_open(&window));
-    // What it showed on the way: the greeting's echo and the refusal explained.
-    let client = window.global::<ClientAdapter>();
-    assert!(
-        client.get_error().contains("connection refused"),
-        "{}",
-        client.get_error()
-    );
-    assert!(client.get_error_hint().contains("Start the server"));
 }
 
 pub fn stopping_the_demo_in_the_middle_leaves_nothing_open() {
     let (window, _gui) = window();
     let demo = window.global::<DemoAdapter>();
     let client = window.global::<ClientAdapter>();
+    // The user's own fields, which the demo fills with its own while it plays.
+    open_tab(&window, "Client");
+    element(&window, "Host").set_accessible_value("192.0.2.7");
+    element(&window, "Port").set_accessible_value("4321");
     open_tab(&window, "Demo");
     element(&window, "Start demo").invoke_accessible_default_action();
     // Step by step with Next, to the greeting sent on a live connection.
@@ -107,9 +113,15 @@ pub fn stopping_the_demo_in_the_middle_leaves_nothing_open() {
         1
     );
 
+    assert_eq!(client.get_host(), "127.0.0.1");
     element(&window, "Demo: stop").invoke_accessible_default_action();
     assert_eq!(demo.get_current(), -1, "the demo's bar goes");
     run_until("every session to be closed", || nothing_open(&window));
+    // The fields are the user's again, to be kept as they were.
+    assert_eq!(
+        (client.get_host().as_str(), client.get_port().as_str()),
+        ("192.0.2.7", "4321")
+    );
 }
 
 /// `netdeck --demo`: the window opens playing the demo by itself.

@@ -37,13 +37,14 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Show {
     Server,
-    /// The Both sides tab, as two conversations.
+    /// The Both sides tab, as two conversations (the Client tab's where the window is too
+    /// narrow for both under the demo's bar).
     BothConversations,
     /// The Both sides tab, as one flow.
     BothFlow,
     /// The Client tab's rate graph.
     ClientGraph,
-    /// The Client tab, with its error line.
+    /// The Client tab's conversation, with its error line.
     Client,
     /// The HTTP tab's answer, with its waterfall.
     HttpAnswer,

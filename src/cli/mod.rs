@@ -53,8 +53,8 @@ pub struct Cli {
     #[arg(long)]
     pub read_only: bool,
 
-    /// Open the window playing the guided demo by itself (the steps of `netdeck demo`), as a
-    /// kiosk might on boot.
+    /// Open the window playing the guided demo by itself, over and over (the steps of
+    /// `netdeck demo`), as a kiosk might on boot.
     #[arg(long)]
     pub demo: bool,
 }

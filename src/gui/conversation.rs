@@ -10,7 +10,7 @@ use slint::{Model, ModelRc, VecModel};
 
 use super::fonts::{self, Script};
 use super::ui::{ConversationDirection as Direction, ConversationLine, FlowKind, FlowMark};
-use super::{Millis, Span, clock_ms};
+use super::{Millis, Since, Span, clock_ms};
 use crate::payload::{self, ByteCount, Lines};
 
 /// How much of a conversation is kept for display; the counters still count everything.
@@ -259,7 +259,7 @@ impl Entry {
     fn flow_mark(&self, number: i32, end: End, hex: bool, began: Option<SystemTime>) -> FlowMark {
         let at = began
             .and_then(|began| self.time.duration_since(began).ok())
-            .map(|since| format!("+{}", Span(since)))
+            .map(|since| Since(since).to_string())
             .unwrap_or_default();
         let text = || String::from_utf8_lossy(&self.bytes).into_owned();
         let (kind, from_server, label) = match (&self.mark, self.direction) {

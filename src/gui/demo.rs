@@ -24,8 +24,13 @@ use crate::net::client::ClientEvent;
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
 
-/// With Auto on, how long a finished step stays on screen before the next one.
-const AUTO_PAUSE: Duration = Duration::from_millis(2500);
+/// With Auto on, a finished step stays on screen this long, and as long again as it takes to
+/// read its caption aloud at about 15 characters a second.
+const AUTO_PAUSE: Duration = Duration::from_millis(2000);
+const READING_PACE: Duration = Duration::from_millis(65);
+/// Narrower than this, the Both sides tab stacks its two conversations, too tall to show both
+/// under the demo's bar: a step about them shows the Client tab's instead.
+const BOTH_SIDES_WIDTH: f32 = 820.0;
 /// How long a step may wait for what its action leads to, as `netdeck demo` allows.
 const STEP_LIMIT: Duration = Duration::from_secs(10);
 
@@ -65,6 +70,8 @@ pub struct DemoController {
     client: Rc<ClientController>,
     http: Rc<HttpController>,
     run: RefCell<Run>,
+    /// Starts again from the first step after the last (a kiosk's `--demo`).
+    looping: std::cell::Cell<bool>,
     auto: Timer,
     /// Ends a wait that takes too long.
     patience: Timer,
@@ -101,6 +108,7 @@ impl DemoController {
             client,
             http,
             run: RefCell::default(),
+            looping: std::cell::Cell::new(false),
             auto: Timer::default(),
             patience: Timer::default(),
         });
@@ -136,6 +144,15 @@ impl DemoController {
         self.go(0);
     }
 
+    /// Plays the demo by itself, over and over, as a kiosk on boot would.
+    pub fn play_forever(&self) {
+        self.looping.set(true);
+        if let Some(window) = self.window.upgrade() {
+            window.global::<DemoAdapter>().set_auto(true);
+        }
+        self.start();
+    }
+
     /// Whether a demo is under way: what it fills in is not the user's to keep.
     pub fn running(&self) -> bool {
         self.run.borrow().step.is_some()
@@ -145,6 +162,7 @@ impl DemoController {
         let step = self.run.borrow().step;
         match step {
             Some(step) if step + 1 < STEPS.len() => self.go(step + 1),
+            Some(_) if self.looping.get() => self.start(),
             Some(_) => {
                 self.stop();
                 if let Some(window) = self.window.upgrade() {
@@ -252,14 +270,19 @@ impl DemoController {
         });
     }
 
-    /// Plays the next step after a pause.
+    /// Plays the next step after a pause long enough to read this one's caption.
     fn play_on(&self) {
+        let Some(step) = self.run.borrow().step else {
+            return;
+        };
+        let reading = READING_PACE * STEPS[step].caption.chars().count() as u32;
         let window = self.window.clone();
-        self.auto.start(TimerMode::SingleShot, AUTO_PAUSE, move || {
-            if let Some(window) = window.upgrade() {
-                window.global::<DemoAdapter>().invoke_next();
-            }
-        });
+        self.auto
+            .start(TimerMode::SingleShot, AUTO_PAUSE + reading, move || {
+                if let Some(window) = window.upgrade() {
+                    window.global::<DemoAdapter>().invoke_next();
+                }
+            });
     }
 
     /// Does one action through the tabs; tells what it now waits for.
@@ -419,6 +442,11 @@ impl DemoController {
 
 /// Opens the tab, and the view of it, where a step happens.
 fn show(window: &AppWindow, show: Show) {
+    let width = window.window().size().width as f32 / window.window().scale_factor();
+    let show = match show {
+        Show::BothConversations if width < BOTH_SIDES_WIDTH => Show::Client,
+        show => show,
+    };
     let tab = match show {
         Show::Server => Tab::Server,
         Show::BothConversations | Show::BothFlow => Tab::Both,

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, FlowKind, FlowMark, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
-use super::{Count, Millis, Page, Span};
+use super::{Count, Millis, Page, Since};
 use crate::engine::{
     Command, Engine, Event, EventKind, HttpSettings, HttpSpec, SessionId, SessionSpec,
 };
@@ -86,7 +86,7 @@ impl ExchangeFlow {
             kind,
             from_server,
             label: label.into(),
-            at: format!("+{}", Span(since)).into(),
+            at: Since(since).to_string().into(),
             spoken: spoken.into(),
         });
         if self.marks.row_count() > FLOW_MARKS {
@@ -96,9 +96,13 @@ impl ExchangeFlow {
     }
 
     /// One exchange, numbered `exchange`: its connection if new and the request, when they
-    /// were sent, then what came of it, now.
+    /// were sent, then what came of it.
     fn exchange(&mut self, sent: &Sent, result: Result<&HttpResponse, String>, exchange: u64) {
-        let now = SystemTime::now();
+        // An answer is placed by its own measured time, not by when the window got to it.
+        let now = match result {
+            Ok(response) => sent.at + response.timings.total,
+            Err(_) => SystemTime::now(),
+        };
         if let Ok(response) = result
             && !response.reused_connection
         {

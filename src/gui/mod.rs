@@ -189,8 +189,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
     wire_keyboard(window);
     window.set_kiosk(options.kiosk);
     if options.demo {
-        window.global::<ui::DemoAdapter>().set_auto(true);
-        dispatcher.demo.start();
+        dispatcher.demo.play_forever();
     }
     if !options.can_quit() {
         window
@@ -594,6 +593,18 @@ impl std::fmt::Display for Span {
                 self.0.as_secs() / 60,
                 self.0.as_secs() % 60
             ),
+        }
+    }
+}
+
+/// Time since a start, short enough for a narrow column: "+132 ms", "+4.2 s", "+2:05".
+struct Since(Duration);
+
+impl std::fmt::Display for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_secs() {
+            0..60 => write!(f, "+{}", Span(self.0)),
+            seconds => write!(f, "+{}:{:02}", seconds / 60, seconds % 60),
         }
     }
 }

@@ -99,24 +99,17 @@ done
 # "met" or "missed": whether $1 is below target $2.
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t) ? "met" : "missed" }'; }
 
-# One row's cells: the median of metric $1 in every case.
-row() {
+# One row's cells: function $1 (median, or join for every run) of metric $2 in every case.
+cells() {
     local case cells=""
     for case in "${CASES[@]}"; do
-        local -n values=${case}_$1
-        cells+=" $(median "${values[@]}") |"
+        local -n values=${case}_$2
+        cells+=" $("$1" "${values[@]}") |"
     done
     echo "|$cells"
 }
-# One row's cells: every run's figure of metric $1 in every case.
-runs() {
-    local case cells=""
-    for case in "${CASES[@]}"; do
-        local -n values=${case}_$1
-        cells+=" $(join "${values[@]}") |"
-    done
-    echo "|$cells"
-}
+row() { cells median "$1"; }
+runs() { cells join "$1"; }
 # The worst median of metric $1 over the three flood cases.
 worst() {
     local case worst=0

@@ -1,9 +1,12 @@
 //! One line of text per engine event: what `netdeck serve` prints and what the Log tab shows.
 
+use std::time::SystemTime;
+
 use crate::net::client::{ClientEvent, CloseReason, TlsInfo};
 use crate::net::error::Vocabulary;
 use crate::net::http::HttpEvent;
 use crate::net::server::{DisconnectReason, ServerEvent};
+use crate::net::tls_server::{ClientTls, ServerIdentity};
 use crate::payload::{self, Encoding, Lines};
 
 /// How received and sent bytes appear in a line.
@@ -16,7 +19,15 @@ pub struct DataStyle {
 
 pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
     match event {
-        ServerEvent::Listening { addr } => format!("listening on {addr}"),
+        ServerEvent::Listening { addr, tls: None } => format!("listening on {addr}"),
+        ServerEvent::Listening {
+            addr,
+            tls: Some(identity),
+        } => format!("listening on {addr} ({})", server_tls_summary(identity)),
+        ServerEvent::Secured { peer, tls, .. } => format!("* {peer} {}", client_tls_summary(tls)),
+        ServerEvent::TlsOnPlainPort { peer, .. } => format!(
+            "! {peer} began a TLS handshake, but this server speaks plain TCP: turn TLS on to serve it"
+        ),
         ServerEvent::Connected { peer, .. } => format!("+ {peer} connected"),
         ServerEvent::Received { peer, bytes, .. } => format!("{peer} > {}", data(bytes, style)),
         ServerEvent::Sent { peer, bytes, .. } => format!("{peer} < {}", data(bytes, style)),
@@ -35,12 +46,44 @@ pub fn server_line(event: &ServerEvent, style: DataStyle) -> String {
         }
         ServerEvent::Refused { peer, max_clients } => {
             format!(
-                "! {peer} refused: {max_clients} clients already connected (max-clients {max_clients})"
+                "! {peer} refused: {} already connected (max-clients {max_clients})",
+                Count(*max_clients, "client")
             )
         }
         ServerEvent::AcceptFailed { error } => format!("! cannot accept a connection: {error}"),
         ServerEvent::Stopped => "stopped".into(),
     }
+}
+
+/// "TLS, certificate SHA-256 AB:CD:…, self-signed for localhost, 127.0.0.1": what a client
+/// needs to pin or trust it.
+pub fn server_tls_summary(identity: &ServerIdentity) -> String {
+    let mut summary = format!("TLS, certificate SHA-256 {}", identity.fingerprint);
+    if !identity.generated_for.is_empty() {
+        summary.push_str(", self-signed for ");
+        summary.push_str(&identity.generated_for.join(", "));
+    }
+    if identity.requires_client_certificate {
+        summary.push_str(", client certificate required");
+    }
+    summary
+}
+
+/// "TLS TLSv1_3, TLS13_AES_256_GCM_SHA384, 1.2 ms, client CN=sensor-12".
+pub fn client_tls_summary(tls: &ClientTls) -> String {
+    let mut summary = format!(
+        "TLS {}, {}, {:.1} ms",
+        tls.version,
+        tls.cipher,
+        tls.handshake.as_secs_f64() * 1000.0
+    );
+    if let Some(alpn) = &tls.alpn {
+        summary.push_str(&format!(", ALPN {alpn}"));
+    }
+    if let Some(subject) = &tls.client_subject {
+        summary.push_str(&format!(", client {subject}"));
+    }
+    summary
 }
 
 /// A failure as the log shows it: the message and what to do.
@@ -98,6 +141,9 @@ pub fn http_line(event: &HttpEvent, words: &dyn Vocabulary) -> Option<String> {
 /// "TLSv1_3, TLS13_AES_256_GCM_SHA384", with a warning when the certificate was not checked.
 pub fn tls_summary(tls: &TlsInfo) -> String {
     let mut summary = format!("{}, {}", tls.version, tls.cipher);
+    if let Some(alpn) = &tls.alpn {
+        summary.push_str(&format!(", ALPN {alpn}"));
+    }
     if tls.unverified {
         summary.push_str(", certificate NOT checked");
     }
@@ -156,4 +202,41 @@ pub fn mask_credentials(line: &str) -> String {
     }
     out.push_str(&line[copied..]);
     out
+}
+
+/// Local wall-clock time as `HH:MM:SS`.
+pub fn clock(time: SystemTime) -> String {
+    let tm = local_time(time);
+    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}
+
+/// A count and its noun, singular for one: "1 line", "2 lines".
+pub struct Count(pub usize, pub &'static str);
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.0 == 1 { "" } else { "s" };
+        write!(f, "{} {}{plural}", self.0, self.1)
+    }
+}
+
+/// Local wall-clock time as `HH:MM:SS.mmm`.
+pub fn clock_ms(time: SystemTime) -> String {
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_millis());
+    format!("{}.{millis:03}", clock(time))
+}
+
+pub fn local_time(time: SystemTime) -> libc::tm {
+    let seconds = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as libc::time_t)
+        .unwrap_or(0);
+    // SAFETY: localtime_r only writes the `tm` we hand it.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&seconds, &mut tm);
+        tm
+    }
 }

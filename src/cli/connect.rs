@@ -1,9 +1,10 @@
 //! `netdeck connect`: the TCP client on the command line. What arrives goes to stdout as raw
 //! bytes (or a hex dump); notes and errors go to stderr.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_signal::{Signal, Signals};
 use clap::ArgMatches;
@@ -22,23 +23,25 @@ use crate::report;
 /// How long closing (TLS close_notify, FIN) may take before we just go.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 
+/// How long asking a silent port whether it speaks TLS may take.
+const TLS_PROBE_LIMIT: Duration = Duration::from_secs(2);
+
 /// Bytes moved per read, from the socket or from standard input.
 const CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("tls-source").args(["tls", "preset"]).multiple(true))]
 pub struct ConnectArgs {
-    /// Host name, IPv4 address or IPv6 address.
+    /// Host name, IPv4 address or IPv6 address; or HOST:PORT ([IPv6]:PORT) in one.
     #[arg(required_unless_present = "preset")]
     pub host: Option<String>,
     /// Port to connect to.
-    #[arg(required_unless_present = "preset")]
     pub port: Option<String>,
     /// Send TEXT (escapes: \r \n \t \0 \\ \xNN). Repeatable; payloads go out in the order given.
     #[arg(long, value_name = "TEXT")]
     pub send: Vec<String>,
     /// Send HEX bytes (48 65 6c, 0x48,0x65 or 48656c). Repeatable. What arrives is then shown
-    /// as a hex dump.
+    /// as a hex dump, unless --raw.
     #[arg(long, value_name = "HEX")]
     pub hex: Vec<String>,
     /// After the payloads, stream standard input until it ends, then half-close.
@@ -47,17 +50,30 @@ pub struct ConnectArgs {
     /// End each text payload with LF.
     #[arg(long, conflicts_with = "crlf")]
     pub lf: bool,
-    /// End each text payload with CRLF.
+    /// End each text payload with CRLF, and each line of --stdin too (as `ncat -C`).
     #[arg(long)]
     pub crlf: bool,
     /// After the last send, wait MS milliseconds for replies, then close. Without it, stay
     /// until the server closes.
     #[arg(long, value_name = "MS", allow_hyphen_values = true)]
     pub wait: Option<String>,
-    /// Give up connecting after S seconds (default 5), and fail when nothing arrives for S
-    /// seconds.
+    /// Give up connecting (each address, and the TLS handshake) after S seconds (default 5).
+    /// It does not limit the session once connected.
     #[arg(long, value_name = "S", allow_hyphen_values = true)]
     pub timeout: Option<String>,
+    /// End the session, with an error, when nothing moves either way for S seconds (default:
+    /// no limit).
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub idle: Option<String>,
+    /// Show what arrives as a hex dump, however the payload was given.
+    #[arg(long, conflicts_with = "raw")]
+    pub hexdump: bool,
+    /// Write what arrives exactly as it comes (the default, unless a --hex payload is given).
+    #[arg(long)]
+    pub raw: bool,
+    /// Begin each line of what arrives, and each note, with the local time to the millisecond.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
     /// Speak TLS; the certificate is checked against the system's web roots.
     #[arg(long)]
     pub tls: bool,
@@ -81,8 +97,13 @@ struct Plan {
     config: ClientConfig,
     payloads: Vec<Vec<u8>>,
     stdin: bool,
+    /// Lines of standard input end in CRLF.
+    stdin_crlf: bool,
     wait: Option<Duration>,
+    /// Nothing moving either way this long ends the session.
+    idle: Option<Duration>,
     hex_output: bool,
+    timestamps: bool,
 }
 
 impl ConnectArgs {
@@ -92,13 +113,28 @@ impl ConnectArgs {
             None => ClientForm::default(),
         };
         let from_preset = self.preset.is_some();
-        if let Some(host) = &self.host {
-            form.host.clone_from(host);
+        let (host, port) = match (&self.host, &self.port) {
+            (Some(host), None) => match split_host_port(host) {
+                Some((host, port)) => (Some(host), Some(port)),
+                None if from_preset => (Some(host.clone()), None),
+                None => {
+                    return Err(NetError::invalid(
+                        "port",
+                        format!(
+                            "missing: give it after the host (netdeck connect {host} PORT), or as {host}:PORT"
+                        ),
+                    ));
+                }
+            },
+            (host, port) => (host.clone(), port.clone()),
+        };
+        if let Some(host) = host {
+            form.host = host;
         } else if !from_preset {
             form.host.clear();
         }
-        if let Some(port) = &self.port {
-            form.port.clone_from(port);
+        if let Some(port) = port {
+            form.port = port;
         } else if !from_preset {
             form.port.clear();
         }
@@ -121,6 +157,18 @@ impl ConnectArgs {
         };
         let (send_at, hex_at) = (positions("send"), positions("hex"));
         let mut ordered = Vec::new();
+        let empty = |field: &'static str, example: &str| {
+            NetError::invalid(
+                field,
+                format!("is empty; give something to send, such as --{field} {example}"),
+            )
+        };
+        if self.send.iter().any(String::is_empty) {
+            return Err(empty("send", "'hello\\n'"));
+        }
+        if self.hex.iter().any(|hex| hex.trim().is_empty()) {
+            return Err(empty("hex", "'48 69 0a'"));
+        }
         for (n, text) in self.send.iter().enumerate() {
             let bytes = payload::encode(text, Encoding::Text, line_ending).map_err(|source| {
                 NetError::Payload {
@@ -146,15 +194,18 @@ impl ConnectArgs {
             ordered.push((0, saved.payload().map_err(|error| error.in_field(field))?));
         }
         let payloads = ordered.into_iter().map(|(_, bytes)| bytes).collect();
-        let timeout = self
-            .timeout
-            .as_deref()
-            .map(|text| parse_seconds("timeout", text))
-            .transpose()?;
+        let seconds = |field: &'static str, given: &Option<String>| {
+            given
+                .as_deref()
+                .map(|text| parse_seconds(field, text))
+                .transpose()
+        };
+        let timeout = seconds("timeout", &self.timeout)?;
+        let idle = seconds("idle", &self.idle)?;
         if !form.tls && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
             return Err(NetError::invalid(
                 "tls",
-                "--insecure, --cacert, --cert and --tlsv1.x need TLS, which is off; add --tls",
+                "--insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
             ));
         }
         let tls = match checked.tls {
@@ -169,20 +220,34 @@ impl ConnectArgs {
         Ok(Plan {
             config: ClientConfig {
                 connect_timeout: timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-                idle_timeout: timeout,
                 tls,
                 ..checked
             },
             payloads,
             stdin: self.stdin,
+            stdin_crlf: form.line_ending == LineEndingChoice::CrLf,
+            idle,
+            timestamps: self.timestamps,
             wait: self
                 .wait
                 .as_deref()
                 .map(|text| parse_duration_ms("wait", text))
                 .transpose()?,
-            hex_output: !self.hex.is_empty() || saved_payload.is_some_and(|s| s.hex),
+            hex_output: self.hexdump
+                || (!self.raw && (!self.hex.is_empty() || saved_payload.is_some_and(|s| s.hex))),
         })
     }
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT` given as one argument; `None` for anything else (a bare IPv6
+/// address has several colons).
+fn split_host_port(text: &str) -> Option<(String, String)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, port) = rest.split_once("]:")?;
+        return Some((host.to_string(), port.to_string()));
+    }
+    let (host, port) = text.split_once(':')?;
+    (!host.is_empty() && !port.contains(':')).then(|| (host.to_string(), port.to_string()))
 }
 
 pub fn run(
@@ -200,28 +265,72 @@ pub fn run(
         let connection = client::connect(&plan.config).await?;
         let peer = connection.peer;
         match &connection.tls {
-            Some(tls) => eprintln!(
-                "netdeck: connected to {peer} ({})",
+            Some(tls) => plan.note(&format!(
+                "connected to {peer} ({})",
                 report::tls_summary(tls)
-            ),
-            None => eprintln!("netdeck: connected to {peer}"),
+            )),
+            None => plan.note(&format!("connected to {peer}")),
         }
+        let plain = connection.tls.is_none();
         let (mut reader, mut writer) = futures_lite::io::split(connection.stream);
-        let last_activity = std::cell::Cell::new(Instant::now());
+        let last_activity = Cell::new(Instant::now());
+        let received_any = Cell::new(false);
         let exchange = talk(
-            receive(&mut reader, &plan, peer, &last_activity),
-            send(&mut writer, &plan, peer),
+            receive(
+                &mut reader,
+                &plan,
+                peer,
+                plain,
+                &last_activity,
+                &received_any,
+            ),
+            send(&mut writer, &plan, peer, &last_activity),
             plan.wait,
         );
+        let idle = async {
+            let Some(limit) = plan.idle else {
+                return std::future::pending().await;
+            };
+            // Sleeps until the latest activity is `limit` old.
+            while last_activity.get().elapsed() < limit {
+                Timer::at(last_activity.get() + limit).await;
+            }
+            Err(NetError::Timeout {
+                action: format!("waiting for anything to move between here and {peer}"),
+                after: limit,
+            })
+        };
         let interrupted = async {
             signals.next().await;
             Ok(())
         };
-        let result = exchange.or(interrupted).await;
+        let result = exchange.or(idle).or(interrupted).await;
         // A peer that stopped reading must not keep us here: closing gets a short while.
         let _ = client::with_timeout(writer.close(), CLOSE_LIMIT, String::new).await;
+        // A TLS server closes on plain bytes without a word: ask it in TLS why.
+        let ended_by_peer = matches!(result, Ok(()) | Err(NetError::Reset { .. }));
+        if plain
+            && ended_by_peer
+            && !received_any.get()
+            && client::speaks_tls(&plan.config.host, plan.config.port, TLS_PROBE_LIMIT).await
+        {
+            plan.note("this port speaks TLS — add --tls");
+        }
         result
     })
+}
+
+impl Plan {
+    /// A note on standard error, with the time if asked.
+    fn note(&self, text: &str) {
+        eprintln!("{}netdeck: {text}", self.stamp());
+    }
+
+    fn stamp(&self) -> String {
+        self.timestamps
+            .then(|| format!("{} ", report::clock_ms(SystemTime::now())))
+            .unwrap_or_default()
+    }
 }
 
 /// Runs sending and receiving side by side. The conversation ends when either fails, when
@@ -264,15 +373,18 @@ async fn send(
     writer: &mut futures_lite::io::WriteHalf<Stream>,
     plan: &Plan,
     peer: std::net::SocketAddr,
+    last_activity: &Cell<Instant>,
 ) -> Result<(), NetError> {
     let failed = |error| client::transfer_error(peer, error);
     for payload in &plan.payloads {
         writer.write_all(payload).await.map_err(failed)?;
         writer.flush().await.map_err(failed)?;
+        last_activity.set(Instant::now());
     }
     if plan.stdin {
         let mut input = Unblock::with_capacity(CHUNK, io::stdin());
         let mut buffer = vec![0; CHUNK];
+        let mut crlf = plan.stdin_crlf.then(CrLf::default);
         loop {
             let n = input
                 .read(&mut buffer)
@@ -284,8 +396,13 @@ async fn send(
             if n == 0 {
                 break;
             }
-            writer.write_all(&buffer[..n]).await.map_err(failed)?;
+            let chunk = match &mut crlf {
+                Some(crlf) => crlf.convert(&buffer[..n]),
+                None => std::borrow::Cow::Borrowed(&buffer[..n]),
+            };
+            writer.write_all(&chunk).await.map_err(failed)?;
             writer.flush().await.map_err(failed)?;
+            last_activity.set(Instant::now());
         }
         // Tell the server we are done, as ncat does; replies can still arrive.
         writer.close().await.map_err(failed)?;
@@ -293,44 +410,73 @@ async fn send(
     Ok(())
 }
 
-/// Copies what arrives to stdout until the server closes. With a timeout, silence for that
-/// long is an error.
+/// Ends each line with CRLF: a lone LF becomes CRLF, an existing CRLF stays, across chunks.
+#[derive(Default)]
+struct CrLf {
+    after_cr: bool,
+}
+
+impl CrLf {
+    fn convert<'a>(&mut self, chunk: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let mut out = Vec::with_capacity(chunk.len() + chunk.len() / 16);
+        for &byte in chunk {
+            if byte == b'\n' && !self.after_cr {
+                out.push(b'\r');
+            }
+            out.push(byte);
+            self.after_cr = byte == b'\r';
+        }
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// Copies what arrives to stdout until the server closes.
 async fn receive(
     reader: &mut futures_lite::io::ReadHalf<Stream>,
     plan: &Plan,
     peer: std::net::SocketAddr,
-    last_activity: &std::cell::Cell<Instant>,
+    plain: bool,
+    last_activity: &Cell<Instant>,
+    received_any: &Cell<bool>,
 ) -> Result<(), NetError> {
     let mut out = io::stdout().lock();
     let mut buffer = vec![0; CHUNK];
     let mut offset = 0u64;
+    // With timestamps: the next byte written begins a line.
+    let mut at_line_start = true;
     loop {
-        let read = async { Some(reader.read(&mut buffer).await) };
-        let idle = async {
-            match plan.config.idle_timeout {
-                Some(limit) => {
-                    Timer::at(last_activity.get() + limit).await;
-                    None
-                }
-                None => std::future::pending().await,
-            }
-        };
-        let n = match read.or(idle).await {
-            Some(Ok(0)) => return Ok(()),
-            Some(Ok(n)) => n,
-            Some(Err(error)) => return Err(client::transfer_error(peer, error)),
-            None => {
-                return Err(NetError::Timeout {
-                    action: format!("waiting for data from {peer}"),
-                    after: plan.config.idle_timeout.unwrap_or_default(),
-                });
-            }
+        let n = match reader.read(&mut buffer).await {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(error) => return Err(client::transfer_error(peer, error)),
         };
         last_activity.set(Instant::now());
-        let written = if plan.hex_output {
-            out.write_all(payload::hex_dump(&buffer[..n], offset).as_bytes())
-        } else {
-            out.write_all(&buffer[..n])
+        received_any.set(true);
+        let received = &buffer[..n];
+        if plain && offset == 0 && looks_like_tls(received) {
+            plan.note("this port speaks TLS — add --tls");
+        }
+        let written = match (plan.hex_output, plan.timestamps) {
+            (true, false) => out.write_all(payload::hex_dump(received, offset).as_bytes()),
+            (true, true) => {
+                let stamp = plan.stamp();
+                let dump = payload::hex_dump(received, offset);
+                dump.lines()
+                    .try_for_each(|row| writeln!(out, "{stamp}{row}"))
+            }
+            (false, false) => out.write_all(received),
+            (false, true) => {
+                let stamp = plan.stamp();
+                received
+                    .split_inclusive(|&b| b == b'\n')
+                    .try_for_each(|line| {
+                        if at_line_start {
+                            out.write_all(stamp.as_bytes())?;
+                        }
+                        at_line_start = line.ends_with(b"\n");
+                        out.write_all(line)
+                    })
+            }
         };
         offset += n as u64;
         if written.and_then(|()| out.flush()).is_err() {
@@ -338,4 +484,9 @@ async fn receive(
             return Ok(());
         }
     }
+}
+
+/// A TLS record (an alert, or a handshake) where plain bytes were expected.
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }

@@ -16,7 +16,7 @@ pub use serve::ServeArgs;
 use crate::config;
 use crate::net::NetError;
 use crate::net::error::{Setting, Vocabulary};
-use crate::net::tls::{self, TlsOptions, TlsVersion};
+use crate::net::tls::{self, Sni, TlsOptions, TlsVersion};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -111,6 +111,9 @@ impl Vocabulary for Flags {
             Setting::NoProxy => "--noproxy '*'",
             Setting::SaveToFile => "-o FILE",
             Setting::WriteAnyway => "-o -",
+            Setting::ClientCertificate => "--cert FILE --key FILE",
+            Setting::OldestTls => "--tlsv1.2",
+            Setting::Alpn => "--alpn",
         })
     }
 }
@@ -131,11 +134,27 @@ pub struct TlsChoices {
     /// Accept only TLS 1.3.
     #[arg(long = "tlsv1.3")]
     pub tls13: bool,
+    /// Offer these application protocols by ALPN, most wanted first (e.g. h2,http/1.1); the
+    /// one the server picks is shown.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub alpn: Vec<String>,
+    /// Send NAME as the server name (SNI) and check the certificate against it, instead of
+    /// the host connected to.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// Send no server name (SNI) at all.
+    #[arg(long)]
+    pub no_sni: bool,
 }
 
 impl TlsChoices {
     pub fn any(&self) -> bool {
-        self.cert.is_some() || self.tls12 || self.tls13
+        self.cert.is_some()
+            || self.tls12
+            || self.tls13
+            || !self.alpn.is_empty()
+            || self.sni.is_some()
+            || self.no_sni
     }
 
     /// `options` with the client certificate and the oldest version chosen here.
@@ -148,6 +167,24 @@ impl TlsChoices {
         }
         if self.tls13 {
             options.min_version = TlsVersion::V1_3;
+        }
+        if let Some(empty) = self
+            .alpn
+            .iter()
+            .find(|p| p.trim().is_empty() || p.len() > 255)
+        {
+            return Err(NetError::invalid(
+                "alpn",
+                format!(
+                    "`{empty}` cannot be a protocol name: give names of 1 to 255 bytes, separated by commas"
+                ),
+            ));
+        }
+        options.alpn.clone_from(&self.alpn);
+        if let Some(name) = &self.sni {
+            options.sni = Sni::Name(name.clone());
+        } else if self.no_sni {
+            options.sni = Sni::Off;
         }
         Ok(options)
     }

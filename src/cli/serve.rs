@@ -1,20 +1,23 @@
 //! `netdeck serve`: the TCP server on the command line.
 
+use std::collections::HashMap;
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_signal::{Signal, Signals};
-use futures_lite::{FutureExt, StreamExt};
-use smol::Executor;
+use futures_lite::{AsyncReadExt, FutureExt, StreamExt};
+use smol::{Executor, Unblock};
 
 use crate::config::Presets;
 use crate::engine::EVENT_QUEUE;
 use crate::forms::{ServerForm, ServerMode};
-use crate::net::server::{Server, ServerConfig, ServerEvent};
+use crate::net::server::{Broadcaster, ClientId, Server, ServerConfig, ServerEvent};
 use crate::net::{EventSink, NetError};
-use crate::payload::Encoding;
-use crate::report::{self, DataStyle};
+use crate::payload::{self, Encoding};
+use crate::report::{self, Count, DataStyle};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -37,15 +40,46 @@ pub struct ServeArgs {
     /// Close clients over this many at once.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_clients: Option<String>,
-    /// Print data as hex bytes instead of text.
-    #[arg(long)]
+    /// Print data as a hex dump (offsets, hex bytes, printable characters) instead of text.
+    #[arg(long, conflicts_with_all = ["raw", "output"])]
     pub hex: bool,
     /// Leave out the data lines (for bulk transfers); connections are still printed.
     #[arg(long)]
     pub quiet: bool,
+    /// Write exactly the bytes received to standard output (several clients: in the order
+    /// they arrive); the event lines go to standard error.
+    #[arg(long, conflicts_with = "output")]
+    pub raw: bool,
+    /// Write exactly the bytes received to FILE (several clients: in the order they arrive);
+    /// the event lines stay on standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Once the first client connects, send it standard input, to every client connected
+    /// (as `ncat -l < file`); at its end, close the sending side and keep reading.
+    #[arg(long, conflicts_with = "http")]
+    pub stdin: bool,
+    /// Begin each line with the local time, to the millisecond.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
     /// Serve exactly one client, and exit when it disconnects.
     #[arg(long)]
     pub once: bool,
+    /// Speak TLS (every mode, so `--tls --http` is an HTTPS server). Without --cert, a
+    /// self-signed certificate is made at start for the bind address and localhost; its
+    /// SHA-256 fingerprint is in the listening line.
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: the certificate chain to show (PEM); its key comes from --key, or from
+    /// the same file.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<String>,
+    /// With --tls: the certificate's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<String>,
+    /// With --tls: require a client certificate signed by a CA in this PEM file; each
+    /// client's certificate subject is printed.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<String>,
     /// Start from the server preset NAME saved in the window: its address, port, client limit
     /// and mode. What is given here replaces the preset's value.
     #[arg(long, value_name = "NAME")]
@@ -64,11 +98,38 @@ impl ServeArgs {
             (&self.bind, &mut form.bind),
             (&self.port, &mut form.port),
             (&self.max_clients, &mut form.max_clients),
+            (&self.cert, &mut form.cert),
+            (&self.key, &mut form.key),
+            (&self.client_ca, &mut form.client_ca),
         ];
         for (given, field) in given {
             if let Some(text) = given {
                 field.clone_from(text);
             }
+        }
+        form.tls |= self.tls;
+        if !form.tls && (self.cert.is_some() || self.key.is_some() || self.client_ca.is_some()) {
+            return Err(NetError::invalid(
+                "tls",
+                "--cert, --key and --client-ca need TLS, which is off; add --tls",
+            ));
+        }
+        if self.reply.as_deref() == Some("") {
+            return Err(NetError::invalid(
+                "reply",
+                "is empty; give the text to answer with, such as --reply 'OK\\r\\n', or use --echo",
+            ));
+        }
+        if self.once
+            && let Some(limit) = &self.max_clients
+            && limit.trim() != "1"
+        {
+            return Err(NetError::invalid(
+                "max-clients",
+                format!(
+                    "--once serves exactly one client, so --max-clients {limit} contradicts it; leave one out"
+                ),
+            ));
         }
         if let Some(reply) = &self.reply {
             form.mode = ServerMode::AutoReply;
@@ -85,7 +146,7 @@ impl ServeArgs {
             } else {
                 config.max_clients
             },
-            report_data: !self.quiet,
+            report_data: !self.quiet || self.raw || self.output.is_some(),
             ..config
         })
     }
@@ -93,13 +154,32 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
     let config = args.config(settings)?;
-    let style = DataStyle {
-        encoding: if args.hex {
-            Encoding::Hex
+    let mut data_out: Option<(Box<dyn Write>, String)> = match (&args.output, args.raw) {
+        (Some(path), _) => {
+            let target = path.display().to_string();
+            let file = File::create(path).map_err(|source| NetError::WriteFailed {
+                target: target.clone(),
+                source,
+            })?;
+            Some((Box::new(BufWriter::with_capacity(CHUNK, file)), target))
+        }
+        (None, true) => Some((
+            Box::new(BufWriter::with_capacity(CHUNK, io::stdout().lock())),
+            "standard output".into(),
+        )),
+        (None, false) => None,
+    };
+    let mut printer = Printer {
+        out: if args.raw {
+            Box::new(BufWriter::new(io::stderr().lock()))
         } else {
-            Encoding::Text
+            Box::new(BufWriter::new(io::stdout().lock()))
         },
-        max_chars: None,
+        hex: args.hex,
+        timestamps: args.timestamps,
+        data_lines: !args.quiet && data_out.is_none(),
+        sent_lines: !args.stdin,
+        offsets: HashMap::new(),
     };
     let executor = Arc::new(Executor::new());
     smol::block_on(executor.run(async {
@@ -111,13 +191,14 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
         let (sender, events) = async_channel::bounded(EVENT_QUEUE);
         let mut server = Some(Server::start(config, &executor, EventSink::new(sender)).await?);
         let mut stopping = None;
+        let mut stdin_feed = None;
         let mut stop = |server: &mut Option<Server<ServerEvent>>| {
             // The events that follow report every client's end, then `Stopped`.
             if let Some(server) = server.take() {
                 stopping = Some(executor.spawn(server.stop()));
             }
         };
-        let mut out = BufWriter::new(io::stdout().lock());
+        let mut outcome = Ok(());
         loop {
             let next = async { events.recv().await.ok() }
                 .or(async {
@@ -129,13 +210,37 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stop(&mut server);
                 continue;
             };
+            if args.stdin
+                && stdin_feed.is_none()
+                && matches!(event, ServerEvent::Connected { .. })
+                && let Some(server) = &server
+            {
+                stdin_feed = Some(executor.spawn(feed_stdin(server.broadcaster())));
+            }
             let ended_only_client = args.once && matches!(event, ServerEvent::Disconnected { .. });
-            if writeln!(out, "{}", report::server_line(&event, style)).is_err() {
-                // Nobody reads our output any more: nothing left to do.
+            if let (ServerEvent::Received { bytes, .. }, Some((out, target))) =
+                (&event, &mut data_out)
+                && let Err(source) = out.write_all(bytes)
+            {
+                if source.kind() == io::ErrorKind::BrokenPipe {
+                    // Nobody reads our output any more: nothing left to do.
+                    break;
+                }
+                outcome = Err(NetError::WriteFailed {
+                    target: target.clone(),
+                    source,
+                });
+                stop(&mut server);
+                data_out = None;
+            }
+            if printer.print(&event).is_err() {
                 break;
             }
             if events.is_empty() {
-                let _ = out.flush();
+                printer.flush();
+                if let Some((out, _)) = &mut data_out {
+                    let _ = out.flush();
+                }
             }
             if event == ServerEvent::Stopped {
                 break;
@@ -144,7 +249,98 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stop(&mut server);
             }
         }
-        let _ = out.flush();
-        Ok(())
+        printer.flush();
+        if let Some((mut out, target)) = data_out
+            && let Err(source) = out.flush()
+            && outcome.is_ok()
+        {
+            outcome = Err(NetError::WriteFailed { target, source });
+        }
+        outcome
     }))
+}
+
+/// Bytes read from standard input at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// Sends standard input to every connected client, at the slowest one's pace, then closes the
+/// sending side.
+async fn feed_stdin(clients: Broadcaster<ServerEvent>) {
+    let mut input = Unblock::with_capacity(CHUNK, io::stdin());
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        match input.read(&mut buffer).await {
+            Ok(0) => break,
+            Ok(n) => {
+                clients.broadcast_waiting(&buffer[..n]).await;
+            }
+            Err(error) => {
+                eprintln!("netdeck: cannot read standard input: {error}");
+                break;
+            }
+        }
+    }
+    clients.finish_sending().await;
+}
+
+/// The event lines, as chosen on the command line.
+struct Printer {
+    out: Box<dyn Write>,
+    /// Data as a hex dump.
+    hex: bool,
+    timestamps: bool,
+    /// Whether received data is printed (not with --quiet, --raw or -o).
+    data_lines: bool,
+    /// Whether sent data is printed (not what comes from standard input).
+    sent_lines: bool,
+    /// Where each client's next dump row starts, received and sent.
+    offsets: HashMap<(ClientId, bool), u64>,
+}
+
+impl Printer {
+    fn print(&mut self, event: &ServerEvent) -> io::Result<()> {
+        let data = match event {
+            ServerEvent::Received { id, peer, bytes } => Some((*id, *peer, bytes, true)),
+            ServerEvent::Sent { id, peer, bytes } => Some((*id, *peer, bytes, false)),
+            ServerEvent::Disconnected { id, .. } => {
+                self.offsets.remove(&(*id, true));
+                self.offsets.remove(&(*id, false));
+                None
+            }
+            _ => None,
+        };
+        let stamp = self
+            .timestamps
+            .then(|| format!("{} ", report::clock_ms(SystemTime::now())))
+            .unwrap_or_default();
+        match data {
+            Some((_, _, _, true)) if !self.data_lines => Ok(()),
+            Some((_, _, _, false)) if !self.sent_lines => Ok(()),
+            Some((id, peer, bytes, received)) if self.hex => {
+                let arrow = if received { '>' } else { '<' };
+                writeln!(
+                    self.out,
+                    "{stamp}{peer} {arrow} {}",
+                    Count(bytes.len(), "byte")
+                )?;
+                let offset = self.offsets.entry((id, received)).or_default();
+                for row in payload::hex_dump(bytes, *offset).lines() {
+                    writeln!(self.out, "{stamp}  {row}")?;
+                }
+                *offset += bytes.len() as u64;
+                Ok(())
+            }
+            _ => {
+                let style = DataStyle {
+                    encoding: Encoding::Text,
+                    max_chars: None,
+                };
+                writeln!(self.out, "{stamp}{}", report::server_line(event, style))
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
 }

@@ -6,6 +6,7 @@ use super::LineEndingChoice;
 use super::parse::{parse_bind_ip, parse_max_clients, parse_port};
 use crate::net::NetError;
 use crate::net::server::{ReplyMode, ServerConfig};
+use crate::net::tls_server::TlsServerOptions;
 use crate::payload;
 
 /// What the server does with what it receives, as the settings file spells it.
@@ -35,6 +36,14 @@ pub struct ServerForm {
     /// The send box holds hex rather than text.
     pub hex: bool,
     pub line_ending: LineEndingChoice,
+    /// Speak TLS to clients.
+    pub tls: bool,
+    /// The certificate chain and its key (PEM files); empty for a self-signed certificate made
+    /// at start.
+    pub cert: String,
+    pub key: String,
+    /// Require client certificates signed by the CAs in this PEM file; empty for none.
+    pub client_ca: String,
 }
 
 impl Default for ServerForm {
@@ -48,6 +57,10 @@ impl Default for ServerForm {
             payload: String::new(),
             hex: false,
             line_ending: LineEndingChoice::None,
+            tls: false,
+            cert: String::new(),
+            key: String::new(),
+            client_ca: String::new(),
         }
     }
 }
@@ -55,11 +68,28 @@ impl Default for ServerForm {
 impl ServerForm {
     /// Every field checked, before anything starts.
     pub fn check(&self) -> Result<ServerConfig, NetError> {
+        let bind = parse_bind_ip("bind", &self.bind)?;
+        let port = parse_port("port", &self.port)?;
+        let mode = self.reply_mode()?;
+        let max_clients = parse_max_clients("max-clients", &self.max_clients)?;
+        let given = |path: &str| Some(path.trim().to_string()).filter(|p| !p.is_empty());
+        let options = TlsServerOptions {
+            cert: given(&self.cert),
+            key: given(&self.key),
+            client_ca: given(&self.client_ca),
+        };
+        if !self.tls && options != TlsServerOptions::default() {
+            return Err(NetError::invalid(
+                "tls",
+                "a certificate, key or client CA is only used with TLS, which is off; turn it on",
+            ));
+        }
         Ok(ServerConfig {
-            bind: parse_bind_ip("bind", &self.bind)?,
-            port: parse_port("port", &self.port)?,
-            mode: self.reply_mode()?,
-            max_clients: parse_max_clients("max-clients", &self.max_clients)?,
+            bind,
+            port,
+            mode,
+            max_clients,
+            tls: self.tls.then(|| options.build(bind)).transpose()?,
             ..ServerConfig::default()
         })
     }
@@ -98,6 +128,11 @@ impl ServerForm {
             "" => String::new(),
             limit => format!(" · at most {limit} clients"),
         };
-        format!("{}:{} · {mode}{limit}", self.bind.trim(), self.port.trim())
+        let tls = if self.tls { " · TLS" } else { "" };
+        format!(
+            "{}:{} · {mode}{tls}{limit}",
+            self.bind.trim(),
+            self.port.trim()
+        )
     }
 }

@@ -379,7 +379,7 @@ impl DemoController {
         };
         let problem = |text: String| Some(Err(text));
         let outcome = match (waiting, &event.kind) {
-            (Wait::Listening(id), EventKind::Server(ServerEvent::Listening { addr }))
+            (Wait::Listening(id), EventKind::Server(ServerEvent::Listening { addr, .. }))
                 if id == event.session =>
             {
                 self.run.borrow_mut().address = Some(*addr);

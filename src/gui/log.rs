@@ -142,7 +142,9 @@ impl LogController {
                 report::server_line(event, style),
                 matches!(
                     event,
-                    ServerEvent::Refused { .. } | ServerEvent::AcceptFailed { .. }
+                    ServerEvent::Refused { .. }
+                        | ServerEvent::AcceptFailed { .. }
+                        | ServerEvent::TlsOnPlainPort { .. }
                 ),
             ),
             EventKind::ServerFailed(error) => (report::error_line(error, &Page::Server), true),
@@ -174,7 +176,7 @@ impl LogController {
     fn source(&self, event: &Event) -> String {
         let mut sources = self.sources.borrow_mut();
         match &event.kind {
-            EventKind::Server(ServerEvent::Listening { addr }) => {
+            EventKind::Server(ServerEvent::Listening { addr, .. }) => {
                 sources.insert(event.session, format!("server :{}", addr.port()));
             }
             EventKind::Client(ClientEvent::Connected { peer, .. }) => {

@@ -17,7 +17,7 @@ mod x11;
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::{Rc, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, SharedString, Timer, TimerMode};
@@ -563,21 +563,7 @@ same_choices!(
 );
 same_choices!(ui::ThemeChoice, crate::config::Theme, Dark, Light);
 
-/// Local wall-clock time as `HH:MM:SS`.
-fn clock(time: SystemTime) -> String {
-    let tm = local_time(time);
-    format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
-}
-
-/// A count and its noun, singular for one: "1 line", "2 lines".
-struct Count(usize, &'static str);
-
-impl std::fmt::Display for Count {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = if self.0 == 1 { "" } else { "s" };
-        write!(f, "{} {}{plural}", self.0, self.1)
-    }
-}
+use crate::report::{Count, clock, clock_ms, local_time};
 
 /// A short span of time as people read it: "120 ms", "4.2 s", "3 min 5 s".
 struct Span(std::time::Duration);
@@ -618,14 +604,6 @@ impl std::fmt::Display for Millis {
     }
 }
 
-/// Local wall-clock time as `HH:MM:SS.mmm`.
-fn clock_ms(time: SystemTime) -> String {
-    let millis = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| since.subsec_millis());
-    format!("{}.{millis:03}", clock(time))
-}
-
 /// Local date and time as `YYYY-MM-DD HH:MM:SS`.
 fn date_time(time: SystemTime) -> String {
     let tm = local_time(time);
@@ -641,19 +619,6 @@ fn date_time(time: SystemTime) -> String {
 /// Local date and time for a file name: `YYYYMMDD-HHMMSS`.
 fn file_stamp(time: SystemTime) -> String {
     date_time(time).replace(['-', ':'], "").replace(' ', "-")
-}
-
-fn local_time(time: SystemTime) -> libc::tm {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as libc::time_t)
-        .unwrap_or(0);
-    // SAFETY: localtime_r only writes the `tm` we hand it.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&seconds, &mut tm);
-        tm
-    }
 }
 
 #[cfg(test)]

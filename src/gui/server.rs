@@ -19,7 +19,9 @@ use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ServerForm;
 use crate::net::NetError;
 use crate::net::server::{ClientId, DisconnectReason, ServerEvent};
+use crate::net::tls_server::ServerIdentity;
 use crate::payload::ByteCount;
+use crate::report;
 
 /// What is kept of each connection's conversation for display; the counters still count
 /// everything.
@@ -51,6 +53,8 @@ pub struct ClientView {
     /// The other end is a connection of this window's Client tab.
     pub linked: bool,
     pub throughput: Throughput,
+    /// The subject of the certificate a TLS client showed.
+    pub tls_subject: Option<String>,
 }
 
 impl ClientView {
@@ -67,7 +71,10 @@ impl ClientView {
                     clock(self.since)
                 )
             }
-            None => format!("since {} · {counters}", clock(self.since)),
+            None => match &self.tls_subject {
+                Some(subject) => format!("{subject} · since {} · {counters}", clock(self.since)),
+                None => format!("since {} · {counters}", clock(self.since)),
+            },
             Some(ending) => format!(
                 "ended: {} · {counters} · {}",
                 ending.reason,
@@ -106,6 +113,8 @@ pub enum Change {
 #[derive(Default)]
 pub struct ServerView {
     pub listening: Option<SocketAddr>,
+    /// A TLS server's certificate.
+    pub identity: Option<ServerIdentity>,
     clients: Vec<ClientView>,
     /// All connections' rates together.
     pub throughput: Throughput,
@@ -143,9 +152,35 @@ impl ServerView {
 
     pub fn apply(&mut self, event: &ServerEvent) -> Change {
         match event {
-            ServerEvent::Listening { addr } => {
+            ServerEvent::Listening { addr, tls } => {
                 self.listening = Some(*addr);
+                self.identity.clone_from(tls);
                 Change::Nothing
+            }
+            ServerEvent::Secured { id, tls, .. } => {
+                let Some(index) = self.index_of(*id) else {
+                    return Change::Nothing;
+                };
+                let client = &mut self.clients[index];
+                client.tls_subject.clone_from(&tls.client_subject);
+                let secured = Mark::Connected {
+                    tcp: None,
+                    tls: Some((tls.version.clone(), tls.handshake)),
+                };
+                let said = client
+                    .transcript
+                    .mark(report::client_tls_summary(tls), secured);
+                Change::Updated(index, said)
+            }
+            ServerEvent::TlsOnPlainPort { id, .. } => {
+                let Some(index) = self.index_of(*id) else {
+                    return Change::Nothing;
+                };
+                let said = self.clients[index].transcript.mark(
+                    "began a TLS handshake, but this server speaks plain TCP: turn TLS on to serve it".into(),
+                    Mark::Said,
+                );
+                Change::Updated(index, said)
             }
             ServerEvent::Connected { id, peer, since } => {
                 let mut transcript = Transcript::new(CONNECTION_LIMITS);
@@ -164,6 +199,7 @@ impl ServerView {
                     ended: None,
                     linked: false,
                     throughput: Throughput::default(),
+                    tls_subject: None,
                 });
                 Change::Added
             }
@@ -181,7 +217,7 @@ impl ServerView {
                 let mark = match reason {
                     DisconnectReason::ClosedByPeer => Mark::Closed { by_server: false },
                     DisconnectReason::ResetByPeer => Mark::Reset,
-                    DisconnectReason::Failed(_) => Mark::Failed,
+                    DisconnectReason::Failed(_) | DisconnectReason::TlsFailed(_) => Mark::Failed,
                     _ => Mark::Closed { by_server: true },
                 };
                 let said = client.transcript.mark(format!("ended: {reason}"), mark);
@@ -554,7 +590,7 @@ impl ServerController {
         };
         let change = listeners[index].view.apply(event);
         match event {
-            ServerEvent::Listening { addr } => {
+            ServerEvent::Listening { addr, .. } => {
                 adapter.set_busy(false);
                 if is_selected {
                     adapter.set_listening(true);
@@ -636,6 +672,11 @@ impl ServerController {
             selected.is_some_and(|l| l.view.clients().iter().any(|c| c.ended.is_some())),
         );
         adapter.set_live_clients(selected.map_or(0, |l| l.view.live()) as i32);
+        let certificate = selected
+            .and_then(|l| l.view.identity.as_ref())
+            .map(report::server_tls_summary)
+            .unwrap_or_default();
+        adapter.set_certificate(certificate.into());
         if adapter.get_busy() {
             return;
         }
@@ -741,6 +782,10 @@ fn error_places<'a>(adapter: &'a ServerAdapter<'a>) -> ErrorPlaces<'a> {
                 Box::new(|m| adapter.set_max_clients_error(m)),
             ),
             ("reply", Box::new(|m| adapter.set_reply_error(m))),
+            ("tls", Box::new(|m| adapter.set_tls_error(m))),
+            ("cert", Box::new(|m| adapter.set_cert_error(m))),
+            ("key", Box::new(|m| adapter.set_key_error(m))),
+            ("client-ca", Box::new(|m| adapter.set_client_ca_error(m))),
             ("payload", Box::new(|m| adapter.set_send_error(m))),
         ],
         line: Box::new(|message, hint| {
@@ -781,6 +826,10 @@ fn fields_of(adapter: &ServerAdapter) -> ServerForm {
         payload: adapter.get_payload().into(),
         hex: adapter.get_payload_hex(),
         line_ending: adapter.get_line_ending().into(),
+        tls: adapter.get_tls(),
+        cert: adapter.get_cert().into(),
+        key: adapter.get_key().into(),
+        client_ca: adapter.get_client_ca().into(),
     }
 }
 
@@ -795,5 +844,9 @@ pub fn restore(window: &AppWindow, form: &ServerForm) {
     adapter.set_payload(form.payload.as_str().into());
     adapter.set_payload_hex(form.hex);
     adapter.set_line_ending(form.line_ending.into());
+    adapter.set_tls(form.tls);
+    adapter.set_cert(form.cert.as_str().into());
+    adapter.set_key(form.key.as_str().into());
+    adapter.set_client_ca(form.client_ca.as_str().into());
     clear_errors(&adapter);
 }

@@ -58,12 +58,16 @@ pub struct TlsInfo {
     pub unverified: bool,
     /// The server's own certificate.
     pub certificate: Option<tls::CertificateSummary>,
+    /// The application protocol the server chose by ALPN.
+    pub alpn: Option<String>,
 }
 
-/// A connected socket, plain or TLS.
+/// A connected socket, plain or TLS, from either end.
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    /// A client of netdeck's TLS server.
+    TlsServer(Box<futures_rustls::server::TlsStream<TcpStream>>),
 }
 
 impl AsyncRead for Stream {
@@ -76,13 +80,22 @@ impl AsyncRead for Stream {
             Stream::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
             // Many servers close without TLS's close_notify; that is an end like any other,
             // and the framing above tells a complete message from a cut one.
-            Stream::Tls(stream) => match Pin::new(stream.as_mut()).poll_read(cx, buf) {
-                Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
-                    Poll::Ready(Ok(0))
-                }
-                other => other,
-            },
+            Stream::Tls(stream) => {
+                end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
+            }
+            Stream::TlsServer(stream) => {
+                end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
+            }
         }
+    }
+}
+
+fn end_without_close_notify(read: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    match read {
+        Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
+            Poll::Ready(Ok(0))
+        }
+        other => other,
     }
 }
 
@@ -95,6 +108,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -102,6 +116,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
         }
     }
 
@@ -109,6 +124,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_close(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_close(cx),
+            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_close(cx),
         }
     }
 }
@@ -157,7 +173,12 @@ pub fn prepare_tls(config: &ClientConfig) -> Result<Option<PreparedTls>, NetErro
         .map(|options| {
             Ok(PreparedTls {
                 config: tls::client_config(options)?,
-                server_name: tls::server_name(&config.host)?,
+                server_name: match &options.sni {
+                    tls::Sni::Name(name) => {
+                        tls::server_name(name).map_err(|error| error.in_field("sni"))?
+                    }
+                    tls::Sni::Host | tls::Sni::Off => tls::server_name(&config.host)?,
+                },
                 unverified: options.accept_invalid_certificates,
             })
         })
@@ -235,6 +256,9 @@ pub async fn finish_connecting(
             .map(|suite| format!("{:?}", suite.suite()))
             .unwrap_or_default(),
         unverified: tls.unverified,
+        alpn: session
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
         certificate: session
             .peer_certificates()
             .and_then(|chain| chain.first())
@@ -313,6 +337,14 @@ fn connect_error(addr: SocketAddr, error: io::Error, limit: Duration) -> NetErro
 
 /// A failure while the connection is up.
 pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
+    // Under TLS 1.3 a server that wants a client certificate says so after the handshake,
+    // at the first read.
+    if let Some(problem) = tls::refusal(&error) {
+        return NetError::TlsRefused {
+            host: peer.to_string(),
+            problem,
+        };
+    }
     match error.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
@@ -322,6 +354,23 @@ pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
             source: error,
         },
     }
+}
+
+/// Whether `host:port` completes a TLS handshake (any certificate, any name) within `limit`:
+/// asked when a plain connection ended with nothing received, to say why.
+pub async fn speaks_tls(host: &str, port: u16, limit: Duration) -> bool {
+    let config = ClientConfig {
+        connect_timeout: limit,
+        tls: Some(TlsOptions {
+            accept_invalid_certificates: true,
+            ..TlsOptions::default()
+        }),
+        ..ClientConfig::new(host, port)
+    };
+    matches!(
+        connect(&config).await,
+        Ok(_) | Err(NetError::TlsRefused { .. })
+    )
 }
 
 /// Runs `future`, or gives a timeout error naming what was being waited for.

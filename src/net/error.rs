@@ -50,6 +50,9 @@ pub enum Setting {
     NoProxy,
     SaveToFile,
     WriteAnyway,
+    ClientCertificate,
+    OldestTls,
+    Alpn,
 }
 
 /// How a front-end names the settings that hints point at.
@@ -126,6 +129,37 @@ impl std::fmt::Display for CertificateProblem {
     }
 }
 
+/// A TLS server's refusal with a cause people can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsRefusal {
+    /// It asks for a client certificate and none was shown.
+    CertificateRequired,
+    /// It does not accept the client certificate shown.
+    CertificateRejected,
+    /// A handshake_failure alert: often a missing client certificate under TLS 1.2.
+    HandshakeRefused,
+    /// It speaks only versions older than TLS 1.2.
+    VersionTooOld,
+    /// It speaks none of the application protocols offered (ALPN).
+    NoCommonProtocol,
+}
+
+impl std::fmt::Display for TlsRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsRefusal::CertificateRequired => "the server requires a client certificate",
+            TlsRefusal::CertificateRejected => "the server does not accept the client certificate",
+            TlsRefusal::HandshakeRefused => "the server refused the handshake (handshake_failure)",
+            TlsRefusal::VersionTooOld => {
+                "the server speaks only TLS versions older than those accepted here"
+            }
+            TlsRefusal::NoCommonProtocol => {
+                "the server speaks none of the application protocols offered (ALPN)"
+            }
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("{field}: {problem}")]
@@ -169,6 +203,9 @@ pub enum NetError {
 
     #[error("TLS handshake with {host} failed: {detail}")]
     TlsHandshake { host: String, detail: String },
+
+    #[error("TLS with {host}: {problem}")]
+    TlsRefused { host: String, problem: TlsRefusal },
 
     #[error("the certificate of {host} is not trusted: {problem}")]
     CertificateUntrusted {
@@ -333,6 +370,27 @@ impl NetError {
             NetError::TlsHandshake { .. } => {
                 "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
             }
+            NetError::TlsRefused { problem, .. } => match problem {
+                TlsRefusal::CertificateRequired => format!(
+                    "Show a client certificate the server trusts{}.",
+                    named(Setting::ClientCertificate, " (NAME)")
+                ),
+                TlsRefusal::CertificateRejected => {
+                    "Use a client certificate signed by an authority the server trusts, and check that it has not expired.".into()
+                }
+                TlsRefusal::HandshakeRefused => format!(
+                    "The server may want a client certificate{}, or share no cipher with this client; its log says which.",
+                    named(Setting::ClientCertificate, " (NAME)")
+                ),
+                TlsRefusal::VersionTooOld => format!(
+                    "TLS 1.0 and 1.1 are not spoken here; enable TLS 1.2 or 1.3 on the server{}.",
+                    named(Setting::OldestTls, ", or accept TLS 1.2 (NAME)")
+                ),
+                TlsRefusal::NoCommonProtocol => format!(
+                    "Offer a protocol the server speaks{}.",
+                    named(Setting::Alpn, " (NAME)")
+                ),
+            },
             NetError::CertificateUntrusted { .. } => format!(
                 "Use a certificate from a trusted authority{}; for testing only, accept invalid certificates{}.",
                 named(Setting::TrustedCa, " or trust its CA (NAME)"),
@@ -408,7 +466,7 @@ impl NetError {
             NetError::ResolveFailed { .. } => exit::COULD_NOT_RESOLVE,
             NetError::Refused { .. } | NetError::Unreachable { .. } => exit::COULD_NOT_CONNECT,
             NetError::Timeout { .. } => exit::TIMED_OUT,
-            NetError::TlsHandshake { .. } => exit::TLS_HANDSHAKE,
+            NetError::TlsHandshake { .. } | NetError::TlsRefused { .. } => exit::TLS_HANDSHAKE,
             NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,
             NetError::Reset { .. } => exit::RECEIVE_FAILED,
             NetError::BadUrl { .. } => exit::BAD_URL,

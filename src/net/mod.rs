@@ -7,6 +7,7 @@ pub mod http;
 pub mod http_echo;
 pub mod server;
 pub mod tls;
+pub mod tls_server;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;

@@ -18,7 +18,9 @@ use async_net::{TcpListener, TcpStream};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 use smol::{Executor, Task, Timer};
 
+use super::client::{Stream, write_all_and_flush};
 use super::http_echo::HttpEcho;
+use super::tls_server::{ClientTls, ServerIdentity, TlsServer, client_tls};
 use super::{Counters, EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
@@ -29,6 +31,11 @@ const REPORTED_READ_BUFFER: usize = 16 * 1024;
 
 pub const DEFAULT_PORT: u16 = 1234;
 pub const DEFAULT_HTTP_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// A TLS client has this long from connecting to finishing its handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Chunks waiting to go to one client. Sending by hand never comes near it; a stream from
+/// standard input waits here for a slow client instead of filling memory.
+const OUTGOING_QUEUE: usize = 64;
 
 pub type ClientId = u64;
 
@@ -60,6 +67,8 @@ pub struct ServerConfig {
     /// In HTTP mode, a client that has not sent a complete request head this long after
     /// connecting (or after its last answer) is closed.
     pub http_head_timeout: Duration,
+    /// Speak TLS to every client, with this certificate.
+    pub tls: Option<TlsServer>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +80,7 @@ impl Default for ServerConfig {
             max_clients: None,
             report_data: true,
             http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
+            tls: None,
         }
     }
 }
@@ -89,6 +99,8 @@ pub enum DisconnectReason {
     /// HTTP mode closed a kept-alive connection that asked nothing more for this long after
     /// its answers: the normal end of keep-alive.
     IdleAfterAnswers(Duration),
+    /// A TLS server's client whose handshake did not finish.
+    TlsFailed(String),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -108,19 +120,31 @@ impl fmt::Display for DisconnectReason {
                 "kept alive {} s after its answers, then closed",
                 limit.as_secs_f64()
             ),
+            DisconnectReason::TlsFailed(detail) => write!(f, "TLS handshake failed: {detail}"),
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent {
-    /// The socket accepts connections.
-    Listening { addr: SocketAddr },
+    /// The socket accepts connections; a TLS server says which certificate it shows.
+    Listening {
+        addr: SocketAddr,
+        tls: Option<ServerIdentity>,
+    },
     Connected {
         id: ClientId,
         peer: SocketAddr,
         since: SystemTime,
     },
+    /// A TLS server's client finished its handshake.
+    Secured {
+        id: ClientId,
+        peer: SocketAddr,
+        tls: ClientTls,
+    },
+    /// A plain server's client began with a TLS handshake: it expects a TLS server.
+    TlsOnPlainPort { id: ClientId, peer: SocketAddr },
     Received {
         id: ClientId,
         peer: SocketAddr,
@@ -156,9 +180,16 @@ impl From<(SessionId, ServerEvent)> for ServerEvent {
     }
 }
 
+/// What waits to go to one client.
+enum Outgoing {
+    Bytes(Vec<u8>),
+    /// Nothing more will be sent: half-close, and keep reading.
+    Finish,
+}
+
 struct Client {
     peer: SocketAddr,
-    outgoing: async_channel::Sender<Vec<u8>>,
+    outgoing: async_channel::Sender<Outgoing>,
     counters: Arc<Counters>,
     task: Task<()>,
 }
@@ -168,6 +199,7 @@ struct Shared<E> {
     mode: Mutex<ReplyMode>,
     report_data: bool,
     http_head_timeout: Duration,
+    tls: Option<TlsServer>,
     events: EventSink<E>,
 }
 
@@ -183,6 +215,13 @@ impl<E> Shared<E> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    fn outgoing(&self) -> Vec<async_channel::Sender<Outgoing>> {
+        self.clients()
+            .values()
+            .map(|c| c.outgoing.clone())
+            .collect()
     }
 
     async fn report_end(
@@ -235,11 +274,15 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
             mode: Mutex::new(config.mode),
             report_data: config.report_data,
             http_head_timeout: config.http_head_timeout,
+            tls: config.tls,
             events,
         });
         shared
             .events
-            .emit(ServerEvent::Listening { addr: local_addr })
+            .emit(ServerEvent::Listening {
+                addr: local_addr,
+                tls: shared.tls.as_ref().map(|tls| tls.identity.clone()),
+            })
             .await;
         let accept_task = executor.spawn(accept_loop(
             listener,
@@ -270,24 +313,24 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = mode;
     }
 
-    /// Queues bytes for one client; false if it is not connected.
+    /// Queues bytes for one client; false if it is not connected (or has fallen far behind).
     pub fn send(&self, id: ClientId, bytes: Vec<u8>) -> bool {
         let outgoing = self.shared.clients().get(&id).map(|c| c.outgoing.clone());
-        outgoing.is_some_and(|outgoing| outgoing.try_send(bytes).is_ok())
+        outgoing.is_some_and(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes)).is_ok())
     }
 
     /// Queues bytes for every client; returns how many.
     pub fn broadcast(&self, bytes: &[u8]) -> usize {
-        let outgoing: Vec<_> = self
-            .shared
-            .clients()
-            .values()
-            .map(|c| c.outgoing.clone())
-            .collect();
-        outgoing
+        self.shared
+            .outgoing()
             .iter()
-            .filter(|outgoing| outgoing.try_send(bytes.to_vec()).is_ok())
+            .filter(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes.to_vec())).is_ok())
             .count()
+    }
+
+    /// A handle that streams to every client from another task (standard input).
+    pub fn broadcaster(&self) -> Broadcaster<E> {
+        Broadcaster(self.shared.clone())
     }
 
     /// Closes one client; false if it is not connected.
@@ -314,6 +357,31 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
         }
         release_free_memory();
         self.shared.events.emit(ServerEvent::Stopped).await;
+    }
+}
+
+/// Streams bytes to a server's clients from a task of its own; see [`Server::broadcaster`].
+pub struct Broadcaster<E>(Arc<Shared<E>>);
+
+impl<E> Broadcaster<E> {
+    /// Queues bytes for every client, waiting while a client's queue is full, so a long
+    /// stream goes at the pace of the slowest client; returns how many got it.
+    pub async fn broadcast_waiting(&self, bytes: &[u8]) -> usize {
+        let mut reached = 0;
+        for outgoing in self.0.outgoing() {
+            if outgoing.send(Outgoing::Bytes(bytes.to_vec())).await.is_ok() {
+                reached += 1;
+            }
+        }
+        reached
+    }
+
+    /// Tells every client nothing more will be sent (a half-close after what is queued);
+    /// clients can still send and are still read.
+    pub async fn finish_sending(&self) {
+        for outgoing in self.0.outgoing() {
+            let _ = outgoing.send(Outgoing::Finish).await;
+        }
     }
 }
 
@@ -427,7 +495,7 @@ fn admit<E: From<(SessionId, ServerEvent)> + Send + 'static>(
     if let Some(max_clients) = max_clients.filter(|&max| clients.len() >= max) {
         return Some(max_clients);
     }
-    let (outgoing, queue) = async_channel::unbounded();
+    let (outgoing, queue) = async_channel::bounded(OUTGOING_QUEUE);
     let counters = Arc::new(Counters::default());
     // The table stays locked until the task is in it, so a client that ends at once still
     // finds its own entry.
@@ -456,7 +524,7 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
     id: ClientId,
     peer: SocketAddr,
     stream: TcpStream,
-    queue: async_channel::Receiver<Vec<u8>>,
+    queue: async_channel::Receiver<Outgoing>,
     counters: Arc<Counters>,
 ) {
     shared
@@ -467,7 +535,30 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
             since: SystemTime::now(),
         })
         .await;
-    let reason = pump(&shared, id, peer, stream, &queue, &counters).await;
+    let reason = match &shared.tls {
+        None => {
+            pump(
+                &shared,
+                id,
+                peer,
+                Stream::Plain(stream.clone()),
+                Some(stream),
+                &queue,
+                &counters,
+            )
+            .await
+        }
+        Some(tls) => match accept_tls(tls, stream, shared.mode() == ReplyMode::Http).await {
+            Ok((stream, tls)) => {
+                shared
+                    .events
+                    .emit(ServerEvent::Secured { id, peer, tls })
+                    .await;
+                pump(&shared, id, peer, stream, None, &queue, &counters).await
+            }
+            Err(detail) => DisconnectReason::TlsFailed(detail),
+        },
+    };
     let (entry, no_clients_left) = {
         let mut clients = shared.clients();
         (clients.remove(&id), clients.is_empty())
@@ -483,8 +574,77 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
     }
 }
 
+/// The TLS handshake, in the client's own task and within [`TLS_HANDSHAKE_TIMEOUT`]. A client
+/// that speaks plain TCP is told so in HTTP mode (as an HTTP answer) and named in the reason.
+async fn accept_tls(
+    tls: &TlsServer,
+    stream: TcpStream,
+    http: bool,
+) -> Result<(Stream, ClientTls), String> {
+    let deadline = Instant::now() + TLS_HANDSHAKE_TIMEOUT;
+    let too_late = || format!("no handshake within {} s", TLS_HANDSHAKE_TIMEOUT.as_secs());
+    let mut first = [0u8; 24];
+    let peeked = async { Some(stream.peek(&mut first).await) }
+        .or(async {
+            Timer::at(deadline).await;
+            None
+        })
+        .await;
+    match peeked {
+        None => return Err(too_late()),
+        Some(Err(error)) => return Err(error.to_string()),
+        Some(Ok(0)) => return Err("the client closed before its handshake".into()),
+        // A TLS handshake record.
+        Some(Ok(_)) if first[0] == 0x16 => {}
+        Some(Ok(n)) => {
+            // As a TLS server answers bytes it cannot read: an HTTP client gets words, any
+            // other a fatal unexpected_message alert.
+            let answer = if http {
+                PLAIN_HTTP_ON_TLS_PORT
+            } else {
+                UNEXPECTED_MESSAGE_ALERT
+            };
+            let mut stream = stream;
+            let _ = stream.write_all(answer).await;
+            // Take what was looked at, so closing is an orderly FIN rather than a reset.
+            let _ = stream.read(&mut first).await;
+            return Err(format!(
+                "the client speaks plain TCP, not TLS (it sent \"{}\")",
+                crate::payload::display_text(&first[..n], crate::payload::Lines::Escape)
+            ));
+        }
+    }
+    let started = Instant::now();
+    let accepted = async {
+        Some(
+            futures_rustls::TlsAcceptor::from(tls.config.clone())
+                .accept(stream)
+                .await,
+        )
+    }
+    .or(async {
+        Timer::at(deadline).await;
+        None
+    })
+    .await;
+    match accepted {
+        None => Err(too_late()),
+        Some(Ok(stream)) => {
+            let info = client_tls(stream.get_ref().1, started.elapsed());
+            Ok((Stream::TlsServer(Box::new(stream)), info))
+        }
+        Some(Err(error)) => Err(super::tls::client_handshake_problem(&error)),
+    }
+}
+
+/// What an HTTP client that forgot `https` gets from the TLS port, as nginx answers it.
+const PLAIN_HTTP_ON_TLS_PORT: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 45\r\nConnection: close\r\n\r\nThis port speaks HTTPS: use an https:// URL.\n";
+
+/// A TLS 1.2 record: alert, fatal, unexpected_message.
+const UNEXPECTED_MESSAGE_ALERT: &[u8] = &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a];
+
 enum Step {
-    Outgoing(Option<Vec<u8>>),
+    Outgoing(Option<Outgoing>),
     Read(io::Result<usize>),
     HeadTimeout,
 }
@@ -494,12 +654,11 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     shared: &Shared<E>,
     id: ClientId,
     peer: SocketAddr,
-    stream: TcpStream,
-    queue: &async_channel::Receiver<Vec<u8>>,
+    mut stream: Stream,
+    peekable: Option<TcpStream>,
+    queue: &async_channel::Receiver<Outgoing>,
     counters: &Counters,
 ) -> DisconnectReason {
-    let mut reader = stream.clone();
-    let mut writer = stream;
     let buffer_size = if shared.report_data {
         REPORTED_READ_BUFFER
     } else {
@@ -510,6 +669,8 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     let mut waiting_for_head_since = Instant::now();
     // HTTP mode has answered a request on this connection.
     let mut answered = false;
+    let mut first_read = true;
+    let mut finished_sending = false;
     loop {
         let mode = shared.mode();
         let head_deadline = (mode == ReplyMode::Http
@@ -520,14 +681,17 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                 let buffer = match &mut buffer {
                     Some(buffer) => buffer,
                     None => {
-                        // Wait for data before taking memory for it.
-                        if let Err(error) = reader.peek(&mut [0]).await {
+                        // Wait for data before taking memory for it. (TLS may hold decrypted
+                        // data already, so a TLS client keeps its buffer.)
+                        if let Some(raw) = &peekable
+                            && let Err(error) = raw.peek(&mut [0]).await
+                        {
                             return Step::Read(Err(error));
                         }
                         buffer.insert(vec![0; buffer_size].into_boxed_slice())
                     }
                 };
-                Step::Read(reader.read(buffer).await)
+                Step::Read(stream.read(buffer).await)
             })
             .or(async {
                 match head_deadline {
@@ -542,7 +706,16 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
         let mut close_after_reply = false;
         let reply = match step {
             Step::Outgoing(None) => return DisconnectReason::Kicked,
-            Step::Outgoing(Some(bytes)) => bytes,
+            Step::Outgoing(Some(Outgoing::Bytes(bytes))) => bytes,
+            Step::Outgoing(Some(Outgoing::Finish)) => {
+                if !finished_sending {
+                    finished_sending = true;
+                    if let Err(error) = stream.close().await {
+                        return disconnect_reason(error);
+                    }
+                }
+                continue;
+            }
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
             Step::Read(Err(error)) => return disconnect_reason(error),
             Step::HeadTimeout if answered && http.as_ref().is_some_and(HttpEcho::idle) => {
@@ -552,6 +725,13 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             Step::Read(Ok(n)) => {
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
+                if first_read && peekable.is_some() && looks_like_tls_handshake(received) {
+                    shared
+                        .events
+                        .emit(ServerEvent::TlsOnPlainPort { id, peer })
+                        .await;
+                }
+                first_read = false;
                 if shared.report_data {
                     shared
                         .events
@@ -577,7 +757,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         answer.bytes
                     }
                 };
-                if n < buffer_size {
+                if n < buffer_size && peekable.is_some() {
                     // The socket is drained: give the memory back until data flows again.
                     buffer = None;
                 }
@@ -587,7 +767,11 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                 reply
             }
         };
-        if let Err(error) = writer.write_all(&reply).await {
+        if finished_sending {
+            // Half-closed: nothing more can go out.
+            continue;
+        }
+        if let Err(error) = write_all_and_flush(&mut stream, &reply).await {
             return disconnect_reason(error);
         }
         counters
@@ -607,6 +791,11 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             return DisconnectReason::ClosedAfterAnswer;
         }
     }
+}
+
+/// A TLS record header announcing a handshake: what a TLS client sends first.
+fn looks_like_tls_handshake(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x16, 0x03, 0x00..=0x04, ..])
 }
 
 fn disconnect_reason(error: io::Error) -> DisconnectReason {

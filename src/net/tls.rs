@@ -14,7 +14,7 @@ use futures_rustls::rustls::{
     self, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use super::error::{CertificateProblem, NetError};
+use super::error::{CertificateProblem, NetError, TlsRefusal};
 
 /// How the server's certificate is checked, and what the client shows of itself.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +29,21 @@ pub struct TlsOptions {
     pub identity: Option<Arc<ClientIdentity>>,
     /// The oldest protocol version accepted.
     pub min_version: TlsVersion,
+    /// Application protocols offered by ALPN, in order of preference; none offered if empty.
+    pub alpn: Vec<String>,
+    pub sni: Sni,
+}
+
+/// The name sent as SNI (Server Name Indication), which the certificate must also match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Sni {
+    /// The host connected to (none for an IP address).
+    #[default]
+    Host,
+    /// Another name: a virtual host reached by address, or through a tunnel.
+    Name(String),
+    /// None sent; the certificate is still checked against the host.
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,7 +69,7 @@ impl std::fmt::Debug for ClientIdentity {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
@@ -95,12 +110,14 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, NetError
                 given: options.extra_roots.clone(),
             }))
     };
-    let config = match &options.identity {
+    let mut config = match &options.identity {
         Some(identity) => builder
             .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
             .map_err(|error| NetError::invalid("key", error.to_string()))?,
         None => builder.with_no_client_auth(),
     };
+    config.alpn_protocols = options.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.enable_sni = options.sni != Sni::Off;
     Ok(Arc::new(config))
 }
 
@@ -285,6 +302,9 @@ pub fn handshake_error(host: &str, error: io::Error) -> NetError {
     let rustls_error = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    if let Some(problem) = refusal(&error) {
+        return NetError::TlsRefused { host, problem };
+    }
     match rustls_error {
         Some(rustls::Error::InvalidCertificate(problem)) => NetError::CertificateUntrusted {
             problem: certificate_problem(&host, problem),
@@ -310,6 +330,72 @@ pub fn handshake_error(host: &str, error: io::Error) -> NetError {
             host,
             detail: error.to_string(),
         },
+    }
+}
+
+/// A server's refusal that has a cause people can act on: it wants a client certificate, it
+/// does not accept the one shown, it speaks only older versions, or no offered protocol.
+pub fn refusal(error: &io::Error) -> Option<TlsRefusal> {
+    use rustls::{AlertDescription, PeerIncompatible};
+    let rustls_error = error.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(match rustls_error {
+        rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => {
+            TlsRefusal::CertificateRequired
+        }
+        rustls::Error::AlertReceived(
+            AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::CertificateExpired
+            | AlertDescription::AccessDenied,
+        ) => TlsRefusal::CertificateRejected,
+        rustls::Error::AlertReceived(AlertDescription::HandshakeFailure) => {
+            TlsRefusal::HandshakeRefused
+        }
+        rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
+        | rustls::Error::PeerIncompatible(
+            PeerIncompatible::ServerDoesNotSupportTls12Or13
+            | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+            | PeerIncompatible::Tls13RequiredForQuic
+            | PeerIncompatible::SupportedVersionsExtensionRequired,
+        ) => TlsRefusal::VersionTooOld,
+        rustls::Error::AlertReceived(AlertDescription::NoApplicationProtocol)
+        | rustls::Error::NoApplicationProtocol => TlsRefusal::NoCommonProtocol,
+        _ => return None,
+    })
+}
+
+/// Why a client's handshake with netdeck's TLS server failed, for the server's log.
+pub fn client_handshake_problem(error: &io::Error) -> String {
+    use rustls::AlertDescription;
+    let Some(rustls_error) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return match error.kind() {
+            io::ErrorKind::UnexpectedEof => "the client closed during the handshake".into(),
+            _ => error.to_string(),
+        };
+    };
+    match rustls_error {
+        rustls::Error::NoCertificatesPresented => {
+            "the client showed no certificate, and this server requires one".into()
+        }
+        rustls::Error::InvalidCertificate(problem) => format!(
+            "the client's certificate is not accepted: {}",
+            certificate_problem("the client", problem)
+        ),
+        rustls::Error::AlertReceived(
+            AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::CertificateUnknown,
+        ) => "the client does not trust this server's certificate".into(),
+        rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)
+        | rustls::Error::PeerIncompatible(_) => {
+            format!("the client and this server share no TLS version or cipher ({rustls_error})")
+        }
+        other => other.to_string(),
     }
 }
 

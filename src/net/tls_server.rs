@@ -1,0 +1,227 @@
+//! The TLS server's side: its certificate (given as PEM files, or self-signed at start), the
+//! client certificates it may require, and what a finished handshake says about the client.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use futures_rustls::rustls::pki_types::pem::PemObject;
+use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use futures_rustls::rustls::server::{ServerConnection, WebPkiClientVerifier};
+use futures_rustls::rustls::{RootCertStore, ServerConfig};
+
+use super::error::NetError;
+use super::tls::{provider, summarize_certificate};
+
+/// Where the server's certificate comes from, and whether clients must show one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsServerOptions {
+    /// The certificate chain (PEM). Without it a self-signed certificate is made at start for
+    /// the bind address and `localhost`.
+    pub cert: Option<String>,
+    /// The certificate's private key (PEM); without it, the key is read from `cert`.
+    pub key: Option<String>,
+    /// Require a client certificate signed by one of these CAs (PEM).
+    pub client_ca: Option<String>,
+}
+
+/// A server configuration ready for handshakes, and what clients may check of it.
+#[derive(Clone)]
+pub struct TlsServer {
+    pub config: Arc<ServerConfig>,
+    pub identity: ServerIdentity,
+}
+
+impl std::fmt::Debug for TlsServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TlsServer({:?})", self.identity)
+    }
+}
+
+/// The server's certificate as a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerIdentity {
+    /// SHA-256 of the certificate, `AB:CD:…` as `openssl x509 -fingerprint -sha256` prints it,
+    /// so a client can pin it.
+    pub fingerprint: String,
+    /// The names a generated certificate was made for; empty for a given one.
+    pub generated_for: Vec<String>,
+    /// Clients must show a certificate signed by the `client_ca` authorities.
+    pub requires_client_certificate: bool,
+}
+
+/// What a finished handshake tells about one client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientTls {
+    /// e.g. "TLSv1_3".
+    pub version: String,
+    pub cipher: String,
+    /// The application protocol agreed by ALPN, if any.
+    pub alpn: Option<String>,
+    /// The subject of the certificate the client showed, e.g. "CN=sensor-12".
+    pub client_subject: Option<String>,
+    /// From the first byte of the handshake to its end.
+    pub handshake: std::time::Duration,
+}
+
+impl TlsServerOptions {
+    /// Reads or makes the certificate and builds the configuration; every problem names the
+    /// option it comes from.
+    pub fn build(&self, bind: IpAddr) -> Result<TlsServer, NetError> {
+        let (chain, key, generated_for) = match &self.cert {
+            Some(cert) => {
+                let (chain, key) = read_identity(cert, self.key.as_deref())?;
+                (chain, key, Vec::new())
+            }
+            None if self.key.is_some() => {
+                return Err(NetError::invalid(
+                    "key",
+                    "a key needs its certificate; give it with --cert FILE",
+                ));
+            }
+            None => generate(bind)?,
+        };
+        let fingerprint = fingerprint(&chain[0]);
+        let builder = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|error| NetError::invalid("tls", error.to_string()))?;
+        let builder = match &self.client_ca {
+            Some(path) => {
+                let mut roots = RootCertStore::empty();
+                for certificate in read_certificates("client-ca", path)? {
+                    roots.add(certificate).map_err(|error| {
+                        NetError::invalid(
+                            "client-ca",
+                            format!("{path} holds a certificate that cannot be a CA: {error}"),
+                        )
+                    })?;
+                }
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                        .build()
+                        .map_err(|error| NetError::invalid("client-ca", error.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let config = builder.with_single_cert(chain, key).map_err(|error| {
+            NetError::invalid(
+                "key",
+                format!("the key does not fit the certificate: {error}"),
+            )
+        })?;
+        Ok(TlsServer {
+            config: Arc::new(config),
+            identity: ServerIdentity {
+                fingerprint,
+                generated_for,
+                requires_client_certificate: self.client_ca.is_some(),
+            },
+        })
+    }
+}
+
+/// What the handshake agreed with a client.
+pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) -> ClientTls {
+    ClientTls {
+        version: session
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: session
+            .negotiated_cipher_suite()
+            .map(|suite| format!("{:?}", suite.suite()))
+            .unwrap_or_default(),
+        alpn: session
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        client_subject: session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| summarize_certificate(leaf))
+            .map(|summary| summary.subject),
+        handshake,
+    }
+}
+
+fn read_certificates(
+    field: &'static str,
+    path: &str,
+) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| NetError::invalid(field, format!("cannot read {path}: {error}")))?;
+    if certificates.is_empty() {
+        return Err(NetError::invalid(
+            field,
+            format!("{path} holds no PEM certificate"),
+        ));
+    }
+    Ok(certificates)
+}
+
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn read_identity(cert: &str, key: Option<&str>) -> Result<Identity, NetError> {
+    let chain = read_certificates("cert", cert)?;
+    let key = match key {
+        Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
+            NetError::invalid(
+                "key",
+                format!("cannot read a private key from {path}: {error}"),
+            )
+        })?,
+        None => PrivateKeyDer::from_pem_file(cert).map_err(|_| {
+            NetError::invalid(
+                "cert",
+                format!("{cert} holds no private key; give it with --key FILE"),
+            )
+        })?,
+    };
+    Ok((chain, key))
+}
+
+/// A self-signed certificate for the bind address and `localhost` (and both loopback addresses
+/// when listening on every interface), made fresh at each start.
+fn generate(
+    bind: IpAddr,
+) -> Result<
+    (
+        Vec<CertificateDer<'static>>,
+        PrivateKeyDer<'static>,
+        Vec<String>,
+    ),
+    NetError,
+> {
+    let mut names = vec!["localhost".to_string()];
+    if bind.is_unspecified() {
+        names.extend(["127.0.0.1".to_string(), "::1".to_string()]);
+    } else {
+        names.push(bind.to_string());
+    }
+    let failed = |error: rcgen::Error| {
+        NetError::invalid("tls", format!("cannot make a certificate: {error}"))
+    };
+    let key = rcgen::KeyPair::generate().map_err(failed)?;
+    let mut params = rcgen::CertificateParams::new(names.clone()).map_err(failed)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "netdeck self-signed");
+    let certificate = params.self_signed(&key).map_err(failed)?;
+    let key = PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(|error| NetError::invalid("tls", error.to_string()))?;
+    Ok((vec![certificate.der().clone()], key, names))
+}
+
+/// SHA-256 of a certificate as colon-separated upper-case hex.
+pub fn fingerprint(certificate: &CertificateDer<'_>) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, certificate.as_ref());
+    let mut text = String::with_capacity(95);
+    for (n, byte) in digest.as_ref().iter().enumerate() {
+        if n > 0 {
+            text.push(':');
+        }
+        let _ = write!(text, "{byte:02X}");
+    }
+    text
+}

@@ -490,3 +490,29 @@ async fn receive(
 fn looks_like_tls(bytes: &[u8]) -> bool {
     matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_port_in_one_argument() {
+        let split = |text| split_host_port(text);
+        assert_eq!(
+            split("example.com:80"),
+            Some(("example.com".into(), "80".into()))
+        );
+        assert_eq!(split("[::1]:8080"), Some(("::1".into(), "8080".into())));
+        assert_eq!(split("::1"), None, "a bare IPv6 address");
+        assert_eq!(split("example.com"), None);
+        assert_eq!(split(":80"), None);
+        assert_eq!(split("[::1]"), None);
+    }
+
+    #[test]
+    fn crlf_ends_lines_across_chunks_without_doubling() {
+        let mut crlf = CrLf::default();
+        assert_eq!(&*crlf.convert(b"a\nb\r"), b"a\r\nb\r");
+        assert_eq!(&*crlf.convert(b"\nc\n"), b"\nc\r\n");
+    }
+}

@@ -147,6 +147,7 @@ impl ServeArgs {
                 config.max_clients
             },
             report_data: !self.quiet || self.raw || self.output.is_some(),
+            streams_to_clients: self.stdin,
             ..config
         })
     }

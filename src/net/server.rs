@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub http_head_timeout: Duration,
     /// Speak TLS to every client, with this certificate.
     pub tls: Option<TlsServer>,
+    /// Something is streamed to the clients (standard input) until [`Broadcaster::finish_sending`]:
+    /// a client that closes its sending side still gets all of it.
+    pub streams_to_clients: bool,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             report_data: true,
             http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
             tls: None,
+            streams_to_clients: false,
         }
     }
 }
@@ -200,6 +204,8 @@ struct Shared<E> {
     report_data: bool,
     http_head_timeout: Duration,
     tls: Option<TlsServer>,
+    /// The stream to the clients goes on (see `ServerConfig::streams_to_clients`).
+    streaming: AtomicBool,
     events: EventSink<E>,
 }
 
@@ -275,6 +281,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
             report_data: config.report_data,
             http_head_timeout: config.http_head_timeout,
             tls: config.tls,
+            streaming: AtomicBool::new(config.streams_to_clients),
             events,
         });
         shared
@@ -379,6 +386,7 @@ impl<E> Broadcaster<E> {
     /// Tells every client nothing more will be sent (a half-close after what is queued);
     /// clients can still send and are still read.
     pub async fn finish_sending(&self) {
+        self.0.streaming.store(false, Ordering::Relaxed);
         for outgoing in self.0.outgoing() {
             let _ = outgoing.send(Outgoing::Finish).await;
         }
@@ -671,6 +679,8 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     let mut answered = false;
     let mut first_read = true;
     let mut finished_sending = false;
+    // The client closed its side while the stream to it goes on.
+    let mut client_finished = false;
     loop {
         let mode = shared.mode();
         let head_deadline = (mode == ReplyMode::Http
@@ -678,6 +688,9 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
         .then(|| waiting_for_head_since + shared.http_head_timeout);
         let step = async { Step::Outgoing(queue.recv().await.ok()) }
             .or(async {
+                if client_finished {
+                    return std::future::pending().await;
+                }
                 let buffer = match &mut buffer {
                     Some(buffer) => buffer,
                     None => {
@@ -714,6 +727,13 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         return disconnect_reason(error);
                     }
                 }
+                if client_finished {
+                    return DisconnectReason::ClosedByPeer;
+                }
+                continue;
+            }
+            Step::Read(Ok(0)) if shared.streaming.load(Ordering::Relaxed) && !finished_sending => {
+                client_finished = true;
                 continue;
             }
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,

@@ -224,30 +224,7 @@ impl ServerCertVerifier for TrustGivenCertificates {
 /// A client certificate from PEM files: the chain in `cert`, the key in `key` or, without
 /// it, in `cert` too. A key that does not belong to the certificate is refused here.
 pub fn load_identity(cert: &str, key_file: Option<&str>) -> Result<ClientIdentity, NetError> {
-    use rustls::pki_types::pem::PemObject;
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| NetError::invalid("cert", format!("cannot read {cert}: {error}")))?;
-    if chain.is_empty() {
-        return Err(NetError::invalid(
-            "cert",
-            format!("{cert} holds no PEM certificate"),
-        ));
-    }
-    let key = match key_file {
-        Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
-            NetError::invalid(
-                "key",
-                format!("cannot read a private key from {path}: {error}"),
-            )
-        })?,
-        None => PrivateKeyDer::from_pem_file(cert).map_err(|_| {
-            NetError::invalid(
-                "cert",
-                format!("{cert} holds no private key; give it with --key FILE"),
-            )
-        })?,
-    };
+    let (chain, key) = read_identity(cert, key_file)?;
     let identity = ClientIdentity { chain, key };
     // Whether the key belongs to the certificate, asked once here rather than at connect.
     ClientConfig::builder_with_provider(provider())
@@ -283,17 +260,63 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, NetError> {
 
 /// Certificate PEM files (`--cacert`) as DER certificates.
 pub fn load_pem_certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    read_certificates("cacert", path)
+}
+
+/// The certificates in a PEM file; `field` is the option that named it.
+pub fn read_certificates(
+    field: &'static str,
+    path: &str,
+) -> Result<Vec<CertificateDer<'static>>, NetError> {
     use rustls::pki_types::pem::PemObject;
     let certificates = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| NetError::invalid("cacert", format!("cannot read {path}: {error}")))?;
+        .map_err(|error| {
+            NetError::invalid(field, format!("cannot read {path}: {}", pem_problem(error)))
+        })?;
     if certificates.is_empty() {
         return Err(NetError::invalid(
-            "cacert",
+            field,
             format!("{path} holds no PEM certificate"),
         ));
     }
     Ok(certificates)
+}
+
+/// A certificate chain (`--cert`) and its private key: from `key_file`, or else from the
+/// certificate's own file.
+pub fn read_identity(
+    cert: &str,
+    key_file: Option<&str>,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NetError> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = read_certificates("cert", cert)?;
+    let key = match key_file {
+        Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
+            NetError::invalid(
+                "key",
+                format!(
+                    "cannot read a private key from {path}: {}",
+                    pem_problem(error)
+                ),
+            )
+        })?,
+        None => PrivateKeyDer::from_pem_file(cert).map_err(|_| {
+            NetError::invalid(
+                "cert",
+                format!("{cert} holds no private key; give it with --key FILE"),
+            )
+        })?,
+    };
+    Ok((chain, key))
+}
+
+/// A PEM reading problem in words: the system's for a file that cannot be read.
+fn pem_problem(error: rustls::pki_types::pem::Error) -> String {
+    match error {
+        rustls::pki_types::pem::Error::Io(error) => error.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Classifies a failed handshake: an untrusted certificate (and why) or anything else.

@@ -5,13 +5,12 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use futures_rustls::rustls::pki_types::pem::PemObject;
 use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use futures_rustls::rustls::server::{ServerConnection, WebPkiClientVerifier};
 use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
-use super::tls::{provider, summarize_certificate};
+use super::tls::{provider, read_certificates, read_identity, summarize_certificate};
 
 /// Where the server's certificate comes from, and whether clients must show one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -142,43 +141,6 @@ pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) ->
             .map(|summary| summary.subject),
         handshake,
     }
-}
-
-fn read_certificates(
-    field: &'static str,
-    path: &str,
-) -> Result<Vec<CertificateDer<'static>>, NetError> {
-    let certificates = CertificateDer::pem_file_iter(path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| NetError::invalid(field, format!("cannot read {path}: {error}")))?;
-    if certificates.is_empty() {
-        return Err(NetError::invalid(
-            field,
-            format!("{path} holds no PEM certificate"),
-        ));
-    }
-    Ok(certificates)
-}
-
-type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
-
-fn read_identity(cert: &str, key: Option<&str>) -> Result<Identity, NetError> {
-    let chain = read_certificates("cert", cert)?;
-    let key = match key {
-        Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
-            NetError::invalid(
-                "key",
-                format!("cannot read a private key from {path}: {error}"),
-            )
-        })?,
-        None => PrivateKeyDer::from_pem_file(cert).map_err(|_| {
-            NetError::invalid(
-                "cert",
-                format!("{cert} holds no private key; give it with --key FILE"),
-            )
-        })?,
-    };
-    Ok((chain, key))
 }
 
 /// A self-signed certificate for the bind address and `localhost` (and both loopback addresses

@@ -130,7 +130,7 @@ impl Harness {
     pub fn start(&mut self, config: ServerConfig) -> SocketAddr {
         let id = self.open_server(config);
         self.wait_for_event(|event| match &event.kind {
-            EventKind::Server(ServerEvent::Listening { addr }) if event.session == id => {
+            EventKind::Server(ServerEvent::Listening { addr, .. }) if event.session == id => {
                 Some(*addr)
             }
             EventKind::ServerFailed(error) => panic!("server did not start: {error}"),
@@ -238,11 +238,45 @@ pub fn netdeck(args: &[&str]) -> Command {
     command
 }
 
+/// Kills a process still running after [`PATIENCE`], so a peer that never answers fails the
+/// test instead of hanging it; dropping the watchdog calls it off.
+pub struct Watchdog {
+    done: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    pub fn new(pid: u32) -> Self {
+        let (done, finished) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if finished.recv_timeout(PATIENCE) == Err(mpsc::RecvTimeoutError::Timeout) {
+                // SAFETY: a signal to a child the test still holds.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+        });
+        Watchdog {
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A running `netdeck serve`, read line by line.
 pub struct ServeProcess {
     pub child: Child,
     pub lines: BufReader<ChildStdout>,
     pub addr: SocketAddr,
+    /// The listening line, whole (a TLS server's names its certificate).
+    pub listening: String,
 }
 
 impl ServeProcess {
@@ -260,10 +294,16 @@ impl ServeProcess {
         let first = read_line(&mut lines);
         let addr = first
             .strip_prefix("listening on ")
+            .and_then(|rest| rest.split(' ').next())
             .unwrap_or_else(|| panic!("expected the listening line, got {first:?}"))
             .parse()
             .expect("listening line has an address");
-        ServeProcess { child, lines, addr }
+        ServeProcess {
+            child,
+            lines,
+            addr,
+            listening: first,
+        }
     }
 
     pub fn line(&mut self) -> String {

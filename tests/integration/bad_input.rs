@@ -80,6 +80,76 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
         "cannot listen on 192.0.2.1:0: 192.0.2.1 is not an address of this machine",
     ),
     (
+        &["serve", "--reply", ""],
+        2,
+        r"reply: is empty; give the text to answer with, such as --reply 'OK\r\n', or use --echo",
+    ),
+    (
+        &["serve", "--once", "--max-clients", "5"],
+        2,
+        "max-clients: --once serves exactly one client, so --max-clients 5 contradicts it; leave one out",
+    ),
+    (
+        &["serve", "--cert", "cert.pem"],
+        2,
+        "tls: --cert, --key and --client-ca need TLS, which is off; add --tls",
+    ),
+    (
+        &["serve", "--tls", "--cert", "/nonexistent/cert.pem"],
+        2,
+        "cert: cannot read /nonexistent/cert.pem: No such file or directory (os error 2)",
+    ),
+    (
+        &["serve", "--tls", "--key", "key.pem"],
+        2,
+        "key: a key needs its certificate; give it with --cert FILE",
+    ),
+    (
+        &["serve", "--tls", "--client-ca", "/nonexistent/ca.pem"],
+        2,
+        "client-ca: cannot read /nonexistent/ca.pem: No such file or directory (os error 2)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--send", ""],
+        2,
+        r"send: is empty; give something to send, such as --send 'hello\n'",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--hex", ""],
+        2,
+        "hex: is empty; give something to send, such as --hex '48 69 0a'",
+    ),
+    (
+        &["connect", "localhost"],
+        2,
+        "port: missing: give it after the host (netdeck connect localhost PORT), or as localhost:PORT",
+    ),
+    (
+        &["connect", "localhost:99999"],
+        2,
+        "port: 99999 is not a port number (0 to 65535)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--idle", "0"],
+        2,
+        "idle: `0` is not a number of seconds (more than 0, at most 86400)",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--alpn", "h2"],
+        2,
+        "tls: --insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--tls", "--alpn", "h2,"],
+        2,
+        "alpn: `` cannot be a protocol name: give names of 1 to 255 bytes, separated by commas",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--tls", "--sni", "a b"],
+        2,
+        "sni: `a b` is not a valid name for a TLS certificate",
+    ),
+    (
         &["connect", "", "80"],
         2,
         "host: a host name or address is needed",
@@ -179,7 +249,7 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
             "/nonexistent.pem",
         ],
         2,
-        "cacert: cannot read /nonexistent.pem: I/O error: No such file or directory (os error 2)",
+        "cacert: cannot read /nonexistent.pem: No such file or directory (os error 2)",
     ),
     (
         &["http", "htp://x"],
@@ -354,7 +424,7 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
             "/nonexistent.pem",
         ],
         2,
-        "cacert: cannot read /nonexistent.pem: I/O error: No such file or directory (os error 2)",
+        "cacert: cannot read /nonexistent.pem: No such file or directory (os error 2)",
     ),
 ];
 

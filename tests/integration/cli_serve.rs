@@ -78,7 +78,11 @@ fn hex_prints_data_as_hex_bytes() {
     let peer = client.local_addr().unwrap();
     send(&mut client, b"Hi\n");
     serve.line_where(|line| line.ends_with("connected"));
-    assert_eq!(serve.line(), format!("{peer} > 48 69 0a"));
+    assert_eq!(serve.line(), format!("{peer} > 3 bytes"));
+    assert_eq!(
+        serve.line(),
+        "  00000000  48 69 0a                                          |Hi.|"
+    );
 }
 
 #[test]

@@ -25,6 +25,10 @@ fn full_config() -> Config {
         payload: "48 69".into(),
         hex: true,
         line_ending: LineEndingChoice::CrLf,
+        tls: true,
+        cert: "/etc/netdeck/cert.pem".into(),
+        key: "/etc/netdeck/key.pem".into(),
+        client_ca: "/etc/netdeck/clients.pem".into(),
     };
     let client = ClientForm {
         host: "example.com".into(),
@@ -564,7 +568,7 @@ fn each_preset_has_a_one_line_summary() {
     let config = full_config();
     assert_eq!(
         config.server.summary(),
-        "0.0.0.0:8080 · auto-reply · at most 5 clients"
+        "0.0.0.0:8080 · auto-reply · TLS · at most 5 clients"
     );
     assert_eq!(
         config.client.summary(),

@@ -210,7 +210,7 @@ fn failed_start(config: ServerConfig) -> NetError {
     loop {
         match harness.next() {
             EventKind::ServerFailed(error) => return error,
-            EventKind::Server(ServerEvent::Listening { addr }) => {
+            EventKind::Server(ServerEvent::Listening { addr, .. }) => {
                 panic!("unexpectedly listening on {addr}")
             }
             _ => {}

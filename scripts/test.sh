@@ -17,6 +17,8 @@ packages=(
   dbus-daemon at-spi2-core python3-pyatspi
   # Servers netdeck did not write, for the HTTP tests: a web server and a forward proxy.
   nginx-light tinyproxy
+  # ncat and socat: the TCP tools netdeck's raw streams and TLS server are tried against.
+  ncat socat
   # brotli compresses a file for the decoding test; GNU time measures a process's peak memory.
   brotli time
 )

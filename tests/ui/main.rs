@@ -106,6 +106,10 @@ const TESTS: &[(&str, fn())] = &[
         "server::the_server_tab_starts_lists_clients_and_stops",
         server::the_server_tab_starts_lists_clients_and_stops,
     ),
+    (
+        "server::a_tls_server_shows_its_certificate_and_each_clients_subject",
+        server::a_tls_server_shows_its_certificate_and_each_clients_subject,
+    ),
 ];
 
 fn main() -> ExitCode {

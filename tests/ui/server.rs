@@ -189,3 +189,82 @@ pub fn the_server_tab_starts_lists_clients_and_stops() {
         !adapter.get_listening() && !adapter.get_busy()
     });
 }
+
+pub fn a_tls_server_shows_its_certificate_and_each_clients_subject() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    window.show().unwrap();
+    let adapter = window.global::<ServerAdapter>();
+    let pki = common::Pki::new(&["localhost"], true);
+
+    // A client CA without TLS is refused in words.
+    let port = free_port();
+    element(&window, "Port").set_accessible_value(port.to_string());
+    element(&window, "TLS").invoke_accessible_default_action();
+    run_until("the certificate fields", || {
+        ElementHandle::find_by_accessible_label(&window, "Client CA")
+            .next()
+            .is_some()
+    });
+    element(&window, "Client CA").set_accessible_value(pki.ca_pem_path.as_str());
+    element(&window, "TLS").invoke_accessible_default_action();
+    element(&window, "Start").invoke_accessible_default_action();
+    assert_eq!(
+        adapter.get_tls_error(),
+        "tls: a certificate, key or client CA is only used with TLS, which is off; turn it on"
+    );
+    assert!(!adapter.get_listening());
+
+    // With TLS on, the generated certificate's fingerprint is shown for clients to pin.
+    element(&window, "TLS").invoke_accessible_default_action();
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("the listening state", || adapter.get_listening());
+    let certificate = adapter.get_certificate();
+    assert!(
+        certificate.starts_with("TLS, certificate SHA-256 ")
+            && certificate
+                .ends_with(", self-signed for localhost, 127.0.0.1, client certificate required"),
+        "{certificate}"
+    );
+    element(&window, certificate.as_str());
+
+    // A client with a certificate is listed with its subject.
+    let mut s_client = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(["-cert", &pki.client_cert_path, "-key", &pki.client_key_path])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl runs");
+    let _watchdog = common::Watchdog::new(s_client.id());
+    s_client.stdin.as_mut().unwrap().write_all(b"hi\n").unwrap();
+    run_until("the client and its certificate's subject", || {
+        (adapter.get_clients().iter())
+            .any(|row| row.detail.starts_with("CN=netdeck test client · since"))
+    });
+
+    // A plain client is listed as ended, saying why.
+    let mut plain = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    plain.write_all(b"hello?\n").unwrap();
+    run_until("the plain client, ended", || {
+        (adapter.get_clients().iter()).any(|row| {
+            row.ended
+                && row.detail.starts_with(
+                    r#"ended: TLS handshake failed: the client speaks plain TCP, not TLS (it sent "hello?\n")"#,
+                )
+        })
+    });
+    let _ = s_client.kill();
+    let _ = s_client.wait();
+    element(&window, "Stop").invoke_accessible_default_action();
+    run_until("the stopped state", || {
+        !adapter.get_listening() && !adapter.get_busy()
+    });
+}

@@ -69,11 +69,11 @@ pub fn server_tls_summary(identity: &ServerIdentity) -> String {
     summary
 }
 
-/// "TLS TLSv1_3, TLS13_AES_256_GCM_SHA384, 1.2 ms, client CN=sensor-12".
+/// "TLS 1.3, TLS13_AES_256_GCM_SHA384, 1.2 ms, client CN=sensor-12".
 pub fn client_tls_summary(tls: &ClientTls) -> String {
     let mut summary = format!(
         "TLS {}, {}, {:.1} ms",
-        tls.version,
+        tls.version.replace("TLSv", "").replace('_', "."),
         tls.cipher,
         tls.handshake.as_secs_f64() * 1000.0
     );
@@ -238,5 +238,15 @@ pub fn local_time(time: SystemTime) -> libc::tm {
         let mut tm: libc::tm = std::mem::zeroed();
         libc::localtime_r(&seconds, &mut tm);
         tm
+    }
+}
+
+/// What begins a line with `-t`: the local time to the millisecond and a space; nothing
+/// without it.
+pub fn line_stamp(wanted: bool) -> String {
+    if wanted {
+        format!("{} ", clock_ms(SystemTime::now()))
+    } else {
+        String::new()
     }
 }

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::io::{self, Write};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use async_signal::{Signal, Signals};
 use clap::ArgMatches;
@@ -327,9 +327,7 @@ impl Plan {
     }
 
     fn stamp(&self) -> String {
-        self.timestamps
-            .then(|| format!("{} ", report::clock_ms(SystemTime::now())))
-            .unwrap_or_default()
+        report::line_stamp(self.timestamps)
     }
 }
 

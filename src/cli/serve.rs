@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use async_signal::{Signal, Signals};
 use futures_lite::{AsyncReadExt, FutureExt, StreamExt};
@@ -310,10 +309,7 @@ impl Printer {
             }
             _ => None,
         };
-        let stamp = self
-            .timestamps
-            .then(|| format!("{} ", report::clock_ms(SystemTime::now())))
-            .unwrap_or_default();
+        let stamp = report::line_stamp(self.timestamps);
         match data {
             Some((_, _, _, true)) if !self.data_lines => Ok(()),
             Some((_, _, _, false)) if !self.sent_lines => Ok(()),

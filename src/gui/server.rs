@@ -157,7 +157,7 @@ impl ServerView {
                 self.identity.clone_from(tls);
                 Change::Nothing
             }
-            ServerEvent::Secured { id, tls, .. } => {
+            ServerEvent::Secured { id, peer, tls } => {
                 let Some(index) = self.index_of(*id) else {
                     return Change::Nothing;
                 };
@@ -167,9 +167,10 @@ impl ServerView {
                     tcp: None,
                     tls: Some((tls.version.clone(), tls.handshake)),
                 };
-                let said = client
-                    .transcript
-                    .mark(report::client_tls_summary(tls), secured);
+                let said = client.transcript.mark(
+                    format!("connected from {peer}, {}", report::client_tls_summary(tls)),
+                    secured,
+                );
                 Change::Updated(index, said)
             }
             ServerEvent::TlsOnPlainPort { id, .. } => {
@@ -184,11 +185,14 @@ impl ServerView {
             }
             ServerEvent::Connected { id, peer, since } => {
                 let mut transcript = Transcript::new(CONNECTION_LIMITS);
-                let accepted = Mark::Connected {
-                    tcp: None,
-                    tls: None,
-                };
-                transcript.mark(format!("connected from {peer}"), accepted);
+                // A TLS client is marked connected once its handshake is done.
+                if self.identity.is_none() {
+                    let accepted = Mark::Connected {
+                        tcp: None,
+                        tls: None,
+                    };
+                    transcript.mark(format!("connected from {peer}"), accepted);
+                }
                 self.clients.push(ClientView {
                     id: *id,
                     peer: *peer,

@@ -31,8 +31,6 @@ pub struct ClientConfig {
     pub port: u16,
     /// For each address tried, and again for the TLS handshake.
     pub connect_timeout: Duration,
-    /// Close with a timeout error when nothing arrives for this long.
-    pub idle_timeout: Option<Duration>,
     pub tls: Option<TlsOptions>,
 }
 
@@ -42,7 +40,6 @@ impl ClientConfig {
             host: host.into(),
             port,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            idle_timeout: None,
             tls: None,
         }
     }
@@ -492,7 +489,7 @@ async fn run_session<E: From<(SessionId, ClientEvent)>>(
             timings: connection.timings,
         })
         .await;
-    let reason = pump(connection, &config, &queue, &counters, &events).await;
+    let reason = pump(connection, &queue, &counters, &events).await;
     events
         .emit(ClientEvent::Closed {
             reason,
@@ -505,12 +502,10 @@ async fn run_session<E: From<(SessionId, ClientEvent)>>(
 enum Step {
     Outgoing(Vec<u8>),
     Read(io::Result<usize>),
-    Idle,
 }
 
 async fn pump<E: From<(SessionId, ClientEvent)>>(
     connection: Connection,
-    config: &ClientConfig,
     queue: &async_channel::Receiver<Vec<u8>>,
     counters: &Counters,
     events: &EventSink<E>,
@@ -519,17 +514,7 @@ async fn pump<E: From<(SessionId, ClientEvent)>>(
         mut stream, peer, ..
     } = connection;
     let mut buffer = vec![0; READ_BUFFER];
-    let mut last_read = Instant::now();
     loop {
-        let idle = async {
-            match config.idle_timeout {
-                Some(limit) => {
-                    Timer::at(last_read + limit).await;
-                    Step::Idle
-                }
-                None => std::future::pending().await,
-            }
-        };
         let outgoing = async {
             match queue.recv().await {
                 Ok(bytes) => Step::Outgoing(bytes),
@@ -539,7 +524,6 @@ async fn pump<E: From<(SessionId, ClientEvent)>>(
         };
         let step = outgoing
             .or(async { Step::Read(stream.read(&mut buffer).await) })
-            .or(idle)
             .await;
         match step {
             Step::Outgoing(bytes) => {
@@ -553,20 +537,12 @@ async fn pump<E: From<(SessionId, ClientEvent)>>(
             }
             Step::Read(Ok(0)) => return CloseReason::ClosedByPeer,
             Step::Read(Ok(n)) => {
-                last_read = Instant::now();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 events
                     .emit(ClientEvent::Received(buffer[..n].to_vec()))
                     .await;
             }
             Step::Read(Err(error)) => return CloseReason::Failed(transfer_error(peer, error)),
-            Step::Idle => {
-                let limit = config.idle_timeout.unwrap_or_default();
-                return CloseReason::Failed(NetError::Timeout {
-                    action: format!("waiting for data from {peer}"),
-                    after: limit,
-                });
-            }
         }
     }
 }

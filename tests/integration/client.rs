@@ -5,7 +5,6 @@ use crate::common;
 
 use std::io::{Read, Write};
 use std::process::Stdio;
-use std::time::Duration;
 
 use common::{
     Harness, Peer, Pki, ServeProcess, assert_self_signed_or_unknown_authority, netdeck, run_netdeck,
@@ -277,38 +276,6 @@ fn a_host_that_does_not_resolve_is_error_6() {
         stderr.contains("could not resolve no-such-host.invalid"),
         "{stderr}"
     );
-}
-
-#[test]
-fn a_server_that_never_answers_times_out_with_28() {
-    let peer = Peer::start(&["silent"]);
-    let mut harness = Harness::new();
-    connect(
-        &mut harness,
-        ClientConfig {
-            idle_timeout: Some(Duration::from_millis(300)),
-            ..config_for(peer.addr)
-        },
-    );
-    harness.client(Action::Send(b"anyone?".to_vec()));
-    match closed(&mut harness) {
-        CloseReason::Failed(error @ NetError::Timeout { .. }) => {
-            assert_eq!(error.exit_code(), 28);
-            assert!(
-                error.to_string().contains("timed out after 300 ms"),
-                "{error}"
-            );
-        }
-        other => panic!("expected a timeout, got {other:?}"),
-    }
-
-    let port = peer.addr.port().to_string();
-    let (code, _, stderr) = connect_cli(
-        &port,
-        &["--send", "anyone?", "--wait", "10000", "--timeout", "0.3"],
-    );
-    assert_eq!(code, 28, "{stderr}");
-    assert!(stderr.contains("waiting for data from"), "{stderr}");
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn a_generated_certificate_is_the_one_s_client_gets_and_its_fingerprint_is_print
     serve.line_where(|line| line.ends_with(" connected"));
     let secured = serve.line();
     assert!(
-        secured.starts_with("* 127.0.0.1:") && secured.contains(" TLS TLSv1_3, "),
+        secured.starts_with("* 127.0.0.1:") && secured.contains(" TLS 1.3, "),
         "{secured}"
     );
     assert!(
@@ -164,7 +164,7 @@ fn a_given_certificate_serves_https_to_curl_in_http_mode() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(body.contains(r#""path": "/over/tls?x=1""#), "{body}");
-    serve.line_where(|line| line.contains(" TLS TLSv1_3, "));
+    serve.line_where(|line| line.contains(" TLS 1.3, "));
 
     // The same server, asked in plain HTTP, says what to do instead.
     let plain = Command::new("curl")

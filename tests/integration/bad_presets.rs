@@ -140,7 +140,7 @@ const PRESETS: &[(bool, &[&str], i32, &str, &str)] = &[
         true,
         &["connect", "--preset", "plain", "--insecure"],
         2,
-        "tls: --insecure, --cacert, --cert and --tlsv1.x need TLS, which is off; add --tls",
+        "tls: --insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
         "Correct the value and try again.",
     ),
     (

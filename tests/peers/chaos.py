@@ -68,6 +68,8 @@ MODE_FLAGS = {
     "http": ["--http"],
 }
 DISCONNECTED = re.compile(rb"^- (\S+) disconnected(?:, (.*))? \((\d+) bytes in, (\d+) out\)$")
+DATA_LINE = re.compile(rb"^(\S+) ([<>]) (\d+) bytes?$")
+HEX_ROW = re.compile(rb"^  [0-9a-f]{8}  ")
 # What a client's send buffer may hold: a small backlog per client keeps the end of a run short.
 CLIENT_SNDBUF = 64 * 1024
 
@@ -154,16 +156,19 @@ class ServerLog:
             self.listening = line[len(b"listening on ") :].decode()
         elif line == b"stopped":
             self.stopped = True
+        elif line.startswith(b"  "):
+            # A row of the hex dump under a data line: "  00000010  48 65 ...  |He...|".
+            if not HEX_ROW.match(line):
+                self.problem(f"unexpected line {line[:120]!r}")
         else:
-            # "PEER > 48 65 6c" or "PEER < ...": n bytes are 3n - 1 characters.
-            space = line.find(b" ")
-            direction = line[space + 1 : space + 3]
-            chars = len(line) - space - 3
-            data = self.open.get(line[:space])
-            if space < 0 or direction not in (b"> ", b"< ") or (chars + 1) % 3 or data is None:
+            # "PEER > 3 bytes" or "PEER < 1 byte", its dump below.
+            match = DATA_LINE.match(line)
+            data = self.open.get(match.group(1)) if match else None
+            if data is None:
                 self.problem(f"unexpected line {line[:120]!r}")
                 return
-            n = (chars + 1) // 3
+            direction = match.group(2) + b" "
+            n = int(match.group(3))
             if direction == b"> ":
                 data[0] += n
                 self.data_in += n

@@ -17,7 +17,7 @@ use crate::forms::{ClientForm, LineEndingChoice};
 use crate::net::NetError;
 use crate::net::client::{self, ClientConfig, DEFAULT_CONNECT_TIMEOUT, Stream};
 use crate::net::tls;
-use crate::payload::{self, Encoding, LineEnding};
+use crate::payload::{self, LineEnding};
 use crate::report;
 
 /// How long closing (TLS close_notify, FIN) may take before we just go.
@@ -114,7 +114,7 @@ impl ConnectArgs {
         };
         let from_preset = self.preset.is_some();
         let (host, port) = match (&self.host, &self.port) {
-            (Some(host), None) => match split_host_port(host) {
+            (Some(host), None) => match super::split_host_port(host) {
                 Some((host, port)) => (Some(host), Some(port)),
                 None if from_preset => (Some(host.clone()), None),
                 None => {
@@ -148,52 +148,14 @@ impl ConnectArgs {
         let checked = form.check()?;
         let saved = self.preset.as_ref().map(|_| &form);
         let line_ending: LineEnding = form.line_ending.into();
-        // Payloads go out in command-line order, --send and --hex interleaved.
-        let positions = |id: &str| -> Vec<usize> {
-            matches
-                .and_then(|m| m.indices_of(id))
-                .map(|indices| indices.collect())
-                .unwrap_or_default()
-        };
-        let (send_at, hex_at) = (positions("send"), positions("hex"));
-        let mut ordered = Vec::new();
-        let empty = |field: &'static str, example: &str| {
-            NetError::invalid(
-                field,
-                format!("is empty; give something to send, such as --{field} {example}"),
-            )
-        };
-        if self.send.iter().any(String::is_empty) {
-            return Err(empty("send", "'hello\\n'"));
-        }
-        if self.hex.iter().any(|hex| hex.trim().is_empty()) {
-            return Err(empty("hex", "'48 69 0a'"));
-        }
-        for (n, text) in self.send.iter().enumerate() {
-            let bytes = payload::encode(text, Encoding::Text, line_ending).map_err(|source| {
-                NetError::Payload {
-                    field: "send",
-                    source,
-                }
-            })?;
-            ordered.push((send_at.get(n).copied().unwrap_or(n), bytes));
-        }
-        for (n, hex) in self.hex.iter().enumerate() {
-            let bytes = payload::parse_hex(hex).map_err(|source| NetError::Payload {
-                field: "hex",
-                source,
-            })?;
-            ordered.push((hex_at.get(n).copied().unwrap_or(usize::MAX), bytes));
-        }
-        ordered.sort_by_key(|(position, _)| *position);
+        let mut payloads = super::ordered_payloads(&self.send, &self.hex, matches, line_ending)?;
         // --send and --hex replace the preset's payload.
-        let saved_payload = saved.filter(|s| ordered.is_empty() && !s.payload.is_empty());
+        let saved_payload = saved.filter(|s| payloads.is_empty() && !s.payload.is_empty());
         if let Some(saved) = saved_payload {
             // The preset's payload goes out as --send or --hex would send it.
             let field = if saved.hex { "hex" } else { "send" };
-            ordered.push((0, saved.payload().map_err(|error| error.in_field(field))?));
+            payloads.push(saved.payload().map_err(|error| error.in_field(field))?);
         }
-        let payloads = ordered.into_iter().map(|(_, bytes)| bytes).collect();
         let seconds = |field: &'static str, given: &Option<String>| {
             given
                 .as_deref()
@@ -237,17 +199,6 @@ impl ConnectArgs {
                 || (!self.raw && (!self.hex.is_empty() || saved_payload.is_some_and(|s| s.hex))),
         })
     }
-}
-
-/// `HOST:PORT` or `[IPv6]:PORT` given as one argument; `None` for anything else (a bare IPv6
-/// address has several colons).
-fn split_host_port(text: &str) -> Option<(String, String)> {
-    if let Some(rest) = text.strip_prefix('[') {
-        let (host, port) = rest.split_once("]:")?;
-        return Some((host.to_string(), port.to_string()));
-    }
-    let (host, port) = text.split_once(':')?;
-    (!host.is_empty() && !port.contains(':')).then(|| (host.to_string(), port.to_string()))
 }
 
 pub fn run(
@@ -495,7 +446,7 @@ mod tests {
 
     #[test]
     fn host_and_port_in_one_argument() {
-        let split = |text| split_host_port(text);
+        let split = |text| super::super::split_host_port(text);
         assert_eq!(
             split("example.com:80"),
             Some(("example.com".into(), "80".into()))

@@ -4,6 +4,7 @@ mod connect;
 mod demo;
 mod http;
 mod serve;
+mod udp;
 
 use std::path::Path;
 
@@ -17,6 +18,7 @@ use crate::config;
 use crate::net::NetError;
 use crate::net::error::{Setting, Vocabulary};
 use crate::net::tls::{self, Sni, TlsOptions, TlsVersion};
+use crate::payload::{self, Encoding, LineEnding};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,6 +76,9 @@ pub enum CliCommand {
     Connect(ConnectArgs),
     /// Send an HTTP request and print the answer.
     Http(Box<HttpArgs>),
+    /// UDP: bind a port and print datagrams, or send datagrams and print the replies.
+    #[command(subcommand)]
+    Udp(udp::UdpCommand),
     /// Show server, TCP client and HTTP working together on loopback (no network needed).
     Demo,
 }
@@ -90,6 +95,10 @@ pub fn run(
         CliCommand::Serve(args) => serve::run(args, settings),
         CliCommand::Connect(args) => connect::run(args, matches, settings),
         CliCommand::Http(args) => http::run(*args, settings),
+        CliCommand::Udp(command) => udp::run(
+            command,
+            matches.and_then(|m| m.subcommand()).map(|(_, m)| m),
+        ),
         CliCommand::Demo => demo::run(),
     }
 }
@@ -188,6 +197,65 @@ impl TlsChoices {
         }
         Ok(options)
     }
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT` given as one argument; `None` for anything else (a bare IPv6
+/// address has several colons).
+pub(crate) fn split_host_port(text: &str) -> Option<(String, String)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, port) = rest.split_once("]:")?;
+        return Some((host.to_string(), port.to_string()));
+    }
+    let (host, port) = text.split_once(':')?;
+    (!host.is_empty() && !port.contains(':')).then(|| (host.to_string(), port.to_string()))
+}
+
+/// The `--send` texts and `--hex` payloads as bytes, in the order they were given on the
+/// command line (`matches` tells it; without them, texts first). Empty ones are refused.
+fn ordered_payloads(
+    send: &[String],
+    hex: &[String],
+    matches: Option<&ArgMatches>,
+    line_ending: LineEnding,
+) -> Result<Vec<Vec<u8>>, NetError> {
+    let empty = |field: &'static str, example: &str| {
+        NetError::invalid(
+            field,
+            format!("is empty; give something to send, such as --{field} {example}"),
+        )
+    };
+    if send.iter().any(String::is_empty) {
+        return Err(empty("send", "'hello\\n'"));
+    }
+    if hex.iter().any(|hex| hex.trim().is_empty()) {
+        return Err(empty("hex", "'48 69 0a'"));
+    }
+    let positions = |id: &str| -> Vec<usize> {
+        matches
+            .and_then(|m| m.indices_of(id))
+            .map(|indices| indices.collect())
+            .unwrap_or_default()
+    };
+    let (send_at, hex_at) = (positions("send"), positions("hex"));
+    let mut ordered = Vec::new();
+    for (n, text) in send.iter().enumerate() {
+        let bytes = payload::encode(text, Encoding::Text, line_ending).map_err(|source| {
+            NetError::Payload {
+                field: "send",
+                source,
+            }
+        })?;
+        ordered.push((send_at.get(n).copied().unwrap_or(n), bytes));
+    }
+    for (n, text) in hex.iter().enumerate() {
+        let bytes = payload::parse_hex(text).map_err(|source| NetError::Payload {
+            field: "hex",
+            source,
+        })?;
+        ordered.push((hex_at.get(n).copied().unwrap_or(usize::MAX), bytes));
+    }
+    ordered.sort_by_key(|(position, _)| *position);
+    Ok(ordered.into_iter().map(|(_, bytes)| bytes).collect())
 }
 
 /// The preset `name` from the system's presets or the settings file `path`, picked by `find`

@@ -270,7 +270,11 @@ pub async fn finish_connecting(
     })
 }
 
-async fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, NetError> {
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, NetError> {
     let host = host.trim();
     let unbracketed = host
         .strip_prefix('[')

@@ -191,6 +191,9 @@ pub enum NetError {
     #[error("connection refused by {addr}: nothing is listening there")]
     Refused { addr: SocketAddr },
 
+    #[error("nothing is listening on UDP {addr}")]
+    UdpUnreachable { addr: SocketAddr },
+
     #[error("cannot reach {addr}: {detail}")]
     Unreachable { addr: SocketAddr, detail: String },
 
@@ -363,6 +366,9 @@ impl NetError {
             NetError::Unreachable { .. } => {
                 "Check the address and that this machine has a route to it.".into()
             }
+            NetError::UdpUnreachable { .. } => {
+                "Its system answered \"port unreachable\": start the UDP listener there, or check the port.".into()
+            }
             NetError::Timeout { .. } => format!(
                 "The other side did not answer in time: check that it is running and reachable{}.",
                 named(Setting::Timeout, ", or allow more time (NAME)")
@@ -464,7 +470,9 @@ impl NetError {
             | NetError::BindPermission { .. }
             | NetError::AddressNotLocal { .. } => exit::LOCAL_ADDRESS,
             NetError::ResolveFailed { .. } => exit::COULD_NOT_RESOLVE,
-            NetError::Refused { .. } | NetError::Unreachable { .. } => exit::COULD_NOT_CONNECT,
+            NetError::Refused { .. }
+            | NetError::Unreachable { .. }
+            | NetError::UdpUnreachable { .. } => exit::COULD_NOT_CONNECT,
             NetError::Timeout { .. } => exit::TIMED_OUT,
             NetError::TlsHandshake { .. } | NetError::TlsRefused { .. } => exit::TLS_HANDSHAKE,
             NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,

@@ -150,6 +150,65 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
         "sni: `a b` is not a valid name for a TLS certificate",
     ),
     (
+        &["udp", "send", "127.0.0.1", "9", "--send", ""],
+        2,
+        r"send: is empty; give something to send, such as --send 'hello\n'",
+    ),
+    (
+        &["udp", "send", "127.0.0.1", "9"],
+        2,
+        "send: nothing to send: give --send TEXT, --hex HEX or --stdin",
+    ),
+    (
+        &["udp", "send", "127.0.0.1", "--send", "x"],
+        2,
+        "port: missing: give it after the host (netdeck udp send 127.0.0.1 PORT), or as 127.0.0.1:PORT",
+    ),
+    (
+        &["udp", "send", "255.255.255.255", "9", "--send", "x"],
+        2,
+        "broadcast: 255.255.255.255 is a broadcast address; add --broadcast to send to it",
+    ),
+    (
+        &["udp", "send", "127.0.0.1", "9", "--send", "x", "--ttl", "0"],
+        2,
+        "ttl: `0` is not a whole number from 1 to 255",
+    ),
+    (
+        &[
+            "udp",
+            "send",
+            "127.0.0.1",
+            "9",
+            "--send",
+            "x",
+            "--interface",
+            "nosuch0",
+        ],
+        2,
+        "interface: `nosuch0` is not an interface of this machine (give its name, like eth0, its number, or an IPv4 address of it)",
+    ),
+    (
+        &["udp", "send", "127.0.0.1", "70000", "--send", "x"],
+        2,
+        "port: 70000 is not a port number (0 to 65535)",
+    ),
+    (
+        &["udp", "listen", "--join", "10.0.0.1", "--port", "0"],
+        2,
+        "join: 10.0.0.1 is not a multicast group (224.0.0.0/4 or ff00::/8)",
+    ),
+    (
+        &["udp", "listen", "--join", "group", "--port", "0"],
+        2,
+        "join: `group` is not a multicast group address",
+    ),
+    (
+        &["udp", "listen", "--reply", ""],
+        2,
+        r"reply: is empty; give the text to answer with, such as --reply 'OK\n', or use --echo",
+    ),
+    (
         &["connect", "", "80"],
         2,
         "host: a host name or address is needed",

@@ -26,5 +26,6 @@ mod server;
 mod sessions;
 mod soak;
 mod tls_server;
+mod udp;
 mod window_cage;
 mod window_x11;

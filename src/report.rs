@@ -7,6 +7,7 @@ use crate::net::error::Vocabulary;
 use crate::net::http::HttpEvent;
 use crate::net::server::{DisconnectReason, ServerEvent};
 use crate::net::tls_server::{ClientTls, ServerIdentity};
+use crate::net::udp::UdpEvent;
 use crate::payload::{self, Encoding, Lines};
 
 /// How received and sent bytes appear in a line.
@@ -84,6 +85,32 @@ pub fn client_tls_summary(tls: &ClientTls) -> String {
         summary.push_str(&format!(", client {subject}"));
     }
     summary
+}
+
+/// One line for a UDP socket's event: `127.0.0.1:50412 > hello (5 bytes)`.
+pub fn udp_line(event: &UdpEvent, style: DataStyle, words: &dyn Vocabulary) -> String {
+    match event {
+        UdpEvent::Bound { addr } => format!("listening on udp {addr}"),
+        UdpEvent::Received { from, bytes } => format!(
+            "{from} > {} ({})",
+            data(bytes, style),
+            Count(bytes.len(), "byte")
+        ),
+        UdpEvent::Sent { to, bytes } => format!(
+            "{to} < {} ({})",
+            data(bytes, style),
+            Count(bytes.len(), "byte")
+        ),
+        UdpEvent::Failed(error) => error_line(error, words),
+        UdpEvent::Closed {
+            datagrams_in,
+            datagrams_out,
+            ..
+        } => format!(
+            "closed ({} in, {datagrams_out} out)",
+            Count(*datagrams_in as usize, "datagram")
+        ),
+    }
 }
 
 /// A failure as the log shows it: the message and what to do.

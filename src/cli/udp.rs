@@ -11,11 +11,12 @@ use futures_lite::{AsyncBufReadExt, FutureExt, StreamExt};
 use smol::{Executor, Timer, Unblock};
 
 use crate::forms::parse::{parse_bind_ip, parse_duration_ms, parse_host, parse_port};
+use crate::forms::{UdpForm, UdpMode};
 use crate::net::client::{self, DEFAULT_CONNECT_TIMEOUT};
 use crate::net::udp::{self, Interface, UdpConfig, UdpEvent, UdpReply, UdpSession};
 use crate::net::{EventSink, NetError};
-use crate::payload::{self, LineEnding, Lines};
-use crate::report::{self, Count};
+use crate::payload::{self, Encoding, LineEnding};
+use crate::report::{self, Count, DataStyle};
 
 #[derive(Debug, Subcommand)]
 pub enum UdpCommand {
@@ -117,6 +118,11 @@ pub struct SendArgs {
 }
 
 const DEFAULT_PORT: &str = "1234";
+/// Data as text with escapes, whole.
+const FULL: DataStyle = DataStyle {
+    encoding: Encoding::Text,
+    max_chars: None,
+};
 const DEFAULT_WAIT: Duration = Duration::from_millis(1000);
 const DEFAULT_INTERVAL: Duration = Duration::from_millis(1000);
 
@@ -148,11 +154,21 @@ impl Printer {
                 writeln!(self.out, "{stamp}  {row}")?;
             }
         } else {
+            let event = if arrow == '>' {
+                UdpEvent::Received {
+                    from: peer,
+                    bytes: bytes.to_vec(),
+                }
+            } else {
+                UdpEvent::Sent {
+                    to: peer,
+                    bytes: bytes.to_vec(),
+                }
+            };
             writeln!(
                 self.out,
-                "{stamp}{peer} {arrow} {} ({})",
-                payload::display_text(bytes, Lines::Escape),
-                Count(bytes.len(), "byte")
+                "{stamp}{}",
+                report::udp_line(&event, FULL, &super::Flags)
             )?;
         }
         self.out.flush()
@@ -165,51 +181,29 @@ impl Printer {
 }
 
 fn listen(args: ListenArgs) -> Result<(), NetError> {
-    let join = (args.join.iter())
-        .map(|group| {
-            group.trim().parse::<IpAddr>().map_err(|_| {
-                NetError::invalid(
-                    "join",
-                    format!("`{group}` is not a multicast group address"),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let bind = match &args.bind {
-        Some(text) => parse_bind_ip("bind", text)?,
-        None => match join.first() {
-            Some(IpAddr::V6(_)) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-            Some(IpAddr::V4(_)) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            None => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+    // A group's datagrams reach a socket bound to every interface, not to loopback.
+    let default_bind = match args.join.first() {
+        Some(group) if group.contains(':') => "::",
+        Some(_) => "0.0.0.0",
+        None => "127.0.0.1",
+    };
+    let form = UdpForm {
+        bind: args.bind.clone().unwrap_or_else(|| default_bind.into()),
+        port: args.port.clone().unwrap_or_else(|| DEFAULT_PORT.into()),
+        mode: if args.reply.is_some() {
+            UdpMode::Reply
+        } else if args.echo {
+            UdpMode::Echo
+        } else {
+            UdpMode::Nothing
         },
+        reply: args.reply.clone().unwrap_or_default(),
+        join: args.join.join(","),
+        interface: args.interface.clone().unwrap_or_default(),
+        ..UdpForm::default()
     };
-    let port = parse_port("port", args.port.as_deref().unwrap_or(DEFAULT_PORT))?;
-    let reply = match &args.reply {
-        Some(text) if text.is_empty() => {
-            return Err(NetError::invalid(
-                "reply",
-                "is empty; give the text to answer with, such as --reply 'OK\\n', or use --echo",
-            ));
-        }
-        Some(text) => {
-            UdpReply::Text(
-                payload::parse_text(text).map_err(|source| NetError::Payload {
-                    field: "reply",
-                    source,
-                })?,
-            )
-        }
-        None if args.echo => UdpReply::Echo,
-        None => UdpReply::Nothing,
-    };
-    let answers = reply != UdpReply::Nothing;
-    let config = UdpConfig {
-        bind: Some(SocketAddr::new(bind, port)),
-        reply,
-        join,
-        interface: args.interface.as_deref().map(str::parse).transpose()?,
-        ..UdpConfig::default()
-    };
+    let config = form.check()?;
+    let answers = config.reply != UdpReply::Nothing;
     let mut lines = Printer {
         out: if args.raw {
             Box::new(io::stderr())
@@ -245,7 +239,9 @@ fn listen(args: ListenArgs) -> Result<(), NetError> {
                 },
             };
             let printed = match &event {
-                UdpEvent::Bound { addr } => lines.line(&format!("listening on udp {addr}")),
+                UdpEvent::Bound { .. } => {
+                    lines.line(&report::udp_line(&event, FULL, &super::Flags))
+                }
                 UdpEvent::Received { from, bytes } if args.raw => lines
                     .line(&format!("{from} > {}", Count(bytes.len(), "byte")))
                     .and_then(|()| raw_out.write_all(bytes))
@@ -253,16 +249,8 @@ fn listen(args: ListenArgs) -> Result<(), NetError> {
                 UdpEvent::Received { from, bytes } => lines.datagram(*from, '>', bytes),
                 UdpEvent::Sent { to, bytes } => lines.datagram(*to, '<', bytes),
                 UdpEvent::Failed(error) => lines.line(&report::error_line(error, &super::Flags)),
-                UdpEvent::Closed {
-                    datagrams_in,
-                    datagrams_out,
-                    ..
-                } => {
-                    let _ = lines.line(&format!(
-                        "closed ({} in, {} out)",
-                        Count(*datagrams_in as usize, "datagram"),
-                        datagrams_out
-                    ));
+                UdpEvent::Closed { .. } => {
+                    let _ = lines.line(&report::udp_line(&event, FULL, &super::Flags));
                     break;
                 }
             };

@@ -19,6 +19,7 @@ pub use crate::net::SessionId;
 use crate::net::client::{ClientConfig, ClientEvent};
 use crate::net::http::HttpEvent;
 use crate::net::server::{ClientId, ReplyMode, ServerConfig, ServerEvent};
+use crate::net::udp::{UdpConfig, UdpEvent};
 use crate::net::{EventSink, NetError};
 
 /// How many events may wait for the front-end before the engine slows down to its pace. With
@@ -31,6 +32,7 @@ pub enum SessionSpec {
     Server(ServerConfig),
     Client(ClientConfig),
     Http(Box<HttpSpec>),
+    Udp(UdpConfig),
 }
 
 /// What can be done to a live session; an action that does not fit the session's kind, or a
@@ -49,6 +51,11 @@ pub enum Action {
     /// A server closes one of its clients.
     Kick(ClientId),
     SetMode(ReplyMode),
+    /// A UDP socket sends a datagram.
+    SendDatagram {
+        to: std::net::SocketAddr,
+        bytes: Vec<u8>,
+    },
 }
 
 #[derive(Debug)]
@@ -84,6 +91,9 @@ pub enum EventKind {
     ServerFailed(NetError),
     Client(ClientEvent),
     Http(HttpEvent),
+    Udp(UdpEvent),
+    /// The UDP socket could not be bound; nothing was started.
+    UdpFailed(NetError),
 }
 
 impl From<(SessionId, ServerEvent)> for Event {
@@ -100,6 +110,15 @@ impl From<(SessionId, ClientEvent)> for Event {
         Event {
             session,
             kind: EventKind::Client(event),
+        }
+    }
+}
+
+impl From<(SessionId, UdpEvent)> for Event {
+    fn from((session, event): (SessionId, UdpEvent)) -> Self {
+        Event {
+            session,
+            kind: EventKind::Udp(event),
         }
     }
 }

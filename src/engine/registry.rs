@@ -13,18 +13,20 @@ use crate::net::EventSink;
 use crate::net::client::ClientSession;
 use crate::net::http::HttpEvent;
 use crate::net::server::Server;
+use crate::net::udp::UdpSession;
 
 enum Live {
     Server(Server<Event>),
     Connection(ClientSession<Event>),
     Exchange(Task<()>),
+    Socket(UdpSession<Event>),
 }
 
 impl Live {
     /// A connection or exchange that ended by itself and said so; a server runs until closed.
     fn has_ended(&self) -> bool {
         match self {
-            Live::Server(_) => false,
+            Live::Server(_) | Live::Socket(_) => false,
             Live::Connection(connection) => connection.has_ended(),
             Live::Exchange(task) => task.is_finished(),
         }
@@ -34,6 +36,7 @@ impl Live {
         match self {
             Live::Server(server) => server.stop().await,
             Live::Connection(connection) => connection.close().await,
+            Live::Socket(socket) => socket.close().await,
             Live::Exchange(task) => {
                 if task.cancel().await.is_none() {
                     events.emit(HttpEvent::Cancelled).await;
@@ -77,6 +80,19 @@ pub(super) async fn serve(
                         Live::Connection(ClientSession::open(config, executor, sink))
                     }
                     SessionSpec::Http(spec) => Live::Exchange(http.start(*spec, executor, sink)),
+                    SessionSpec::Udp(config) => {
+                        match UdpSession::open(config, executor, sink.clone()).await {
+                            Ok(socket) => Live::Socket(socket),
+                            Err(error) => {
+                                let failed = Event {
+                                    session: id,
+                                    kind: EventKind::UdpFailed(error),
+                                };
+                                events.emit(failed).await;
+                                continue;
+                            }
+                        }
+                    }
                 };
                 live.insert(id, session);
             }
@@ -94,6 +110,9 @@ pub(super) async fn serve(
                     server.kick(client).await;
                 }
                 (Some(Live::Server(server)), Action::SetMode(mode)) => server.set_mode(mode),
+                (Some(Live::Socket(socket)), Action::SendDatagram { to, bytes }) => {
+                    socket.send_to(to, bytes);
+                }
                 _ => {}
             },
             Command::Close { id } => {

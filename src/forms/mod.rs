@@ -6,12 +6,14 @@ mod client;
 mod http;
 pub mod parse;
 mod server;
+mod udp;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::client::ClientForm;
 pub use self::http::{Header, HttpForm};
 pub use self::server::{ServerForm, ServerMode};
+pub use self::udp::{UdpForm, UdpMode};
 use crate::net::NetError;
 use crate::payload::{self, Encoding, LineEnding};
 

@@ -181,6 +181,15 @@ impl Transcript {
 
     /// Data joins the last entry while the direction stays the same and it keeps coming.
     pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> Change {
+        self.add(direction, bytes, true)
+    }
+
+    /// A datagram: an entry of its own, however soon it follows the last.
+    pub fn datagram(&mut self, direction: Direction, bytes: &[u8]) -> Change {
+        self.add(direction, bytes, false)
+    }
+
+    fn add(&mut self, direction: Direction, bytes: &[u8], joins: bool) -> Change {
         let now = SystemTime::now();
         let limit = self.limits.entry_bytes;
         let total = match direction {
@@ -189,7 +198,8 @@ impl Transcript {
         };
         let start = *total;
         *total += bytes.len() as u64;
-        if let Some(last) = self.entries.back_mut()
+        if joins
+            && let Some(last) = self.entries.back_mut()
             && last.direction == direction
             && now.duration_since(last.latest).unwrap_or_default() < RUN_PAUSE
         {

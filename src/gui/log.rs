@@ -17,6 +17,7 @@ use crate::engine::{Event, EventKind, SessionId};
 use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::http::HttpEvent;
 use crate::net::server::ServerEvent;
+use crate::net::udp::UdpEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
 
@@ -148,6 +149,11 @@ impl LogController {
                 ),
             ),
             EventKind::ServerFailed(error) => (report::error_line(error, &Page::Server), true),
+            EventKind::Udp(event) => (
+                report::udp_line(event, style, &Page::Udp),
+                matches!(event, UdpEvent::Failed(_)),
+            ),
+            EventKind::UdpFailed(error) => (report::error_line(error, &Page::Udp), true),
             EventKind::Client(event) => (
                 report::client_line(event, style, &Page::Client),
                 matches!(
@@ -179,6 +185,9 @@ impl LogController {
             EventKind::Server(ServerEvent::Listening { addr, .. }) => {
                 sources.insert(event.session, format!("server :{}", addr.port()));
             }
+            EventKind::Udp(UdpEvent::Bound { addr }) => {
+                sources.insert(event.session, format!("udp :{}", addr.port()));
+            }
             EventKind::Client(ClientEvent::Connected { peer, .. }) => {
                 sources.insert(event.session, format!("client → {peer}"));
             }
@@ -189,6 +198,8 @@ impl LogController {
             &event.kind,
             EventKind::Server(ServerEvent::Stopped)
                 | EventKind::ServerFailed(_)
+                | EventKind::UdpFailed(_)
+                | EventKind::Udp(UdpEvent::Closed { .. })
                 | EventKind::Client(ClientEvent::Closed { .. } | ClientEvent::Failed(_))
         );
         if ended {
@@ -199,6 +210,7 @@ impl LogController {
                 EventKind::Server(_) | EventKind::ServerFailed(_) => "server",
                 EventKind::Client(_) => "client",
                 EventKind::Http(_) => "HTTP",
+                EventKind::Udp(_) | EventKind::UdpFailed(_) => "udp",
             }
             .into()
         })

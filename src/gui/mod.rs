@@ -12,6 +12,7 @@ mod log;
 mod server;
 mod settings;
 mod throughput;
+mod udp;
 mod x11;
 
 use std::cell::{Cell, RefCell};
@@ -30,6 +31,7 @@ use crate::net::client::ClientEvent;
 use crate::net::error::{Setting, Vocabulary};
 use crate::net::http::HttpEvent;
 use crate::net::server::{ClientId, ServerEvent};
+use crate::net::udp::UdpEvent;
 
 pub use conversation::{Entry, Transcript};
 pub use server::{CONNECTION_LIMITS, ClientView, ENDED_KEPT, ServerView};
@@ -137,6 +139,7 @@ struct Dispatcher {
     server: Rc<server::ServerController>,
     client: Rc<client::ClientController>,
     http: Rc<http::HttpController>,
+    udp: Rc<udp::UdpController>,
     log: Rc<log::LogController>,
     settings: Rc<settings::SettingsController>,
     demo: Rc<demo::DemoController>,
@@ -164,6 +167,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
     let server = server::ServerController::setup(window, engine.clone());
     let client = client::ClientController::setup(window, engine.clone());
     let http = http::HttpController::setup(window, engine.clone());
+    let udp = udp::UdpController::setup(window, engine.clone());
     let demo = demo::DemoController::setup(
         window,
         engine.clone(),
@@ -175,6 +179,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         server,
         client,
         http,
+        udp,
         demo,
         settings: settings::SettingsController::setup(window, log.clone(), options, loaded),
         log,
@@ -335,8 +340,9 @@ impl Dispatcher {
         // Both are drawn: neither may be skipped because the other moves.
         let server = self.server.refresh_graphs(now);
         let client = self.client.refresh_graphs(now);
+        let udp = self.udp.refresh_graphs(now);
         self.graph_clock.stop();
-        if server || client {
+        if server || client || udp {
             self.start_graph_clock();
         }
     }
@@ -357,6 +363,7 @@ impl Dispatcher {
             self.server.on_event(&event);
             self.client.on_event(&event);
             self.http.on_event(&event);
+            self.udp.on_event(&event);
             // Last: a step goes on once the tabs have shown what it waited for.
             self.demo.on_event(&event);
         }
@@ -364,6 +371,7 @@ impl Dispatcher {
         self.log.refresh();
         self.server.refresh();
         self.client.refresh();
+        self.udp.refresh();
         if !more_waiting {
             self.timer.stop();
         }
@@ -453,6 +461,7 @@ fn carries_data(event: &Event) -> bool {
         event.kind,
         EventKind::Server(ServerEvent::Received { .. } | ServerEvent::Sent { .. })
             | EventKind::Client(ClientEvent::Received(_) | ClientEvent::Sent(_))
+            | EventKind::Udp(UdpEvent::Received { .. } | UdpEvent::Sent { .. })
     )
 }
 
@@ -514,6 +523,7 @@ enum Page {
     Server,
     Client,
     Http,
+    Udp,
 }
 
 impl Vocabulary for Page {
@@ -562,6 +572,7 @@ same_choices!(
     Http
 );
 same_choices!(ui::ThemeChoice, crate::config::Theme, Dark, Light);
+same_choices!(ui::UdpMode, crate::forms::UdpMode, Nothing, Echo, Reply);
 
 use crate::report::{Count, clock, clock_ms, local_time};
 

@@ -586,7 +586,10 @@ impl ServerController {
                 show_error(&adapter, error);
                 return;
             }
-            EventKind::Client(_) | EventKind::Http(_) => return,
+            EventKind::Client(_)
+            | EventKind::Http(_)
+            | EventKind::Udp(_)
+            | EventKind::UdpFailed(_) => return,
         };
         let mut listeners = self.listeners.borrow_mut();
         let Some(index) = listeners.iter().position(|l| l.id == event_listener) else {

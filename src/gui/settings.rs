@@ -145,7 +145,7 @@ impl SettingsController {
                 Tab::Server => PresetKind::Server,
                 Tab::Client => PresetKind::Client,
                 Tab::Http => PresetKind::Http,
-                Tab::Both | Tab::Log | Tab::Settings | Tab::Demo => return,
+                Tab::Both | Tab::Udp | Tab::Log | Tab::Settings | Tab::Demo => return,
             };
             c.save_preset(&w.global::<SettingsAdapter>(), kind);
         }));

@@ -202,6 +202,7 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
             Tab::Server,
             Tab::Client,
             Tab::Both,
+            Tab::Udp,
             Tab::Http,
             Tab::Log,
             Tab::Settings,

@@ -19,6 +19,7 @@ mod pictures;
 mod presets;
 mod screenshots;
 mod server;
+mod udp;
 
 use std::process::{Command, ExitCode};
 
@@ -109,6 +110,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "server::a_tls_server_shows_its_certificate_and_each_clients_subject",
         server::a_tls_server_shows_its_certificate_and_each_clients_subject,
+    ),
+    (
+        "udp::the_udp_tab_binds_lists_sources_answers_and_sends",
+        udp::the_udp_tab_binds_lists_sources_answers_and_sends,
     ),
 ];
 

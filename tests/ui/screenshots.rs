@@ -12,10 +12,11 @@ use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, HttpAdapter, KeyboardKind, KeyboardState, Tab};
 use slint::{ComponentHandle, PhysicalSize, Rgba8Pixel, SharedPixelBuffer};
 
-const TABS: [(Tab, &str); 6] = [
+const TABS: [(Tab, &str); 7] = [
     (Tab::Server, "server"),
     (Tab::Client, "client"),
     (Tab::Both, "both"),
+    (Tab::Udp, "udp"),
     (Tab::Http, "http"),
     (Tab::Log, "log"),
     (Tab::Settings, "settings"),

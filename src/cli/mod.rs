@@ -24,8 +24,8 @@ use crate::payload::{self, Encoding, LineEnding};
 #[command(
     name = "netdeck",
     version,
-    about = "A touch-friendly network workbench: TCP server, TCP client and HTTP requests.",
-    long_about = "A touch-friendly network workbench: TCP server, TCP client and HTTP requests.\n\
+    about = "A touch-friendly network workbench: TCP server, TCP client, UDP and HTTP requests.",
+    long_about = "A touch-friendly network workbench: TCP server, TCP client, UDP and HTTP requests.\n\
                   Without a command it opens the window; with one it runs headless."
 )]
 pub struct Cli {

@@ -126,6 +126,12 @@ impl ConnectArgs {
                     ));
                 }
             },
+            (Some(host), Some(_)) if super::has_port(host) => {
+                return Err(NetError::invalid(
+                    "port",
+                    format!("given twice: `{host}` has one already"),
+                ));
+            }
             (host, port) => (host.clone(), port.clone()),
         };
         if let Some(host) = host {
@@ -226,6 +232,7 @@ pub fn run(
         let (mut reader, mut writer) = futures_lite::io::split(connection.stream);
         let last_activity = Cell::new(Instant::now());
         let received_any = Cell::new(false);
+        let peer_ended = Cell::new(false);
         let exchange = talk(
             receive(
                 &mut reader,
@@ -234,6 +241,7 @@ pub fn run(
                 plain,
                 &last_activity,
                 &received_any,
+                &peer_ended,
             ),
             send(&mut writer, &plan, peer, &last_activity),
             plan.wait,
@@ -246,10 +254,7 @@ pub fn run(
             while last_activity.get().elapsed() < limit {
                 Timer::at(last_activity.get() + limit).await;
             }
-            Err(NetError::Timeout {
-                action: format!("waiting for anything to move between here and {peer}"),
-                after: limit,
-            })
+            Err(NetError::Idle { peer, after: limit })
         };
         let interrupted = async {
             signals.next().await;
@@ -259,10 +264,11 @@ pub fn run(
         // A peer that stopped reading must not keep us here: closing gets a short while.
         let _ = client::with_timeout(writer.close(), CLOSE_LIMIT, String::new).await;
         // A TLS server closes on plain bytes without a word: ask it in TLS why.
-        let ended_by_peer = matches!(result, Ok(()) | Err(NetError::Reset { .. }));
+        let silent_close = matches!(&result, Ok(()) | Err(NetError::Reset { .. }))
+            && peer_ended.get()
+            && !received_any.get();
         if plain
-            && ended_by_peer
-            && !received_any.get()
+            && silent_close
             && client::speaks_tls(&plan.config.host, plan.config.port, TLS_PROBE_LIMIT).await
         {
             plan.note("this port speaks TLS — add --tls");
@@ -387,6 +393,8 @@ async fn receive(
     plain: bool,
     last_activity: &Cell<Instant>,
     received_any: &Cell<bool>,
+    // Set when the server closes or resets the connection.
+    peer_ended: &Cell<bool>,
 ) -> Result<(), NetError> {
     let mut out = io::stdout().lock();
     let mut buffer = vec![0; CHUNK];
@@ -395,9 +403,15 @@ async fn receive(
     let mut at_line_start = true;
     loop {
         let n = match reader.read(&mut buffer).await {
-            Ok(0) => return Ok(()),
+            Ok(0) => {
+                peer_ended.set(true);
+                return Ok(());
+            }
             Ok(n) => n,
-            Err(error) => return Err(client::transfer_error(peer, error)),
+            Err(error) => {
+                peer_ended.set(true);
+                return Err(client::transfer_error(peer, error));
+            }
         };
         last_activity.set(Instant::now());
         received_any.set(true);

@@ -123,6 +123,7 @@ impl Vocabulary for Flags {
             Setting::ClientCertificate => "--cert FILE --key FILE",
             Setting::OldestTls => "--tlsv1.2",
             Setting::Alpn => "--alpn",
+            Setting::Idle => "--idle S",
         })
     }
 }
@@ -177,11 +178,8 @@ impl TlsChoices {
         if self.tls13 {
             options.min_version = TlsVersion::V1_3;
         }
-        if let Some(empty) = self
-            .alpn
-            .iter()
-            .find(|p| p.trim().is_empty() || p.len() > 255)
-        {
+        let alpn: Vec<String> = self.alpn.iter().map(|p| p.trim().to_string()).collect();
+        if let Some(empty) = alpn.iter().find(|p| p.is_empty() || p.len() > 255) {
             return Err(NetError::invalid(
                 "alpn",
                 format!(
@@ -189,7 +187,7 @@ impl TlsChoices {
                 ),
             ));
         }
-        options.alpn.clone_from(&self.alpn);
+        options.alpn = alpn;
         if let Some(name) = &self.sni {
             options.sni = Sni::Name(name.clone());
         } else if self.no_sni {
@@ -208,6 +206,12 @@ pub(crate) fn split_host_port(text: &str) -> Option<(String, String)> {
     }
     let (host, port) = text.split_once(':')?;
     (!host.is_empty() && !port.contains(':')).then(|| (host.to_string(), port.to_string()))
+}
+
+/// Whether `text` already ends in `:PORT` (digits), so a separate port would be a second one.
+fn has_port(text: &str) -> bool {
+    split_host_port(text)
+        .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The `--send` texts and `--hex` payloads as bytes, in the order they were given on the

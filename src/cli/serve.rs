@@ -154,6 +154,7 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
     let config = args.config(settings)?;
+    let tls = config.tls.is_some();
     let mut data_out: Option<(Box<dyn Write>, String)> = match (&args.output, args.raw) {
         (Some(path), _) => {
             let target = path.display().to_string();
@@ -210,9 +211,16 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stop(&mut server);
                 continue;
             };
+            // The first client that can take data starts the stream: under TLS, once its
+            // handshake is done.
+            let ready = match &event {
+                ServerEvent::Connected { .. } => !tls,
+                ServerEvent::Secured { .. } => true,
+                _ => false,
+            };
             if args.stdin
                 && stdin_feed.is_none()
-                && matches!(event, ServerEvent::Connected { .. })
+                && ready
                 && let Some(server) = &server
             {
                 stdin_feed = Some(executor.spawn(feed_stdin(server.broadcaster())));

@@ -294,6 +294,12 @@ struct SendPlan {
 impl SendArgs {
     async fn plan(&self, matches: Option<&ArgMatches>) -> Result<SendPlan, NetError> {
         let (host, port) = match &self.port {
+            Some(_) if super::has_port(&self.host) => {
+                return Err(NetError::invalid(
+                    "port",
+                    format!("given twice: `{}` has one already", self.host),
+                ));
+            }
             Some(port) => (self.host.clone(), port.clone()),
             None => super::split_host_port(&self.host).ok_or_else(|| {
                 NetError::invalid(
@@ -307,6 +313,12 @@ impl SendArgs {
         };
         let host = parse_host("host", &host)?;
         let port = parse_port("port", &port)?;
+        if port == 0 {
+            return Err(NetError::invalid(
+                "port",
+                "0 is not a port datagrams can be sent to",
+            ));
+        }
         let line_ending = if self.crlf {
             LineEnding::CrLf
         } else if self.lf {
@@ -379,10 +391,18 @@ impl SendArgs {
         let unicast = !target.ip().is_multicast()
             && target.ip() != IpAddr::V4(std::net::Ipv4Addr::BROADCAST)
             && !self.broadcast;
+        // The socket's family is the destination's.
+        let bind = bind.unwrap_or_else(|| {
+            let any = match target {
+                SocketAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                SocketAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            };
+            SocketAddr::new(any, 0)
+        });
         Ok(SendPlan {
             target,
             config: UdpConfig {
-                bind,
+                bind: Some(bind),
                 broadcast: self.broadcast,
                 ttl,
                 interface,

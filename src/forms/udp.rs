@@ -84,17 +84,30 @@ impl UdpForm {
                 })?)
             }
         };
-        let join = (self.join.split([',', ' ']))
+        let mut join = Vec::new();
+        for group in self
+            .join
+            .split([',', ' '])
             .filter(|group| !group.is_empty())
-            .map(|group| {
-                group.parse::<IpAddr>().map_err(|_| {
-                    NetError::invalid(
-                        "join",
-                        format!("`{group}` is not a multicast group address"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        {
+            let group = group.parse::<IpAddr>().map_err(|_| {
+                NetError::invalid(
+                    "join",
+                    format!("`{group}` is not a multicast group address"),
+                )
+            })?;
+            if !join.contains(&group) {
+                join.push(group);
+            }
+        }
+        if !join.is_empty() && bind.is_loopback() {
+            return Err(NetError::invalid(
+                "bind",
+                format!(
+                    "a socket bound to {bind} never sees a group's datagrams: bind 0.0.0.0 (or :: for IPv6 groups)"
+                ),
+            ));
+        }
         let interface = match self.interface.trim() {
             "" => None,
             text => Some(text.parse()?),

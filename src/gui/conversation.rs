@@ -223,7 +223,8 @@ impl Transcript {
             direction,
             bytes: bytes[keep_from..].to_vec(),
             dropped: keep_from as u64,
-            offset: start + keep_from as u64,
+            // A datagram's dump counts from its own first byte; a stream's from the stream's.
+            offset: if joins { start } else { 0 } + keep_from as u64,
             mark: Mark::Said,
         })
     }

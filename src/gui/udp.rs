@@ -129,6 +129,10 @@ impl UdpController {
 
     /// Binds a socket with the tab's fields; what the last one heard is cleared.
     fn open(&self, adapter: &UdpAdapter) {
+        if self.socket.get().is_some() {
+            // One socket at a time: Close first.
+            return;
+        }
         error_places(adapter).clear();
         match fields_of(adapter).check() {
             Ok(config) => {
@@ -210,13 +214,22 @@ impl UdpController {
             Some(at) => at,
             None => {
                 if sources.len() >= SOURCES_KEPT {
-                    // The least recently heard goes, and the rows are shown again.
+                    // The least recently heard goes; the selection stays on its source.
                     let oldest = (sources.iter().enumerate())
                         .min_by_key(|(_, s)| s.last)
                         .map(|(at, _)| at)
                         .unwrap_or(0);
                     sources.remove(oldest);
-                    adapter.set_selected_source(-1);
+                    self.dirty_rows.borrow_mut().clear();
+                    let selected = adapter.get_selected_source();
+                    if selected == oldest as i32 {
+                        adapter.set_selected_source(-1);
+                        self.shown.borrow_mut().clear();
+                        adapter.set_selected_address(SharedString::new());
+                        adapter.set_revision(adapter.get_revision().wrapping_add(1));
+                    } else if selected > oldest as i32 {
+                        adapter.set_selected_source(selected - 1);
+                    }
                 }
                 sources.push(Source {
                     addr: peer,

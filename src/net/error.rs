@@ -53,6 +53,7 @@ pub enum Setting {
     ClientCertificate,
     OldestTls,
     Alpn,
+    Idle,
 }
 
 /// How a front-end names the settings that hints point at.
@@ -201,6 +202,12 @@ pub enum NetError {
     Timeout {
         /// What was being waited for, e.g. "connecting to 10.0.0.1:80".
         action: String,
+        after: std::time::Duration,
+    },
+
+    #[error("nothing moved between here and {peer} for {}", seconds(*after))]
+    Idle {
+        peer: SocketAddr,
         after: std::time::Duration,
     },
 
@@ -373,6 +380,10 @@ impl NetError {
                 "The other side did not answer in time: check that it is running and reachable{}.",
                 named(Setting::Timeout, ", or allow more time (NAME)")
             ),
+            NetError::Idle { .. } => format!(
+                "The session was quiet for longer than allowed{}.",
+                named(Setting::Idle, "; allow more (NAME), or leave it out to wait as long as it takes")
+            ),
             NetError::TlsHandshake { .. } => {
                 "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
             }
@@ -389,8 +400,8 @@ impl NetError {
                     named(Setting::ClientCertificate, " (NAME)")
                 ),
                 TlsRefusal::VersionTooOld => format!(
-                    "TLS 1.0 and 1.1 are not spoken here; enable TLS 1.2 or 1.3 on the server{}.",
-                    named(Setting::OldestTls, ", or accept TLS 1.2 (NAME)")
+                    "Enable TLS 1.2 or 1.3 on the server (1.0 and 1.1 are not spoken here){}.",
+                    named(Setting::OldestTls, "; if only TLS 1.3 was asked for, accept TLS 1.2 (NAME)")
                 ),
                 TlsRefusal::NoCommonProtocol => format!(
                     "Offer a protocol the server speaks{}.",
@@ -473,7 +484,7 @@ impl NetError {
             NetError::Refused { .. }
             | NetError::Unreachable { .. }
             | NetError::UdpUnreachable { .. } => exit::COULD_NOT_CONNECT,
-            NetError::Timeout { .. } => exit::TIMED_OUT,
+            NetError::Timeout { .. } | NetError::Idle { .. } => exit::TIMED_OUT,
             NetError::TlsHandshake { .. } | NetError::TlsRefused { .. } => exit::TLS_HANDSHAKE,
             NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,
             NetError::Reset { .. } => exit::RECEIVE_FAILED,

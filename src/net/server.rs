@@ -206,6 +206,8 @@ struct Shared<E> {
     tls: Option<TlsServer>,
     /// The stream to the clients goes on (see `ServerConfig::streams_to_clients`).
     streaming: AtomicBool,
+    /// The stream has ended: a client that comes now is half-closed at once.
+    stream_finished: AtomicBool,
     events: EventSink<E>,
 }
 
@@ -282,6 +284,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
             http_head_timeout: config.http_head_timeout,
             tls: config.tls,
             streaming: AtomicBool::new(config.streams_to_clients),
+            stream_finished: AtomicBool::new(false),
             events,
         });
         shared
@@ -387,6 +390,7 @@ impl<E> Broadcaster<E> {
     /// clients can still send and are still read.
     pub async fn finish_sending(&self) {
         self.0.streaming.store(false, Ordering::Relaxed);
+        self.0.stream_finished.store(true, Ordering::Relaxed);
         for outgoing in self.0.outgoing() {
             let _ = outgoing.send(Outgoing::Finish).await;
         }
@@ -504,6 +508,10 @@ fn admit<E: From<(SessionId, ServerEvent)> + Send + 'static>(
         return Some(max_clients);
     }
     let (outgoing, queue) = async_channel::bounded(OUTGOING_QUEUE);
+    if shared.stream_finished.load(Ordering::Relaxed) {
+        // Came after the stream ended: there is nothing more to send it.
+        let _ = outgoing.try_send(Outgoing::Finish);
+    }
     let counters = Arc::new(Counters::default());
     // The table stays locked until the task is in it, so a client that ends at once still
     // finds its own entry.
@@ -614,8 +622,18 @@ async fn accept_tls(
             };
             let mut stream = stream;
             let _ = stream.write_all(answer).await;
-            // Take what was looked at, so closing is an orderly FIN rather than a reset.
-            let _ = stream.read(&mut first).await;
+            // Half-close, then take what the client sent, so that closing is an orderly FIN
+            // rather than a reset that can lose the answer.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let drained = async {
+                let mut rest = [0u8; 4096];
+                while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
+            };
+            drained
+                .or(async {
+                    Timer::after(PLAIN_CLIENT_DRAIN).await;
+                })
+                .await;
             return Err(format!(
                 "the client speaks plain TCP, not TLS (it sent \"{}\")",
                 crate::payload::display_text(&first[..n], crate::payload::Lines::Escape)
@@ -644,6 +662,9 @@ async fn accept_tls(
         Some(Err(error)) => Err(super::tls::client_handshake_problem(&error)),
     }
 }
+
+/// How long a plain client on the TLS port may take to close after its answer.
+const PLAIN_CLIENT_DRAIN: Duration = Duration::from_secs(1);
 
 /// What an HTTP client that forgot `https` gets from the TLS port, as nginx answers it.
 const PLAIN_HTTP_ON_TLS_PORT: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 45\r\nConnection: close\r\n\r\nThis port speaks HTTPS: use an https:// URL.\n";

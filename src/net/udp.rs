@@ -183,14 +183,18 @@ async fn bind(config: &UdpConfig) -> Result<UdpSocket, NetError> {
             .map_err(failed("cannot allow broadcast".into()))?;
     }
     if let Some(ttl) = config.ttl {
-        socket
-            .set_ttl(ttl)
-            .map_err(failed(format!("cannot set the TTL to {ttl}")))?;
-        if requested.is_ipv4() {
+        let set = if requested.is_ipv4() {
             socket
-                .set_multicast_ttl_v4(ttl)
-                .map_err(failed(format!("cannot set the multicast TTL to {ttl}")))?;
-        }
+                .set_ttl(ttl)
+                .and_then(|()| socket.set_multicast_ttl_v4(ttl))
+        } else {
+            use std::os::fd::AsRawFd;
+            let hops = ttl as libc::c_int;
+            let fd = socket.as_raw_fd();
+            set_option(fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, &hops)
+                .and_then(|()| set_option(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, &hops))
+        };
+        set.map_err(failed(format!("cannot set the TTL to {ttl}")))?;
     }
     for group in &config.join {
         join(&socket, *group, config.interface)?;

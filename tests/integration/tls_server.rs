@@ -495,3 +495,41 @@ fn a_plain_connect_to_a_tls_port_says_to_add_tls() {
     ]);
     assert!(!stderr.contains("TLS"), "{stderr}");
 }
+
+#[test]
+fn a_server_with_only_older_versions_is_named_as_too_old() {
+    let pki = Pki::new(&["localhost"], true);
+    let cases: [(&[&str], &[&str]); 2] = [
+        // TLS 1.2 only, while the client asks for 1.3 only.
+        (&["-tls1_2"], &["--tlsv1.3"]),
+        // TLS 1.1, which netdeck does not speak at all.
+        (&["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"], &[]),
+    ];
+    for (server, client) in cases {
+        let s_server = SServer::start(&pki, server);
+        let port = s_server.port.to_string();
+        let mut args = vec![
+            "connect",
+            "localhost",
+            &port,
+            "--tls",
+            "--cacert",
+            &pki.ca_pem_path,
+            "--send",
+            "x",
+        ];
+        args.extend_from_slice(client);
+        let (code, _, stderr) = run_netdeck(&args);
+        assert_eq!(code, 35, "{server:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "TLS with localhost: the server speaks only TLS versions older than those accepted here"
+            ),
+            "{server:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("hint: Enable TLS 1.2 or 1.3 on the server"),
+            "{stderr}"
+        );
+    }
+}

@@ -23,6 +23,9 @@ use crate::report;
 /// How long closing (TLS close_notify, FIN) may take before we just go.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 
+/// Bytes written between two marks of progress (see `--idle`).
+const PROGRESS_PIECE: usize = 16 * 1024;
+
 /// How long asking a silent port whether it speaks TLS may take.
 const TLS_PROBE_LIMIT: Duration = Duration::from_secs(2);
 
@@ -355,9 +358,12 @@ async fn send(
                 Some(crlf) => crlf.convert(&buffer[..n]),
                 None => std::borrow::Cow::Borrowed(&buffer[..n]),
             };
-            writer.write_all(&chunk).await.map_err(failed)?;
+            // In pieces, so that a slow link counts as moving for --idle.
+            for piece in chunk.chunks(PROGRESS_PIECE) {
+                writer.write_all(piece).await.map_err(failed)?;
+                last_activity.set(Instant::now());
+            }
             writer.flush().await.map_err(failed)?;
-            last_activity.set(Instant::now());
         }
         // Tell the server we are done, as ncat does; replies can still arrive.
         writer.close().await.map_err(failed)?;

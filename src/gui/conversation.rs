@@ -468,6 +468,25 @@ mod tests {
     }
 
     #[test]
+    fn datagrams_stay_apart_and_each_dump_starts_at_its_own_first_byte() {
+        let mut transcript = Transcript::new(Limits {
+            entries: 10,
+            entry_bytes: 64,
+            total_bytes: 256,
+        });
+        transcript.datagram(Direction::Received, b"first");
+        transcript.datagram(Direction::Received, b"second");
+        let mut shown = ConversationModel::new(End::Server);
+        shown.show(&transcript, true);
+        let lines: Vec<_> = (shown.model().iter())
+            .map(|line| line.text.to_string())
+            .collect();
+        assert_eq!(lines.len(), 2, "two datagrams, two entries: {lines:?}");
+        assert!(lines[0].starts_with("00000000  66 69"), "{}", lines[0]);
+        assert!(lines[1].starts_with("00000000  73 65"), "{}", lines[1]);
+    }
+
+    #[test]
     fn the_flow_keeps_a_mark_per_kept_entry_and_counts_the_ones_dropped() {
         let mut transcript = Transcript::new(Limits {
             entries: 3,

@@ -204,6 +204,40 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
         "join: `group` is not a multicast group address",
     ),
     (
+        &[
+            "udp",
+            "listen",
+            "--join",
+            "239.1.2.3",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        2,
+        "bind: a socket bound to 127.0.0.1 never sees a group's datagrams: bind 0.0.0.0 (or :: for IPv6 groups)",
+    ),
+    (
+        &["udp", "send", "127.0.0.1:5005", "5006", "--send", "x"],
+        2,
+        "port: given twice: `127.0.0.1:5005` has one already",
+    ),
+    (
+        &["udp", "send", "127.0.0.1", "0", "--send", "x"],
+        2,
+        "port: 0 is not a port datagrams can be sent to",
+    ),
+    (
+        &["connect", "127.0.0.1:80", "81"],
+        2,
+        "port: given twice: `127.0.0.1:80` has one already",
+    ),
+    (
+        &["connect", "127.0.0.1", "80", "--tls", "--alpn", " , h2"],
+        2,
+        "alpn: `` cannot be a protocol name: give names of 1 to 255 bytes, separated by commas",
+    ),
+    (
         &["udp", "listen", "--reply", ""],
         2,
         r"reply: is empty; give the text to answer with, such as --reply 'OK\n', or use --echo",

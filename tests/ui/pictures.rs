@@ -13,7 +13,7 @@ use crate::common::ui::{
     screenshots_dir, start_an_echo_server,
 };
 use crate::screenshots::{colours, write_png};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab, UdpAdapter};
 use slint::{ComponentHandle, LogicalSize, Model};
 
 /// Runs the event loop long enough for the buttons' colour animations to end.
@@ -193,4 +193,37 @@ pub fn flows_graphs_and_demo_steps_at_800x480_and_1920x1080() {
         demo.invoke_next();
     }
     demo.invoke_stop();
+
+    // The UDP tab echoing a sensor's readings, as a flow.
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    open_tab(&window, "UDP");
+    let udp = window.global::<UdpAdapter>();
+    element(&window, "Port").set_accessible_value("0");
+    element(&window, "Answer: Echo").invoke_accessible_default_action();
+    element(&window, "Bind").invoke_accessible_default_action();
+    run_until("the bound socket", || udp.get_bound() && !udp.get_busy());
+    let status = udp.get_status().to_string();
+    let port: u16 = status
+        .strip_prefix("Bound to udp 127.0.0.1:")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("{status}"));
+    let sensor = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sensor
+        .set_read_timeout(Some(crate::common::PATIENCE))
+        .unwrap();
+    for reading in ["temp=21.5C", "temp=21.6C", "temp=21.8C"] {
+        sensor
+            .send_to(reading.as_bytes(), ("127.0.0.1", port))
+            .unwrap();
+        sensor.recv_from(&mut [0; 64]).unwrap();
+    }
+    run_until("the sensor's three readings and their echoes", || {
+        (udp.get_sources().iter()).any(|row| row.detail.starts_with("3 datagrams in, 3 out"))
+    });
+    udp.invoke_select_source(0);
+    element(&window, "Show: Flow").invoke_accessible_default_action();
+    pictures_at_both_sizes(&window, "udp-flow");
+    element(&window, "Close").invoke_accessible_default_action();
+    run_until("the closed socket", || !udp.get_bound());
 }

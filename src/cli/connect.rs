@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use async_signal::{Signal, Signals};
 use clap::ArgMatches;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt, StreamExt};
 use smol::{Timer, Unblock};
@@ -217,11 +216,7 @@ pub fn run(
 ) -> Result<(), NetError> {
     let plan = args.plan(matches, settings)?;
     smol::block_on(async {
-        let mut signals =
-            Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {
-                action: "cannot watch for Ctrl-C".into(),
-                source,
-            })?;
+        let mut signals = super::watch_signals()?;
         let connection = client::connect(&plan.config).await?;
         let peer = connection.peer;
         match &connection.tls {
@@ -422,7 +417,10 @@ async fn receive(
         last_activity.set(Instant::now());
         received_any.set(true);
         let received = &buffer[..n];
-        if plain && offset == 0 && looks_like_tls(received) {
+        if plain
+            && offset == 0
+            && tls::begins_record(received, &[tls::ALERT_RECORD, tls::HANDSHAKE_RECORD])
+        {
             plan.note("this port speaks TLS — add --tls");
         }
         let written = match (plan.hex_output, plan.timestamps) {
@@ -453,11 +451,6 @@ async fn receive(
             return Ok(());
         }
     }
-}
-
-/// A TLS record (an alert, or a handshake) where plain bytes were expected.
-fn looks_like_tls(bytes: &[u8]) -> bool {
-    matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }
 
 #[cfg(test)]

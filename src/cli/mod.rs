@@ -208,6 +208,15 @@ pub(crate) fn split_host_port(text: &str) -> Option<(String, String)> {
     (!host.is_empty() && !port.contains(':')).then(|| (host.to_string(), port.to_string()))
 }
 
+/// Ctrl-C and SIGTERM, to end a command cleanly.
+fn watch_signals() -> Result<async_signal::Signals, NetError> {
+    use async_signal::{Signal, Signals};
+    Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {
+        action: "cannot watch for Ctrl-C".into(),
+        source,
+    })
+}
+
 /// Whether `text` already ends in `:PORT` (digits), so a separate port would be a second one.
 fn has_port(text: &str) -> bool {
     split_host_port(text)

@@ -6,7 +6,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use async_signal::{Signal, Signals};
 use futures_lite::{AsyncReadExt, FutureExt, StreamExt};
 use smol::{Executor, Unblock};
 
@@ -184,11 +183,7 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
     };
     let executor = Arc::new(Executor::new());
     smol::block_on(executor.run(async {
-        let mut signals =
-            Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {
-                action: "cannot watch for Ctrl-C".into(),
-                source,
-            })?;
+        let mut signals = super::watch_signals()?;
         let (sender, events) = async_channel::bounded(EVENT_QUEUE);
         let mut server = Some(Server::start(config, &executor, EventSink::new(sender)).await?);
         let mut stopping = None;

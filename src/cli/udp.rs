@@ -5,7 +5,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_signal::{Signal, Signals};
 use clap::{ArgMatches, Subcommand};
 use futures_lite::{AsyncBufReadExt, FutureExt, StreamExt};
 use smol::{Executor, Timer, Unblock};
@@ -215,7 +214,7 @@ fn listen(args: ListenArgs) -> Result<(), NetError> {
     };
     let executor = Arc::new(Executor::new());
     smol::block_on(executor.run(async {
-        let mut signals = watch_signals()?;
+        let mut signals = super::watch_signals()?;
         let (sender, events) = async_channel::bounded(crate::engine::EVENT_QUEUE);
         let session = UdpSession::open(config, &executor, EventSink::new(sender)).await?;
         let mut session = Some(session);
@@ -270,13 +269,6 @@ fn listen(args: ListenArgs) -> Result<(), NetError> {
         }
         Ok(())
     }))
-}
-
-fn watch_signals() -> Result<Signals, NetError> {
-    Signals::new([Signal::Int, Signal::Term]).map_err(|source| NetError::Io {
-        action: "cannot watch for Ctrl-C".into(),
-        source,
-    })
 }
 
 /// Everything checked before the first datagram.
@@ -374,17 +366,13 @@ impl SendArgs {
                 io::Error::from_raw_os_error(libc::EACCES),
             ));
         }
-        let limit = udp::max_datagram(target);
-        if let Some(big) = payloads.iter().find(|p| p.len() > limit) {
-            return Err(too_big(
-                if self.hex.is_empty() {
-                    "send"
-                } else {
-                    "send/hex"
-                },
-                big.len(),
-                limit,
-            ));
+        let field = if self.hex.is_empty() {
+            "send"
+        } else {
+            "send/hex"
+        };
+        for datagram in &payloads {
+            udp::check_size(field, target, datagram.len())?;
         }
         // A unicast peer is connected to, so that its "port unreachable" is heard; replies to
         // a broadcast or multicast come from other addresses.
@@ -419,13 +407,6 @@ impl SendArgs {
     }
 }
 
-fn too_big(field: &'static str, size: usize, limit: usize) -> NetError {
-    NetError::invalid(
-        field,
-        format!("a datagram of {size} bytes is too large: UDP carries at most {limit}"),
-    )
-}
-
 /// `IP` or `IP:PORT` (`[IPv6]:PORT`) for `--bind`.
 fn parse_local(text: &str) -> Result<SocketAddr, NetError> {
     if let Ok(addr) = text.trim().parse::<SocketAddr>() {
@@ -444,7 +425,7 @@ fn send(args: SendArgs, matches: Option<&ArgMatches>) -> Result<(), NetError> {
     let executor = Arc::new(Executor::new());
     smol::block_on(executor.run(async {
         let plan = args.plan(matches).await?;
-        let mut signals = watch_signals()?;
+        let mut signals = super::watch_signals()?;
         let (sender, events) = async_channel::bounded(crate::engine::EVENT_QUEUE);
         let session =
             UdpSession::open(plan.config.clone(), &executor, EventSink::new(sender)).await?;
@@ -478,10 +459,7 @@ fn send(args: SendArgs, matches: Option<&ArgMatches>) -> Result<(), NetError> {
                         let text = text.strip_suffix(b"\r").unwrap_or(text);
                         let mut datagram = text.to_vec();
                         datagram.extend_from_slice(plan.line_ending.bytes());
-                        let limit = udp::max_datagram(plan.target);
-                        if datagram.len() > limit {
-                            return Err(too_big("stdin", datagram.len(), limit));
-                        }
+                        udp::check_size("stdin", plan.target, datagram.len())?;
                         session.send_to_waiting(plan.target, datagram).await;
                     }
                 }

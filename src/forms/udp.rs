@@ -126,16 +126,7 @@ impl UdpForm {
     pub fn datagram(&self) -> Result<(SocketAddr, Vec<u8>), NetError> {
         let to = parse_destination(&self.to)?;
         let bytes = super::send_box(&self.payload, self.hex, self.line_ending)?;
-        let limit = udp::max_datagram(to);
-        if bytes.len() > limit {
-            return Err(NetError::invalid(
-                "payload",
-                format!(
-                    "a datagram of {} bytes is too large: UDP carries at most {limit}",
-                    bytes.len()
-                ),
-            ));
-        }
+        udp::check_size("payload", to, bytes.len())?;
         Ok((to, bytes))
     }
 }

@@ -14,7 +14,6 @@ use super::ui::{AppWindow, ConversationDirection as Direction, SourceRow, UdpAda
 use super::{Controller, Count, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::UdpForm;
-use crate::net::NetError;
 use crate::net::udp::UdpEvent;
 use crate::payload::ByteCount;
 
@@ -197,7 +196,7 @@ impl UdpController {
             EventKind::Udp(UdpEvent::Sent { to, bytes }) => {
                 self.datagram(&adapter, *to, Direction::Sent, bytes);
             }
-            EventKind::Udp(UdpEvent::Failed(error)) => show_error(&adapter, error),
+            EventKind::Udp(UdpEvent::Failed(error)) => error_places(&adapter).show(error),
             EventKind::Udp(UdpEvent::Closed { .. }) => {
                 self.socket.set(None);
                 self.bound.set(None);
@@ -373,10 +372,6 @@ fn error_places<'a>(adapter: &'a UdpAdapter<'a>) -> ErrorPlaces<'a> {
             adapter.set_error_hint(hint);
         }),
     }
-}
-
-fn show_error(adapter: &UdpAdapter, error: &NetError) {
-    error_places(adapter).show(error);
 }
 
 /// The tab's fields as a form.

@@ -611,7 +611,7 @@ async fn accept_tls(
         Some(Err(error)) => return Err(error.to_string()),
         Some(Ok(0)) => return Err("the client closed before its handshake".into()),
         // A TLS handshake record.
-        Some(Ok(_)) if first[0] == 0x16 => {}
+        Some(Ok(_)) if first[0] == super::tls::HANDSHAKE_RECORD => {}
         Some(Ok(n)) => {
             // As a TLS server answers bytes it cannot read: an HTTP client gets words, any
             // other a fatal unexpected_message alert.
@@ -766,7 +766,10 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             Step::Read(Ok(n)) => {
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
-                if first_read && peekable.is_some() && looks_like_tls_handshake(received) {
+                if first_read
+                    && peekable.is_some()
+                    && super::tls::begins_record(received, &[super::tls::HANDSHAKE_RECORD])
+                {
                     shared
                         .events
                         .emit(ServerEvent::TlsOnPlainPort { id, peer })
@@ -832,11 +835,6 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             return DisconnectReason::ClosedAfterAnswer;
         }
     }
-}
-
-/// A TLS record header announcing a handshake: what a TLS client sends first.
-fn looks_like_tls_handshake(bytes: &[u8]) -> bool {
-    matches!(bytes, [0x16, 0x03, 0x00..=0x04, ..])
 }
 
 fn disconnect_reason(error: io::Error) -> DisconnectReason {

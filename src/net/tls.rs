@@ -319,6 +319,15 @@ fn pem_problem(error: rustls::pki_types::pem::Error) -> String {
     }
 }
 
+/// TLS record content types, as the first byte of a record.
+pub const ALERT_RECORD: u8 = 0x15;
+pub const HANDSHAKE_RECORD: u8 = 0x16;
+
+/// Whether `bytes` begin a TLS record of one of these content types (SSL 3.0 to TLS 1.3).
+pub fn begins_record(bytes: &[u8], content_types: &[u8]) -> bool {
+    matches!(bytes, [kind, 0x03, 0x00..=0x04, ..] if content_types.contains(kind))
+}
+
 /// Classifies a failed handshake: an untrusted certificate (and why) or anything else.
 pub fn handshake_error(host: &str, error: io::Error) -> NetError {
     let host = host.to_string();

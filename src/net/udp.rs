@@ -93,7 +93,6 @@ const OUTGOING_QUEUE: usize = 64;
 pub struct UdpSession<E> {
     outgoing: async_channel::Sender<(SocketAddr, Vec<u8>)>,
     task: Task<()>,
-    local: SocketAddr,
     events: EventSink<E>,
     counts: Arc<std::sync::Mutex<Counts>>,
 }
@@ -125,14 +124,9 @@ impl<E: From<(SessionId, UdpEvent)> + Send + 'static> UdpSession<E> {
         Ok(UdpSession {
             outgoing,
             task,
-            local,
             events,
             counts,
         })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local
     }
 
     /// Queues a datagram; false if the queue is full or the socket has closed.
@@ -365,13 +359,20 @@ fn unknown_interface(text: &str) -> NetError {
     )
 }
 
-/// The largest payload a datagram to `to` can carry.
-pub fn max_datagram(to: SocketAddr) -> usize {
-    if to.is_ipv4() {
+/// Refuses, naming `field`, a payload larger than one datagram to `to` can carry.
+pub fn check_size(field: &'static str, to: SocketAddr, size: usize) -> Result<(), NetError> {
+    let limit = if to.is_ipv4() {
         MAX_DATAGRAM_V4
     } else {
         MAX_DATAGRAM_V6
+    };
+    if size > limit {
+        return Err(NetError::invalid(
+            field,
+            format!("a datagram of {size} bytes is too large: UDP carries at most {limit}"),
+        ));
     }
+    Ok(())
 }
 
 /// A send that the system refused, in words.

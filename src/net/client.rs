@@ -243,19 +243,16 @@ pub async fn finish_connecting(
     .map_err(|error| tls::handshake_error(&config.host, error))?;
     timings.tls = Some(started.elapsed());
     let (_, session) = stream.get_ref();
+    let tls::Agreed {
+        version,
+        cipher,
+        alpn,
+    } = tls::agreed(session);
     let info = TlsInfo {
-        version: session
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default(),
-        cipher: session
-            .negotiated_cipher_suite()
-            .map(|suite| format!("{:?}", suite.suite()))
-            .unwrap_or_default(),
+        version,
+        cipher,
         unverified: tls.unverified,
-        alpn: session
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        alpn,
         certificate: session
             .peer_certificates()
             .and_then(|chain| chain.first())

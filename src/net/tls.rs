@@ -319,6 +319,31 @@ fn pem_problem(error: rustls::pki_types::pem::Error) -> String {
     }
 }
 
+/// What a handshake agreed, as either end sees it.
+pub struct Agreed {
+    /// e.g. "TLSv1_3".
+    pub version: String,
+    pub cipher: String,
+    /// The application protocol chosen by ALPN.
+    pub alpn: Option<String>,
+}
+
+pub fn agreed(session: &rustls::CommonState) -> Agreed {
+    Agreed {
+        version: session
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: session
+            .negotiated_cipher_suite()
+            .map(|suite| format!("{:?}", suite.suite()))
+            .unwrap_or_default(),
+        alpn: session
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+    }
+}
+
 /// TLS record content types, as the first byte of a record.
 pub const ALERT_RECORD: u8 = 0x15;
 pub const HANDSHAKE_RECORD: u8 = 0x16;

@@ -10,7 +10,9 @@ use futures_rustls::rustls::server::{ServerConnection, WebPkiClientVerifier};
 use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
-use super::tls::{provider, read_certificates, read_identity, summarize_certificate};
+use super::tls::{
+    Agreed, agreed, provider, read_certificates, read_identity, summarize_certificate,
+};
 
 /// Where the server's certificate comes from, and whether clients must show one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,18 +124,15 @@ impl TlsServerOptions {
 
 /// What the handshake agreed with a client.
 pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) -> ClientTls {
+    let Agreed {
+        version,
+        cipher,
+        alpn,
+    } = agreed(session);
     ClientTls {
-        version: session
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default(),
-        cipher: session
-            .negotiated_cipher_suite()
-            .map(|suite| format!("{:?}", suite.suite()))
-            .unwrap_or_default(),
-        alpn: session
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        version,
+        cipher,
+        alpn,
         client_subject: session
             .peer_certificates()
             .and_then(|chain| chain.first())

@@ -426,6 +426,20 @@ impl Drop for Peer {
     }
 }
 
+/// `tests/peers/udp_peer.py` in a mode, its output piped.
+pub fn udp_peer(args: &[&str]) -> Child {
+    Command::new("python3")
+        .arg(format!(
+            "{}/tests/peers/udp_peer.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs")
+}
+
 /// A test CA and a leaf certificate it signed, as PEM files in a temporary directory.
 pub struct Pki {
     pub dir: std::path::PathBuf,

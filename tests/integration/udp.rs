@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
-use common::{Watchdog, netdeck, read_line, run_netdeck};
+use common::{Watchdog, netdeck, read_line, run_netdeck, udp_peer};
 
 /// A running `netdeck udp listen`, read line by line.
 struct Listener {
@@ -51,20 +51,6 @@ impl Drop for Listener {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A Python UDP peer (`tests/peers/udp_peer.py`).
-fn udp_peer(args: &[&str]) -> Child {
-    Command::new("python3")
-        .arg(format!(
-            "{}/tests/peers/udp_peer.py",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs")
 }
 
 #[test]

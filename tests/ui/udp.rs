@@ -3,25 +3,11 @@
 use crate::common;
 
 use std::io::BufReader;
-use std::process::{Command, Stdio};
 
 use common::ui::{element, element_starting, open_tab, run_until};
-use common::{Watchdog, read_line};
+use common::{Watchdog, read_line, udp_peer};
 use netdeck::gui::ui::{AppWindow, UdpAdapter};
 use slint::{ComponentHandle, Model};
-
-fn udp_peer(args: &[&str]) -> std::process::Child {
-    Command::new("python3")
-        .arg(format!(
-            "{}/tests/peers/udp_peer.py",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs")
-}
 
 pub fn the_udp_tab_binds_lists_sources_answers_and_sends() {
     i_slint_backend_testing::init_integration_test_with_system_time();

@@ -16,6 +16,13 @@ pub enum Encoding {
     Hex,
 }
 
+impl Encoding {
+    /// What a tab's "Hex" switch says of its field: hex when on, else text.
+    pub fn hex_if(hex: bool) -> Self {
+        if hex { Encoding::Hex } else { Encoding::Text }
+    }
+}
+
 /// What is appended to every payload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LineEnding {

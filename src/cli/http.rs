@@ -184,10 +184,7 @@ impl HttpArgs {
         // place; its check makes the request the window would make of the same fields.
         let mut form = match &self.preset {
             Some(name) => super::saved_preset(name, Presets::http, settings)?,
-            None => HttpForm {
-                url: String::new(),
-                ..HttpForm::default()
-            },
+            None => HttpForm::default(),
         };
         if let Some(url) = url {
             form.url.clone_from(url);

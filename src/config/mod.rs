@@ -34,8 +34,17 @@
 //! writes a temporary file `.config.toml.<pid>.<n>.tmp` beside the target with mode 0600
 //! (presets may hold credentials), syncs it, renames it over the target and syncs the folder.
 //! [`stage`] and [`StagedWrite::commit`] are the two halves. An interrupted write leaves the
-//! old file as it was, plus at most a temporary file that [`load`] never reads. A settings
-//! file that is a symbolic link stays one: the file it points to is replaced.
+//! old file as it was, plus at most a temporary file that [`load`] never reads.
+//!
+//! # A path that is not a plain file
+//!
+//! The path given is the user's, and saving never replaces what it names. A symbolic link
+//! stays one: its links are followed (a chain, relative links, a dangling one) and the file at
+//! the end is written as above, its temporary file beside it. A FIFO, a device or a socket is
+//! neither read (a FIFO would block, a device may never end) nor written: [`load`] gives the
+//! defaults, a warning ("... is a FIFO, not a file: settings are not read from it or saved to
+//! it") and [`Loaded::can_save`] false, and [`save`] refuses. The null device
+//! (`--config /dev/null`, a common way to say "no settings") is the same without the warning.
 //!
 //! # Presets for every user
 //!

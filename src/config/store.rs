@@ -2,7 +2,7 @@
 //! cannot be used, and atomic saves (see the notes of [`crate::config`]).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +11,9 @@ use super::Config;
 
 /// Backups of unusable files kept side by side: `.bak`, then `.bak.1` to `.bak.99`.
 const MAX_BACKUPS: usize = 100;
+
+/// Symbolic links followed from a settings path before giving up, as the kernel does (ELOOP).
+const MAX_LINKS: usize = 40;
 
 /// Where the settings are kept: `$XDG_CONFIG_HOME/netdeck/config.toml`, else
 /// `$HOME/.config/netdeck/config.toml`.
@@ -45,7 +48,8 @@ fn xdg_base(variable: &str, in_home: &str) -> PathBuf {
 /// Whether this process may write the settings file: the file when it exists, else the
 /// nearest folder that does (the missing ones are made on saving).
 pub fn is_writable(path: &Path) -> bool {
-    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(path);
+    let target = follow_links(path).map_or_else(|_| path.to_path_buf(), |(target, _)| target);
+    let existing = target.ancestors().find(|p| p.exists()).unwrap_or(&target);
     let Ok(name) = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()) else {
         return false;
     };
@@ -77,10 +81,26 @@ impl Default for Loaded {
 /// Reads the settings. Never fails: a missing file gives the defaults; an unusable one gives
 /// the defaults, a warning, and a backup of its bytes (see the module notes).
 pub fn load(path: &Path) -> Loaded {
-    let bytes = match fs::read(path) {
+    let bytes = match read(path) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Loaded::default(),
-        Err(error) => {
+        Err(Unread::Missing) => return Loaded::default(),
+        // The null device says "no settings": nothing to read, nothing to save, nothing to say.
+        Err(Unread::Null) => {
+            return Loaded {
+                can_save: false,
+                ..Loaded::default()
+            };
+        }
+        Err(Unread::NotAFile(not_a_file)) => {
+            return Loaded {
+                config: Config::default(),
+                warning: Some(format!(
+                    "{not_a_file}: settings are not read from it or saved to it"
+                )),
+                can_save: false,
+            };
+        }
+        Err(Unread::Failed(error)) => {
             return Loaded {
                 config: Config::default(),
                 warning: Some(format!(
@@ -123,6 +143,125 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
+/// Why a settings file gave no bytes.
+enum Unread {
+    /// Nothing there (a dangling link included): the defaults, saved there on the next save.
+    Missing,
+    /// The null device (`--config /dev/null`): no settings, and none kept.
+    Null,
+    /// A FIFO, a device or a socket: reading could block or never end.
+    NotAFile(NotAFile),
+    Failed(io::Error),
+}
+
+/// The bytes of the regular file `path` names, its links followed. Anything else is not
+/// opened, and what it is is checked again once open, in case it changed in between.
+fn read(path: &Path) -> Result<Vec<u8>, Unread> {
+    let (target, metadata) = follow_links(path).map_err(Unread::Failed)?;
+    let Some(metadata) = metadata else {
+        return Err(Unread::Missing);
+    };
+    NotAFile::check(path, &target, &metadata).map_err(Unread::from)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(&target)
+        .map_err(Unread::Failed)?;
+    let metadata = file.metadata().map_err(Unread::Failed)?;
+    NotAFile::check(path, &target, &metadata).map_err(Unread::from)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(Unread::Failed)?;
+    Ok(bytes)
+}
+
+impl From<NotAFile> for Unread {
+    fn from(not_a_file: NotAFile) -> Self {
+        if not_a_file.what == NULL_DEVICE {
+            Unread::Null
+        } else {
+            Unread::NotAFile(not_a_file)
+        }
+    }
+}
+
+/// What the null device (character device 1:3, `/dev/null` or a copy) is called.
+const NULL_DEVICE: &str = "the null device";
+
+/// A settings path that names something other than a file or a folder, which netdeck never
+/// reads nor replaces. Said as "PATH is a FIFO, not a file", naming where a link led.
+#[derive(Debug)]
+pub struct NotAFile {
+    path: PathBuf,
+    target: PathBuf,
+    what: &'static str,
+}
+
+impl NotAFile {
+    /// Whether `metadata` (of `target`, where `path` leads) is something settings may be kept
+    /// in: a regular file, or a folder, which reading and renaming refuse with their own errors.
+    fn check(path: &Path, target: &Path, metadata: &fs::Metadata) -> Result<(), NotAFile> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let kind = metadata.file_type();
+        let what = if kind.is_file() || kind.is_dir() {
+            return Ok(());
+        } else if kind.is_char_device() && metadata.rdev() == libc::makedev(1, 3) {
+            NULL_DEVICE
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "an entry of an unknown kind"
+        };
+        Err(NotAFile {
+            path: path.to_path_buf(),
+            target: target.to_path_buf(),
+            what,
+        })
+    }
+}
+
+impl std::fmt::Display for NotAFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.target != self.path {
+            write!(f, " (a link to {})", self.target.display())?;
+        }
+        write!(f, " is {}, not a file", self.what)
+    }
+}
+
+/// Where `path` leads once its symbolic links are followed (chains and relative links
+/// included), and what is there: `None` when nothing is, as at the end of a dangling link.
+fn follow_links(path: &Path) -> io::Result<(PathBuf, Option<fs::Metadata>)> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                // A relative link is relative to the folder holding it; an absolute one
+                // replaces the whole path in `join`.
+                current = folder_of(&current).join(fs::read_link(&current)?);
+            }
+            Ok(metadata) => return Ok((current, Some(metadata))),
+            // A file where a folder should be: the save names it when making the folder.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok((current, None));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
 fn parse(bytes: &[u8]) -> Result<Config, String> {
     match std::str::from_utf8(bytes) {
         Ok(text) => toml::from_str::<Config>(text).map_err(|error| toml_problem(text, &error)),
@@ -144,10 +283,14 @@ pub fn system_config_path() -> PathBuf {
 /// The presets of the system's settings file, which netdeck only reads: none when there is no
 /// such file, and a warning (nothing else) when it cannot be used.
 pub fn load_system_presets(path: &Path) -> (super::Presets, Option<String>) {
-    let bytes = match fs::read(path) {
+    let bytes = match read(path) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Default::default(),
-        Err(error) => {
+        Err(Unread::Missing | Unread::Null) => return Default::default(),
+        Err(Unread::NotAFile(not_a_file)) => {
+            let warning = format!("{not_a_file}: system presets are not read from it");
+            return (Default::default(), Some(warning));
+        }
+        Err(Unread::Failed(error)) => {
             let warning = format!(
                 "cannot read the system presets in {}: {error}",
                 path.display()
@@ -230,6 +373,9 @@ pub enum ConfigError {
         source: io::Error,
     },
 
+    #[error("{0}: settings are not saved to it")]
+    NotAFile(NotAFile),
+
     #[error("cannot write the settings to {}: {source}", path.display())]
     Encode {
         path: PathBuf,
@@ -255,7 +401,7 @@ pub struct StagedWrite {
 
 /// The first half of [`save`]: creates the folder if needed and writes the temporary file.
 pub fn stage(path: &Path, config: &Config) -> Result<StagedWrite, ConfigError> {
-    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let target = writable_target(path)?;
     let folder = folder_of(&target);
     fs::DirBuilder::new()
         .recursive(true)
@@ -298,6 +444,8 @@ pub fn stage(path: &Path, config: &Config) -> Result<StagedWrite, ConfigError> {
 impl StagedWrite {
     /// The second half of [`save`]: the new file takes the old one's place, durably.
     pub fn commit(mut self) -> Result<(), ConfigError> {
+        // What was a file when staged may not be one now.
+        writable_target(&self.target)?;
         fs::rename(&self.temporary, &self.target).map_err(|source| ConfigError::Io {
             action: "replace",
             path: self.target.clone(),
@@ -319,6 +467,21 @@ impl Drop for StagedWrite {
             let _ = fs::remove_file(&self.temporary);
         }
     }
+}
+
+/// The file `path` leads to, which a save replaces: never a FIFO, a device or a socket, and
+/// never a link (the file at its end is replaced).
+fn writable_target(path: &Path) -> Result<PathBuf, ConfigError> {
+    let failed = |source| ConfigError::Io {
+        action: "follow the link",
+        path: path.to_path_buf(),
+        source,
+    };
+    let (target, metadata) = follow_links(path).map_err(failed)?;
+    if let Some(metadata) = metadata {
+        NotAFile::check(path, &target, &metadata).map_err(ConfigError::NotAFile)?;
+    }
+    Ok(target)
 }
 
 /// `.config.toml.<pid>.<n>.tmp` beside `target`.

@@ -31,7 +31,9 @@ impl Default for HttpForm {
     fn default() -> Self {
         HttpForm {
             method: "GET".into(),
-            url: "http://127.0.0.1:1234/".into(),
+            // No address answers HTTP everywhere: the window's own listener on 1234 does only
+            // in HTTP mode. Empty, the field asks for one.
+            url: String::new(),
             headers: Vec::new(),
             body: String::new(),
             json: false,

@@ -40,8 +40,7 @@ impl From<LineEndingChoice> for LineEnding {
 /// A send box's text as bytes: text with escapes or hex, then the line ending. An empty
 /// result is an error: there is nothing to send.
 fn send_box(text: &str, hex: bool, line_ending: LineEndingChoice) -> Result<Vec<u8>, NetError> {
-    let encoding = if hex { Encoding::Hex } else { Encoding::Text };
-    match payload::encode(text, encoding, line_ending.into()) {
+    match payload::encode(text, Encoding::hex_if(hex), line_ending.into()) {
         Ok(bytes) if bytes.is_empty() => Err(NetError::invalid(
             "payload",
             "nothing to send: type a message",
@@ -62,6 +61,7 @@ mod tests {
     fn a_json_body_asks_for_json_unless_the_headers_say_otherwise() {
         let mut form = HttpForm {
             method: "POST".into(),
+            url: "http://127.0.0.1:1234/".into(),
             body: r#"{"a": 1}"#.into(),
             json: true,
             ..HttpForm::default()

@@ -9,6 +9,7 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::conversation::{CLIENT_LIMITS, ConversationModel, End, Mark, Transcript};
 use super::fonts::font_note;
+use super::log::LogController;
 use super::throughput::Throughput;
 use super::ui::{
     AppWindow, ClientAdapter, ConnectionRow, ConnectionState, ConversationDirection as Direction,
@@ -18,7 +19,7 @@ use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::ClientForm;
 use crate::net::NetError;
 use crate::net::client::{ClientConfig, ClientEvent, CloseReason};
-use crate::payload::{self, ByteCount};
+use crate::payload::{self, ByteCount, Encoding};
 use crate::report;
 use std::time::Instant;
 
@@ -40,16 +41,31 @@ struct Link {
     linked: bool,
     /// The flow's name for this end: "Client :40876" once connected.
     lane: String,
+    /// This end's port once connected, kept after the end: it tells connections to one
+    /// endpoint apart.
+    own_port: Option<u16>,
     throughput: Throughput,
 }
 
 impl Link {
     fn row(&self) -> ConnectionRow {
+        let label = match self.own_port {
+            Some(port) => format!("{} :{port}", self.label),
+            None => self.label.clone(),
+        };
         ConnectionRow {
             id: self.id.to_slint(),
-            label: self.label.as_str().into(),
+            label: label.into(),
             state: self.state,
         }
+    }
+
+    /// Open or opening to the endpoint `config` names.
+    fn reaches(&self, config: &ClientConfig) -> bool {
+        self.state != ConnectionState::Idle
+            && self.config.host == config.host
+            && self.config.port == config.port
+            && self.config.tls.is_some() == config.tls.is_some()
     }
 
     fn note(&mut self, text: String, mark: Mark, hex: bool) {
@@ -66,6 +82,7 @@ impl Link {
 pub struct ClientController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
+    log: Rc<LogController>,
     /// In the order they were opened; ended ones stay until replaced or cleared.
     links: RefCell<Vec<Link>>,
     rows: Rc<VecModel<ConnectionRow>>,
@@ -79,13 +96,14 @@ impl Controller for ClientController {
 }
 
 impl ClientController {
-    pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
+    pub fn setup(window: &AppWindow, engine: Rc<Engine>, log: Rc<LogController>) -> Rc<Self> {
         let rows = Rc::new(VecModel::default());
         let adapter = window.global::<ClientAdapter>();
         adapter.set_connections(ModelRc::from(rows.clone()));
         let controller = Rc::new(ClientController {
             window: window.as_weak(),
             engine,
+            log,
             links: RefCell::default(),
             rows,
             changed: Cell::new(false),
@@ -95,8 +113,10 @@ impl ClientController {
                 action(c, &w.global::<ClientAdapter>())
             })
         };
-        adapter.on_connect(on(|controller, adapter| {
-            controller.connect(adapter);
+        adapter.on_connect(super::on(&controller, |controller, window| {
+            if controller.connect(&window.global()).is_some() {
+                super::typing_ended(window);
+            }
         }));
         adapter.on_disconnect(on(|controller, adapter| {
             if let Some(id) = SessionId::from_slint(adapter.get_selected_connection()) {
@@ -104,7 +124,11 @@ impl ClientController {
             }
         }));
         adapter.on_reconnect(on(Self::reconnect));
-        adapter.on_send(on(Self::send));
+        adapter.on_send(super::on(&controller, |controller, window| {
+            if controller.send(&window.global()) {
+                super::typing_ended(window);
+            }
+        }));
         adapter.on_view_changed(on(Self::rerender));
         adapter.on_clear(on(|controller, adapter| {
             let selected = SessionId::from_slint(adapter.get_selected_connection());
@@ -178,6 +202,7 @@ impl ClientController {
             local: None,
             linked: false,
             lane: "Client".into(),
+            own_port: None,
             throughput: Throughput::default(),
         };
         let mut links = self.links.borrow_mut();
@@ -225,16 +250,63 @@ impl ClientController {
         self.refresh_graphs(Instant::now());
     }
 
-    pub fn send(&self, adapter: &ClientAdapter) {
+    /// Sends the message on the connection shown; tells whether it went.
+    pub fn send(&self, adapter: &ClientAdapter) -> bool {
         adapter.set_send_error(SharedString::new());
-        match fields_of(adapter).payload() {
-            Ok(bytes) => {
-                if let Some(id) = SessionId::from_slint(adapter.get_selected_connection()) {
-                    self.engine.act(id, Action::Send(bytes));
-                }
+        let form = fields_of(adapter);
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        match (form.payload(), selected) {
+            (Ok(bytes), Some(id)) => {
+                self.send_on(id, bytes, form.hex);
+                true
             }
-            Err(error) => adapter.set_send_error(error.to_string().into()),
+            (Ok(_), None) => false,
+            (Err(error), _) => {
+                adapter.set_send_error(error.to_string().into());
+                false
+            }
         }
+    }
+
+    /// What Connect then Send do, in one (a client preset's Run): the message goes on the
+    /// connection already open to the same endpoint, else on a new one (sent once it is
+    /// connected). Many devices take one client at a time. An empty message only connects.
+    pub fn connect_and_send(&self, adapter: &ClientAdapter) {
+        clear_errors(adapter);
+        let form = fields_of(adapter);
+        let config = match form.check() {
+            Ok(config) => config,
+            Err(error) => return show_error(adapter, &error),
+        };
+        let bytes = match form.payload() {
+            Ok(bytes) => Some(bytes),
+            Err(_) if form.payload.is_empty() => None,
+            Err(error) => return show_error(adapter, &error),
+        };
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        let open = {
+            let links = self.links.borrow();
+            let reaching = || links.iter().filter(|link| link.reaches(&config));
+            // The one shown first, else the newest.
+            (reaching().find(|link| Some(link.id) == selected))
+                .or_else(|| reaching().last())
+                .map(|link| link.id)
+        };
+        let id = match open {
+            Some(id) => {
+                self.select(adapter, Some(id));
+                id
+            }
+            None => self.open(adapter, config, None),
+        };
+        if let Some(bytes) = bytes {
+            self.send_on(id, bytes, form.hex);
+        }
+    }
+
+    fn send_on(&self, id: SessionId, bytes: Vec<u8>, hex: bool) {
+        self.log.sending(id, &bytes, Encoding::hex_if(hex));
+        self.engine.act(id, Action::Send(bytes));
     }
 
     fn rerender(&self, adapter: &ClientAdapter) {
@@ -273,6 +345,7 @@ impl ClientController {
                 link.linked = false;
                 if let Some(local) = local {
                     link.lane = format!("Client :{}", local.port());
+                    link.own_port = Some(local.port());
                 }
                 let from = local.map_or(String::new(), |local| {
                     format!(" from port {}", local.port())

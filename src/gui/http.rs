@@ -3,11 +3,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use surf::http::url::Host;
 
+use super::server::ServerController;
 use super::ui::{AppWindow, FlowKind, FlowMark, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
 use super::{Count, Millis, Page, Since};
 use crate::engine::{
@@ -16,9 +19,13 @@ use crate::engine::{
 use crate::forms::parse::{parse_proxy, parse_seconds};
 use crate::forms::{Header, HttpForm};
 use crate::net::NetError;
-use crate::net::http::proxy::{ProxyChoice, ProxySettings};
+use crate::net::http::proxy::{ProxyChoice, ProxyRoutes, ProxySettings};
 use crate::net::http::{BodyPart, HttpEvent, HttpRequest, HttpResponse};
 use crate::payload::{self, ByteCount, Lines};
+
+/// What to do about a request to one of the Server tab's listeners that does not speak HTTP.
+const SWITCH_TO_HTTP: &str =
+    "Switch it to HTTP mode on the Server tab, or send the request elsewhere.";
 
 /// Body text shown at most; a bigger body is cut in the view (it was counted in full).
 const SHOWN_BODY: usize = 64 * 1024;
@@ -174,6 +181,11 @@ fn arrow(request: &HttpRequest) -> String {
 pub struct HttpController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
+    /// The Server tab's listeners, which a request may reach.
+    server: Rc<ServerController>,
+    /// Why the request under way will not be answered, said as it started: the Server tab's
+    /// listener it goes to does not speak HTTP.
+    unanswered: RefCell<Option<String>>,
     headers: Rc<VecModel<HeaderRow>>,
     phases: Rc<VecModel<Phase>>,
     sent: RefCell<Option<Sent>>,
@@ -193,7 +205,7 @@ impl super::Controller for HttpController {
 }
 
 impl HttpController {
-    pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
+    pub fn setup(window: &AppWindow, engine: Rc<Engine>, server: Rc<ServerController>) -> Rc<Self> {
         let adapter = window.global::<HttpAdapter>();
         let headers = Rc::new(VecModel::from(vec![HeaderRow::default()]));
         let phases = Rc::new(VecModel::default());
@@ -206,6 +218,8 @@ impl HttpController {
         let controller = Rc::new(HttpController {
             window: window.as_weak(),
             engine,
+            server,
+            unanswered: RefCell::default(),
             headers,
             phases,
             sent: RefCell::default(),
@@ -231,8 +245,10 @@ impl HttpController {
                 c.display(&w.global::<HttpAdapter>(), answer);
             }
         }));
-        adapter.on_send(super::on(&controller, |c, _| {
-            c.send();
+        adapter.on_send(super::on(&controller, |c, window| {
+            if c.send().is_some() {
+                super::typing_ended(window);
+            }
         }));
         adapter.on_cancel(super::on(&controller, |c, _| {
             if let Some(exchange) = c.exchange.get() {
@@ -300,6 +316,12 @@ impl HttpController {
                 if let Some(previous) = self.exchange.take() {
                     self.engine.close(previous);
                 }
+                let unanswered = self.own_listener_unanswering(&request.url, &settings.proxy);
+                if let Some(why) = &unanswered {
+                    adapter.set_error(why.as_str().into());
+                    adapter.set_error_hint(SWITCH_TO_HTTP.into());
+                }
+                *self.unanswered.borrow_mut() = unanswered;
                 let id = self.engine.open(SessionSpec::Http(Box::new(HttpSpec {
                     request,
                     settings,
@@ -327,6 +349,27 @@ impl HttpController {
                 None
             }
         }
+    }
+
+    /// Why a request to `url` will get no answer from this window's own Server tab, when it
+    /// goes there directly and the listener on its port does not speak HTTP.
+    fn own_listener_unanswering(&self, url: &surf::Url, proxy: &ProxySettings) -> Option<String> {
+        let through_proxy =
+            ProxyRoutes::new(proxy).is_ok_and(|routes| routes.for_url(url).is_some());
+        if through_proxy {
+            return None;
+        }
+        let addresses: Vec<IpAddr> = match url.host()? {
+            Host::Ipv4(ip) => vec![ip.into()],
+            Host::Ipv6(ip) => vec![ip.into()],
+            // What localhost names without asking a resolver.
+            Host::Domain(name) if name.eq_ignore_ascii_case("localhost") => {
+                vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+            }
+            Host::Domain(_) => return None,
+        };
+        self.server
+            .not_answering_http(&addresses, url.port_or_known_default()?)
     }
 
     pub fn on_event(&self, event: &Event) {
@@ -357,13 +400,24 @@ impl HttpController {
                 let outcome = result.as_ref().as_ref().map_err(|error| error.to_string());
                 self.flow_exchange(&adapter, outcome);
                 adapter.set_busy(false);
+                let unanswered = self.unanswered.borrow_mut().take();
                 match result.as_ref() {
-                    Ok(response) => self.show(&adapter, response),
+                    Ok(response) => {
+                        // It did answer after all: what was said of it no longer holds.
+                        adapter.set_error(SharedString::new());
+                        adapter.set_error_hint(SharedString::new());
+                        self.show(&adapter, response);
+                    }
                     Err(error) => {
                         // The previous response does not answer this request: it goes.
                         self.clear_response(&adapter);
                         adapter.set_error(error.to_string().into());
-                        adapter.set_error_hint(error.hint(&Page::Http).into());
+                        // The cause known from the start says more than a timeout's hint.
+                        let hint = match unanswered {
+                            Some(why) => format!("{why}. {SWITCH_TO_HTTP}"),
+                            None => error.hint(&Page::Http),
+                        };
+                        adapter.set_error_hint(hint.into());
                     }
                 }
             }

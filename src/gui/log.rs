@@ -1,7 +1,8 @@
-//! The Log tab's controller: every engine event as a timestamped line, newest last, capped.
+//! The Log tab's controller: every engine event as a line stamped to the millisecond, newest
+//! last, capped. The view shortens long data; the exported file has every line whole.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -12,7 +13,7 @@ use std::time::SystemTime;
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::ui::{AppWindow, LogAdapter, LogLine};
-use super::{Count, Page, clock};
+use super::{Count, Page, clock_ms};
 use crate::engine::{Event, EventKind, SessionId};
 use crate::net::client::{ClientEvent, CloseReason};
 use crate::net::http::HttpEvent;
@@ -21,8 +22,17 @@ use crate::net::udp::UdpEvent;
 use crate::payload::Encoding;
 use crate::report::{self, DataStyle};
 
-/// Data is cut to this many characters per line; the line still gives the full size.
+/// Data is cut to this many characters per line in the view; the line still gives the full size.
 const DATA_CHARS: usize = 200;
+
+/// In the exported file, data is whole up to this many characters a line: far beyond anything
+/// typed or read as text, while a flood's chunk of several MiB is still given by its size.
+const EXPORTED_DATA_CHARS: usize = 64 * 1024;
+
+/// The whole text of lines the view shortens, kept for the export: at most this many bytes in
+/// all, so a log of many long lines stays bounded. The oldest lines give theirs up first (and
+/// are exported as the view shows them).
+const WHOLE_TEXT_BUDGET: usize = 8 * 1024 * 1024;
 
 pub struct LogController {
     window: slint::Weak<AppWindow>,
@@ -35,6 +45,14 @@ pub struct LogController {
     export_dir: PathBuf,
     /// Each live session's name on its lines, once it is known ("server :1234").
     sources: RefCell<HashMap<SessionId, String>>,
+    /// The last payload each live session was given to send as hex: when it is sent, its line
+    /// shows it as hex, as it was typed.
+    hex_payloads: RefCell<HashMap<SessionId, Vec<u8>>>,
+    /// Lines pushed so far, cleared or not: the newest line's number is this less one.
+    pushed: Cell<u64>,
+    /// The whole text of the lines the view shortens, by line number, oldest first.
+    whole: RefCell<VecDeque<(u64, String)>>,
+    whole_bytes: Cell<usize>,
 }
 
 impl super::Controller for LogController {
@@ -56,9 +74,15 @@ impl LogController {
             cap: Cell::new(crate::config::Settings::default().log_lines),
             export_dir,
             sources: RefCell::default(),
+            hex_payloads: RefCell::default(),
+            pushed: Cell::new(0),
+            whole: RefCell::default(),
+            whole_bytes: Cell::new(0),
         });
         adapter.on_clear(super::on(&controller, |c, _| {
             c.lines.clear();
+            c.whole.borrow_mut().clear();
+            c.whole_bytes.set(0);
             c.dropped.set(0);
             c.changed.set(true);
             c.refresh();
@@ -101,11 +125,15 @@ impl LogController {
             ));
         }
         text.push('\n');
-        for line in self.lines.iter() {
-            text.push_str(&format!(
-                "{} [{}] {}\n",
-                line.time, line.source, line.spoken
-            ));
+        let whole = self.whole.borrow();
+        let mut whole = whole.iter().peekable();
+        for (number, line) in (self.first_line()..).zip(self.lines.iter()) {
+            while whole.next_if(|(kept, _)| *kept < number).is_some() {}
+            let said = match whole.next_if(|(kept, _)| *kept == number) {
+                Some((_, all)) => all.as_str(),
+                None => line.spoken.as_str(),
+            };
+            text.push_str(&format!("{} [{}] {said}\n", line.time, line.source));
         }
         std::fs::create_dir_all(&self.export_dir)?;
         let stem = format!("netdeck-log-{}", super::file_stamp(now));
@@ -133,48 +161,53 @@ impl LogController {
         unreachable!("the attempts never end")
     }
 
+    /// `bytes` are about to be sent by `session`, typed as `encoding`: a hex payload is logged
+    /// as hex.
+    pub fn sending(&self, session: SessionId, bytes: &[u8], encoding: Encoding) {
+        let mut hex_payloads = self.hex_payloads.borrow_mut();
+        match encoding {
+            Encoding::Hex => hex_payloads.insert(session, bytes.to_vec()),
+            Encoding::Text => hex_payloads.remove(&session),
+        };
+    }
+
     pub fn on_event(&self, event: &Event) {
-        let style = DataStyle {
-            encoding: Encoding::Text,
+        let encoding = self.encoding_of(event);
+        let shortened = DataStyle {
+            encoding,
             max_chars: Some(DATA_CHARS),
         };
-        let (text, is_error) = match &event.kind {
-            EventKind::Server(event) => (
-                report::server_line(event, style),
-                matches!(
-                    event,
-                    ServerEvent::Refused { .. }
-                        | ServerEvent::AcceptFailed { .. }
-                        | ServerEvent::TlsOnPlainPort { .. }
-                ),
-            ),
-            EventKind::ServerFailed(error) => (report::error_line(error, &Page::Server), true),
-            EventKind::Udp(event) => (
-                report::udp_line(event, style, &Page::Udp),
-                matches!(event, UdpEvent::Failed(_)),
-            ),
-            EventKind::UdpFailed(error) => (report::error_line(error, &Page::Udp), true),
-            EventKind::Client(event) => (
-                report::client_line(event, style, &Page::Client),
-                matches!(
-                    event,
-                    ClientEvent::Failed(_)
-                        | ClientEvent::Closed {
-                            reason: CloseReason::Failed(_),
-                            ..
-                        }
-                ),
-            ),
-            EventKind::Http(event) => match report::http_line(event, &Page::Http) {
-                Some(line) => (
-                    line,
-                    matches!(event, HttpEvent::Done(result) if result.is_err()),
-                ),
-                None => return,
-            },
+        let Some((text, is_error)) = line(event, shortened) else {
+            return;
         };
+        let text = report::mask_credentials(&text);
+        // Data the view shortens is kept whole for the export.
+        let whole = super::carries_data(event)
+            .then(|| {
+                let style = DataStyle {
+                    encoding,
+                    max_chars: Some(EXPORTED_DATA_CHARS),
+                };
+                line(event, style).map(|(whole, _)| report::mask_credentials(&whole))
+            })
+            .flatten()
+            .filter(|whole| *whole != text);
         let source = self.source(event);
-        self.push(source, report::mask_credentials(&text), is_error);
+        self.push(source, text, whole, is_error);
+    }
+
+    /// How the data of `event` is shown: as hex when it is a payload typed as hex.
+    fn encoding_of(&self, event: &Event) -> Encoding {
+        let sent = match &event.kind {
+            EventKind::Client(ClientEvent::Sent(bytes))
+            | EventKind::Server(ServerEvent::Sent { bytes, .. })
+            | EventKind::Udp(UdpEvent::Sent { bytes, .. }) => bytes,
+            _ => return Encoding::Text,
+        };
+        match self.hex_payloads.borrow().get(&event.session) {
+            Some(hex) if hex == sent => Encoding::Hex,
+            _ => Encoding::Text,
+        }
     }
 
     /// The name of the session `event` comes from, as its lines say it; forgotten when the
@@ -188,8 +221,14 @@ impl LogController {
             EventKind::Udp(UdpEvent::Bound { addr }) => {
                 sources.insert(event.session, format!("udp :{}", addr.port()));
             }
-            EventKind::Client(ClientEvent::Connected { peer, .. }) => {
-                sources.insert(event.session, format!("client → {peer}"));
+            // Named by its own port first, as the flow's lane names it: two connections to
+            // one endpoint are told apart even where the column is cut short.
+            EventKind::Client(ClientEvent::Connected { peer, local, .. }) => {
+                let name = match local {
+                    Some(local) => format!("client :{} → {peer}", local.port()),
+                    None => format!("client → {peer}"),
+                };
+                sources.insert(event.session, name);
             }
             _ => {}
         }
@@ -204,6 +243,7 @@ impl LogController {
         );
         if ended {
             sources.remove(&event.session);
+            self.hex_payloads.borrow_mut().remove(&event.session);
         }
         known.unwrap_or_else(|| {
             match &event.kind {
@@ -216,18 +256,29 @@ impl LogController {
         })
     }
 
-    fn push(&self, source: String, text: String, is_error: bool) {
+    fn push(&self, source: String, text: String, whole: Option<String>, is_error: bool) {
         // Characters no installed font has show as escapes, as in the conversations.
         let shown = super::fonts::shown(text);
         self.lines.push(LogLine {
-            time: SharedString::from(clock(SystemTime::now())),
+            time: SharedString::from(clock_ms(SystemTime::now())),
             source: source.into(),
             text: shown.drawn,
             spoken: shown.spoken,
             is_error,
         });
+        let number = self.pushed.get();
+        self.pushed.set(number + 1);
+        if let Some(whole) = whole {
+            self.whole_bytes.set(self.whole_bytes.get() + whole.len());
+            self.whole.borrow_mut().push_back((number, whole));
+        }
         self.trim();
         self.changed.set(true);
+    }
+
+    /// The number of the oldest line kept.
+    fn first_line(&self) -> u64 {
+        self.pushed.get() - self.lines.row_count() as u64
     }
 
     fn trim(&self) {
@@ -237,6 +288,14 @@ impl LogController {
             self.lines.set_vec(kept);
             self.dropped.set(self.dropped.get() + excess);
             self.changed.set(true);
+        }
+        let first = self.first_line();
+        let mut whole = self.whole.borrow_mut();
+        while let Some((number, text)) = whole.front()
+            && (*number < first || self.whole_bytes.get() > WHOLE_TEXT_BUDGET)
+        {
+            self.whole_bytes.set(self.whole_bytes.get() - text.len());
+            whole.pop_front();
         }
     }
 
@@ -251,4 +310,44 @@ impl LogController {
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
         }
     }
+}
+
+/// The text of `event`'s line, data shown in `style`, and whether it tells of an error; none
+/// for an event the log does not show.
+fn line(event: &Event, style: DataStyle) -> Option<(String, bool)> {
+    Some(match &event.kind {
+        EventKind::Server(event) => (
+            report::server_line(event, style),
+            matches!(
+                event,
+                ServerEvent::Refused { .. }
+                    | ServerEvent::AcceptFailed { .. }
+                    | ServerEvent::TlsOnPlainPort { .. }
+            ),
+        ),
+        EventKind::ServerFailed(error) => (report::error_line(error, &Page::Server), true),
+        EventKind::Udp(event) => (
+            report::udp_line(event, style, &Page::Udp),
+            matches!(event, UdpEvent::Failed(_)),
+        ),
+        EventKind::UdpFailed(error) => (report::error_line(error, &Page::Udp), true),
+        EventKind::Client(event) => (
+            report::client_line(event, style, &Page::Client),
+            matches!(
+                event,
+                ClientEvent::Failed(_)
+                    | ClientEvent::Closed {
+                        reason: CloseReason::Failed(_),
+                        ..
+                    }
+            ),
+        ),
+        EventKind::Http(event) => match report::http_line(event, &Page::Http) {
+            Some(line) => (
+                line,
+                matches!(event, HttpEvent::Done(result) if result.is_err()),
+            ),
+            None => return None,
+        },
+    })
 }

@@ -164,10 +164,10 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         });
     })?);
     let log = log::LogController::setup(window, options.log_dir());
-    let server = server::ServerController::setup(window, engine.clone());
-    let client = client::ClientController::setup(window, engine.clone());
-    let http = http::HttpController::setup(window, engine.clone());
-    let udp = udp::UdpController::setup(window, engine.clone());
+    let server = server::ServerController::setup(window, engine.clone(), log.clone());
+    let client = client::ClientController::setup(window, engine.clone(), log.clone());
+    let http = http::HttpController::setup(window, engine.clone(), server.clone());
+    let udp = udp::UdpController::setup(window, engine.clone(), log.clone());
     let demo = demo::DemoController::setup(
         window,
         engine.clone(),
@@ -175,13 +175,15 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         client.clone(),
         http.clone(),
     );
+    let settings =
+        settings::SettingsController::setup(window, log.clone(), client.clone(), options, loaded);
     let dispatcher = Rc::new(Dispatcher {
         server,
         client,
         http,
         udp,
         demo,
-        settings: settings::SettingsController::setup(window, log.clone(), options, loaded),
+        settings,
         log,
         engine,
         timer: Timer::default(),
@@ -376,6 +378,12 @@ impl Dispatcher {
             self.timer.stop();
         }
     }
+}
+
+/// The action that ends the typing has begun (Connect, Send, Start, Bind): the on-screen
+/// keyboard goes, so that it does not cover what the action shows.
+fn typing_ended(window: &AppWindow) {
+    window.invoke_end_typing();
 }
 
 /// A page controller, as its callbacks reach it.

@@ -2,7 +2,7 @@
 //! client list and the selected client's received data up to date.
 
 use std::cell::RefCell;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::{Instant, SystemTime};
 
@@ -10,17 +10,18 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::conversation::{self, ConversationModel, End, Limits, Mark, Transcript};
 use super::fonts;
+use super::log::LogController;
 use super::throughput::Throughput;
 use super::ui::{
     AppWindow, ClientRow, ConversationDirection as Direction, ListenerRow, ServerAdapter,
 };
 use super::{Controller, Count, ErrorPlaces, Page, Span, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
-use crate::forms::ServerForm;
+use crate::forms::{ServerForm, ServerMode};
 use crate::net::NetError;
 use crate::net::server::{ClientId, DisconnectReason, ServerEvent};
 use crate::net::tls_server::ServerIdentity;
-use crate::payload::ByteCount;
+use crate::payload::{ByteCount, Encoding};
 use crate::report;
 
 /// What is kept of each connection's conversation for display; the counters still count
@@ -304,6 +305,7 @@ impl Listener {
 pub struct ServerController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
+    log: Rc<LogController>,
     /// In the order they were started.
     listeners: RefCell<Vec<Listener>>,
     listener_rows: Rc<VecModel<ListenerRow>>,
@@ -322,7 +324,7 @@ impl Controller for ServerController {
 }
 
 impl ServerController {
-    pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
+    pub fn setup(window: &AppWindow, engine: Rc<Engine>, log: Rc<LogController>) -> Rc<Self> {
         let rows = Rc::new(VecModel::default());
         let listener_rows = Rc::new(VecModel::default());
         let adapter = window.global::<ServerAdapter>();
@@ -334,6 +336,7 @@ impl ServerController {
         let controller = Rc::new(ServerController {
             window: window.as_weak(),
             engine,
+            log,
             listeners: RefCell::default(),
             listener_rows,
             rows,
@@ -351,8 +354,10 @@ impl ServerController {
                 action(c, &w.global::<ServerAdapter>(), id)
             })
         };
-        adapter.on_start(on(|controller, adapter| {
-            controller.start(adapter);
+        adapter.on_start(super::on(&controller, |controller, window| {
+            if controller.start(&window.global()).is_some() {
+                super::typing_ended(window);
+            }
         }));
         adapter.on_stop(on(|controller, adapter| {
             controller.stop_listener(adapter, adapter.get_selected_listener())
@@ -363,8 +368,15 @@ impl ServerController {
         }));
         adapter.on_mode_changed(on(Self::mode_changed));
         adapter.on_view_changed(on(Self::show_selected));
-        adapter.on_send(on(Self::send));
-        adapter.on_broadcast(on(Self::broadcast));
+        let sending = |send: fn(&Self, &ServerAdapter) -> bool| {
+            super::on(&controller, move |controller, window| {
+                if send(controller, &window.global()) {
+                    super::typing_ended(window);
+                }
+            })
+        };
+        adapter.on_send(sending(Self::send));
+        adapter.on_broadcast(sending(Self::broadcast));
         adapter.on_select_client(on_id(|controller, adapter, id| {
             adapter.set_selected_client(id);
             // Another conversation opens at its newest entry.
@@ -411,6 +423,26 @@ impl ServerController {
                 None
             }
         }
+    }
+
+    /// What to say of a request to `port` at one of `addresses` (what a URL's host names):
+    /// that a listener of this tab there will not answer HTTP, unless it is in HTTP mode.
+    pub fn not_answering_http(&self, addresses: &[IpAddr], port: u16) -> Option<String> {
+        let listeners = self.listeners.borrow();
+        let reached = listeners.iter().find(|listener| {
+            listener.view.listening.is_some_and(|at| {
+                at.port() == port && addresses.iter().any(|address| accepts(at.ip(), *address))
+            })
+        })?;
+        let mode = match reached.form.mode {
+            ServerMode::Http => return None,
+            ServerMode::Manual => "Manual",
+            ServerMode::Echo => "Echo",
+            ServerMode::AutoReply => "Auto-reply",
+        };
+        Some(format!(
+            "The Server tab's listener on :{port} is in {mode} mode: it will not answer HTTP"
+        ))
     }
 
     fn stop_listener(&self, adapter: &ServerAdapter, id: i32) {
@@ -490,32 +522,55 @@ impl ServerController {
         }
     }
 
-    fn send(&self, adapter: &ServerAdapter) {
+    /// Sends the send box to the selected client; tells whether it went.
+    fn send(&self, adapter: &ServerAdapter) -> bool {
         adapter.set_send_error(SharedString::new());
         let id = adapter.get_selected_client();
         let listener = SessionId::from_slint(adapter.get_selected_listener());
         let (Some(listener), true) = (listener, id >= 0) else {
             adapter.set_send_error("Select a client first, or use Broadcast.".into());
-            return;
+            return false;
         };
         if adapter.get_selected_ended() {
             adapter.set_send_error("This client has gone: select a connected one.".into());
-            return;
+            return false;
         }
-        if let Some(bytes) = payload_from(adapter) {
-            let client = id as ClientId;
-            self.engine.act(listener, Action::SendTo { client, bytes });
+        let Some(bytes) = self.payload_for(adapter, listener) else {
+            return false;
+        };
+        let client = id as ClientId;
+        self.engine.act(listener, Action::SendTo { client, bytes });
+        true
+    }
+
+    /// The send box's bytes, about to be sent by `listener` (the log shows hex as hex); an
+    /// error shows under the box.
+    fn payload_for(&self, adapter: &ServerAdapter, listener: SessionId) -> Option<Vec<u8>> {
+        let form = fields_of(adapter);
+        match form.payload() {
+            Ok(bytes) => {
+                self.log
+                    .sending(listener, &bytes, Encoding::hex_if(form.hex));
+                Some(bytes)
+            }
+            Err(error) => {
+                adapter.set_send_error(error.to_string().into());
+                None
+            }
         }
     }
 
-    fn broadcast(&self, adapter: &ServerAdapter) {
+    /// Sends the send box to every client; tells whether it went.
+    fn broadcast(&self, adapter: &ServerAdapter) -> bool {
         adapter.set_send_error(SharedString::new());
-        if let (Some(listener), Some(bytes)) = (
-            SessionId::from_slint(adapter.get_selected_listener()),
-            payload_from(adapter),
-        ) {
-            self.engine.act(listener, Action::Broadcast(bytes));
-        }
+        let Some(listener) = SessionId::from_slint(adapter.get_selected_listener()) else {
+            return false;
+        };
+        let Some(bytes) = self.payload_for(adapter, listener) else {
+            return false;
+        };
+        self.engine.act(listener, Action::Broadcast(bytes));
+        true
     }
 
     /// Shows the selected connection's conversation, or none.
@@ -811,11 +866,10 @@ fn show_error(adapter: &ServerAdapter, error: &NetError) {
     error_places(adapter).show(error);
 }
 
-fn payload_from(adapter: &ServerAdapter) -> Option<Vec<u8>> {
-    fields_of(adapter)
-        .payload()
-        .map_err(|error| adapter.set_send_error(error.to_string().into()))
-        .ok()
+/// Whether a listener bound to `bound` takes connections to `address`: its own address, or
+/// any of its family's when it listens on all of them.
+fn accepts(bound: IpAddr, address: IpAddr) -> bool {
+    bound == address || (bound.is_unspecified() && bound.is_ipv4() == address.is_ipv4())
 }
 
 /// The tab's fields as a form.

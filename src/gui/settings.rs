@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+use super::client::ClientController;
 use super::log::LogController;
 use super::ui::{
     AppWindow, ClientAdapter, HttpAdapter, KeyboardState, PresetRow, ServerAdapter,
@@ -42,6 +43,7 @@ pub struct SettingsController {
     listed: RefCell<Vec<Listed>>,
     rows: Rc<VecModel<PresetRow>>,
     log: Rc<LogController>,
+    client: Rc<ClientController>,
     /// The presets as they were before the last delete, until Undo or another change.
     before_delete: RefCell<Option<Presets>>,
 }
@@ -56,6 +58,7 @@ impl SettingsController {
     pub fn setup(
         window: &AppWindow,
         log: Rc<LogController>,
+        client: Rc<ClientController>,
         options: &super::GuiOptions,
         loaded: Loaded,
     ) -> Rc<Self> {
@@ -102,6 +105,7 @@ impl SettingsController {
             listed: RefCell::default(),
             rows,
             log,
+            client,
             before_delete: RefCell::default(),
         });
         controller.show_settings(&adapter);
@@ -350,14 +354,15 @@ impl SettingsController {
         found.is_some()
     }
 
-    /// Starts the server, connects, or sends the request, as the tab's own button does.
+    /// Starts the server, connects and sends, or sends the request, as the tab's own buttons
+    /// do.
     fn run_current(&self, kind: PresetKind) {
         let Some(window) = self.window.upgrade() else {
             return;
         };
         match kind {
             PresetKind::Server => window.global::<ServerAdapter>().invoke_start(),
-            PresetKind::Client => window.global::<ClientAdapter>().invoke_connect(),
+            PresetKind::Client => (self.client).connect_and_send(&window.global::<ClientAdapter>()),
             PresetKind::Http => window.global::<HttpAdapter>().invoke_send(),
         }
     }

@@ -9,13 +9,14 @@ use std::time::{Instant, SystemTime};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::conversation::{ConversationModel, End, Limits, Transcript};
+use super::log::LogController;
 use super::throughput::Throughput;
 use super::ui::{AppWindow, ConversationDirection as Direction, SourceRow, UdpAdapter};
 use super::{Controller, Count, ErrorPlaces, Page, clock};
 use crate::engine::{Action, Engine, Event, EventKind, SessionId, SessionSpec};
 use crate::forms::UdpForm;
 use crate::net::udp::UdpEvent;
-use crate::payload::ByteCount;
+use crate::payload::{ByteCount, Encoding};
 
 /// Datagrams kept per source for display: the last 200, each whole (up to 64 KiB).
 const SOURCE_LIMITS: Limits = Limits {
@@ -58,6 +59,7 @@ impl Source {
 pub struct UdpController {
     window: slint::Weak<AppWindow>,
     engine: Rc<Engine>,
+    log: Rc<LogController>,
     socket: Cell<Option<SessionId>>,
     bound: Cell<Option<SocketAddr>>,
     /// In the order first seen; a row's id is its place here.
@@ -76,7 +78,7 @@ impl Controller for UdpController {
 }
 
 impl UdpController {
-    pub fn setup(window: &AppWindow, engine: Rc<Engine>) -> Rc<Self> {
+    pub fn setup(window: &AppWindow, engine: Rc<Engine>, log: Rc<LogController>) -> Rc<Self> {
         let adapter = window.global::<UdpAdapter>();
         let rows = Rc::new(VecModel::default());
         adapter.set_sources(ModelRc::from(rows.clone()));
@@ -86,6 +88,7 @@ impl UdpController {
         let controller = Rc::new(UdpController {
             window: window.as_weak(),
             engine,
+            log,
             socket: Cell::default(),
             bound: Cell::default(),
             sources: RefCell::default(),
@@ -100,18 +103,29 @@ impl UdpController {
                 action(c, &w.global::<UdpAdapter>())
             })
         };
-        adapter.on_open(on(Self::open));
+        adapter.on_open(super::on(&controller, |controller, window| {
+            if controller.open(&window.global()) {
+                super::typing_ended(window);
+            }
+        }));
         adapter.on_close(on(|controller, adapter| {
             if let Some(socket) = controller.socket.get() {
                 adapter.set_busy(true);
                 controller.engine.close(socket);
             }
         }));
-        adapter.on_send(on(|controller, adapter| controller.send(adapter, None)));
-        adapter.on_reply_to_selected(on(|controller, adapter| {
+        adapter.on_send(super::on(&controller, |controller, window| {
+            if controller.send(&window.global(), None) {
+                super::typing_ended(window);
+            }
+        }));
+        adapter.on_reply_to_selected(super::on(&controller, |controller, window| {
+            let adapter = window.global::<UdpAdapter>();
             let selected = usize::try_from(adapter.get_selected_source()).ok();
             let to = selected.and_then(|at| controller.sources.borrow().get(at).map(|s| s.addr));
-            controller.send(adapter, to);
+            if controller.send(&adapter, to) {
+                super::typing_ended(window);
+            }
         }));
         adapter.on_view_changed(on(Self::show_selected));
         adapter.on_select_source(super::on_value(&controller, |controller, window, id| {
@@ -126,11 +140,12 @@ impl UdpController {
         controller
     }
 
-    /// Binds a socket with the tab's fields; what the last one heard is cleared.
-    fn open(&self, adapter: &UdpAdapter) {
+    /// Binds a socket with the tab's fields; what the last one heard is cleared. Tells whether
+    /// it began.
+    fn open(&self, adapter: &UdpAdapter) -> bool {
         if self.socket.get().is_some() {
             // One socket at a time: Close first.
-            return;
+            return false;
         }
         error_places(adapter).clear();
         match fields_of(adapter).check() {
@@ -146,25 +161,36 @@ impl UdpController {
                 adapter.set_status("Binding…".into());
                 self.socket
                     .set(Some(self.engine.open(SessionSpec::Udp(config))));
+                true
             }
-            Err(error) => error_places(adapter).show(&error),
+            Err(error) => {
+                error_places(adapter).show(&error);
+                false
+            }
         }
     }
 
-    /// Sends the payload to `to`, or to the address in To.
-    fn send(&self, adapter: &UdpAdapter, to: Option<SocketAddr>) {
+    /// Sends the payload to `to`, or to the address in To; tells whether it went.
+    fn send(&self, adapter: &UdpAdapter, to: Option<SocketAddr>) -> bool {
         adapter.set_send_error(SharedString::new());
         adapter.set_to_error(SharedString::new());
         let Some(socket) = self.socket.get() else {
-            return;
+            return false;
         };
         let mut form = fields_of(adapter);
         if let Some(to) = to {
             form.to = to.to_string();
         }
         match form.datagram() {
-            Ok((to, bytes)) => self.engine.act(socket, Action::SendDatagram { to, bytes }),
-            Err(error) => error_places(adapter).show(&error),
+            Ok((to, bytes)) => {
+                self.log.sending(socket, &bytes, Encoding::hex_if(form.hex));
+                self.engine.act(socket, Action::SendDatagram { to, bytes });
+                true
+            }
+            Err(error) => {
+                error_places(adapter).show(&error);
+                false
+            }
         }
     }
 

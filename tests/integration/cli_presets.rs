@@ -367,3 +367,34 @@ fn an_unusable_settings_file_is_reported_backed_up_and_left_alone() {
         original
     );
 }
+
+#[test]
+fn a_settings_file_that_is_a_fifo_is_reported_not_waited_for() {
+    let home = ConfigHome::empty();
+    let fifo = home.dir.join("fifo.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_str().unwrap();
+    for command in ["connect", "serve", "http"] {
+        let child = (home.netdeck(&[command, "--config", fifo, "--preset", "lab"]))
+            .spawn()
+            .unwrap();
+        // Reading a FIFO with no writer would wait for one forever.
+        let _watchdog = common::Watchdog::new(child.id());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "warning: {fifo} is a FIFO, not a file: settings are not read from it or saved to it"
+            )),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.contains("preset `lab`"), "{command}: {stderr}");
+    }
+    let kind = std::fs::symlink_metadata(fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+}

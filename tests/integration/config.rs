@@ -134,7 +134,7 @@ fn a_missing_file_gives_the_defaults_and_writes_nothing() {
     assert_eq!(loaded.config.server.port, "1234");
     assert_eq!(loaded.config.client.host, "127.0.0.1");
     assert_eq!(loaded.config.http.method, "GET");
-    assert_eq!(loaded.config.http.url, "http://127.0.0.1:1234/");
+    assert_eq!(loaded.config.http.url, "");
     assert!(listing(&dir.path).is_empty());
 }
 
@@ -418,6 +418,160 @@ fn a_settings_file_that_is_a_link_stays_a_link() {
 }
 
 #[test]
+fn a_chain_of_relative_links_ending_nowhere_is_followed_and_stays_links() {
+    let dir = TempDir::new("config-link-chain");
+    fs::create_dir_all(dir.join("home/.config/netdeck")).unwrap();
+    fs::create_dir_all(dir.join("dotfiles/netdeck")).unwrap();
+    // config.toml → ../../../dotfiles/netdeck.toml → netdeck/settings.toml, which does not
+    // exist yet: the first save makes it.
+    let path = dir.join("home/.config/netdeck/config.toml");
+    std::os::unix::fs::symlink("../../../dotfiles/netdeck.toml", &path).unwrap();
+    let middle = dir.join("dotfiles/netdeck.toml");
+    std::os::unix::fs::symlink("netdeck/settings.toml", &middle).unwrap();
+    let real = dir.join("dotfiles/netdeck/settings.toml");
+
+    let loaded = config::load(&path);
+    assert_eq!((loaded.warning, loaded.can_save), (None, true));
+    assert!(config::is_writable(&path));
+    for config in [full_config(), Config::default()] {
+        config::save(&path, &config).unwrap();
+        for link in [&path, &middle] {
+            assert!(fs::symlink_metadata(link).unwrap().is_symlink(), "{link:?}");
+        }
+        assert!(fs::symlink_metadata(&real).unwrap().is_file());
+        assert_eq!(mode_of(&real), 0o600);
+        assert_eq!(config::load(&path).config, config);
+        assert_eq!(config::load(&real).config, config);
+        // The temporary file was beside the target, and is gone.
+        assert_eq!(listing(&dir.join("dotfiles/netdeck")), ["settings.toml"]);
+        assert_eq!(listing(&dir.join("home/.config/netdeck")), ["config.toml"]);
+    }
+}
+
+#[test]
+fn a_link_to_itself_is_an_error_that_replaces_nothing() {
+    let dir = TempDir::new("config-link-loop");
+    let path = dir.join("config.toml");
+    std::os::unix::fs::symlink("config.toml", &path).unwrap();
+    let loaded = config::load(&path);
+    assert!(!loaded.can_save);
+    assert!(
+        loaded
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.contains("symbolic links")),
+        "{:?}",
+        loaded.warning
+    );
+    let error = config::save(&path, &full_config()).unwrap_err();
+    assert!(error.to_string().contains("symbolic links"), "{error}");
+    assert!(fs::symlink_metadata(&path).unwrap().is_symlink());
+}
+
+/// Makes a special file with one of coreutils' commands (`mkfifo`, `mknod`).
+fn make(command: &str, args: &[&str]) {
+    let status = std::process::Command::new(command)
+        .args(args)
+        .status()
+        .unwrap_or_else(|error| panic!("{command} runs: {error}"));
+    assert!(status.success(), "{command} {args:?}");
+}
+
+/// Loads the settings on another thread, so that a load that blocks fails the test instead
+/// of hanging it.
+fn load_without_blocking(path: &Path) -> config::Loaded {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || sender.send(config::load(&path)));
+    receiver
+        .recv_timeout(common::PATIENCE)
+        .expect("loading the settings returned instead of blocking")
+}
+
+#[test]
+fn a_fifo_a_device_or_a_socket_is_never_read_nor_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("config-special");
+    let fifo = dir.join("fifo");
+    make("mkfifo", &[fifo.to_str().unwrap()]);
+    let device = dir.join("zero");
+    make("mknod", &[device.to_str().unwrap(), "c", "1", "5"]);
+    let socket = dir.join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // A link to one is the same.
+    let link = dir.join("link");
+    std::os::unix::fs::symlink("fifo", &link).unwrap();
+
+    for (path, what) in [
+        (&fifo, "a FIFO"),
+        (&device, "a character device"),
+        (&socket, "a socket"),
+    ] {
+        let loaded = load_without_blocking(path);
+        assert_eq!(loaded.config, Config::default());
+        assert!(!loaded.can_save, "{path:?}");
+        assert_eq!(
+            loaded.warning.as_deref(),
+            Some(
+                format!(
+                    "{} is {what}, not a file: settings are not read from it or saved to it",
+                    path.display()
+                )
+                .as_str()
+            )
+        );
+        let error = config::save(path, &full_config()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} is {what}, not a file: settings are not saved to it",
+                path.display()
+            )
+        );
+    }
+    let loaded = load_without_blocking(&link);
+    assert_eq!(
+        loaded.warning.as_deref(),
+        Some(
+            format!(
+                "{} (a link to {}) is a FIFO, not a file: settings are not read from it or saved to it",
+                link.display(),
+                dir.join("fifo").display()
+            )
+            .as_str()
+        )
+    );
+    assert!(config::save(&link, &full_config()).is_err());
+
+    let kind = |name: &str| fs::symlink_metadata(dir.join(name)).unwrap().file_type();
+    assert!(kind("fifo").is_fifo());
+    assert!(kind("zero").is_char_device());
+    assert!(kind("socket").is_socket());
+    assert!(kind("link").is_symlink());
+    assert_eq!(listing(&dir.path), ["fifo", "link", "socket", "zero"]);
+}
+
+#[test]
+fn the_null_device_reads_nothing_and_writes_nothing_silently() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let dir = TempDir::new("config-null");
+    // A null device of its own (1:3, as /dev/null), so the test cannot harm the real one.
+    let null = dir.join("null");
+    make(
+        "mknod",
+        &["-m", "666", null.to_str().unwrap(), "c", "1", "3"],
+    );
+    let loaded = config::load(&null);
+    assert_eq!(loaded.config, Config::default());
+    assert_eq!((loaded.warning, loaded.can_save), (None, false));
+    assert!(config::save(&null, &full_config()).is_err());
+    let metadata = fs::symlink_metadata(&null).unwrap();
+    assert!(metadata.file_type().is_char_device());
+    assert_eq!(metadata.rdev(), libc::makedev(1, 3));
+    assert_eq!(listing(&dir.path), ["null"]);
+}
+
+#[test]
 fn a_save_that_cannot_happen_names_the_folder() {
     let dir = TempDir::new("config-save-error");
     fs::write(dir.join("file"), "").unwrap();
@@ -524,7 +678,7 @@ fn a_preset_with_bad_fields_loads_and_fails_where_used() {
     let path = dir.join("config.toml");
     fs::write(
         &path,
-        "[presets.server.bad]\nport = \"70000\"\nmode = \"auto-reply\"\nreply = 'a\\q'\n\n[presets.http.bad]\nheaders = [{ name = \"Bad Name\", value = \"v\" }, { name = \"\", value = \" \" }]\n",
+        "[presets.server.bad]\nport = \"70000\"\nmode = \"auto-reply\"\nreply = 'a\\q'\n\n[presets.http.bad]\nurl = \"http://10.0.0.2/\"\nheaders = [{ name = \"Bad Name\", value = \"v\" }, { name = \"\", value = \" \" }]\n",
     )
     .unwrap();
     let loaded = config::load(&path);

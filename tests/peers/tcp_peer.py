@@ -6,6 +6,9 @@ usage: tcp_peer.py MODE [CERT KEY]
   silent     accept and never answer
   half-close close the sending side at once, then count what arrives ("received N")
   tls-echo   like echo, inside TLS with CERT and KEY (PEM files)
+  one-client like echo for the first connection only, as a device that takes one client:
+             stops listening once it is accepted ("client PORT"), and says what arrives
+             ("received HEX") before echoing it
 
 Prints "port N" once listening on 127.0.0.1, and "sni NAME" for each TLS handshake.
 """
@@ -42,6 +45,19 @@ def serve(conn, mode):
             conn.sendall(data)
 
 
+def one_client(listener):
+    conn, (_, port) = listener.accept()
+    listener.close()
+    print(f"client {port}", flush=True)
+    with conn:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            print(f"received {data.hex()}", flush=True)
+            conn.sendall(data)
+
+
 def main():
     mode = sys.argv[1]
     context = None
@@ -58,6 +74,9 @@ def main():
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     print(f"port {listener.getsockname()[1]}", flush=True)
+    if mode == "one-client":
+        one_client(listener)
+        return
     while True:
         conn, _ = listener.accept()
         if context is not None:

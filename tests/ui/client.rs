@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::Peer;
-use common::ui::{element, run_until};
+use common::ui::{element, element_starting, run_until};
 use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ConversationDirection};
 use slint::{ComponentHandle, Model};
 
@@ -96,8 +96,9 @@ pub fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
     run_until("the second echo", || {
         texts(&adapter) == ["Sent second", "Received second"]
     });
-    let first = format!("Connection 127.0.0.1:{}", peer.addr.port());
-    element(&window, &first).invoke_accessible_default_action();
+    // Each chip goes on with its own port.
+    let first = format!("Connection 127.0.0.1:{} :", peer.addr.port());
+    element_starting(&window, &first).invoke_accessible_default_action();
     assert_eq!(
         texts(&adapter),
         ["Sent hello", "Received hello"],
@@ -115,12 +116,12 @@ pub fn the_client_tab_connects_sends_hello_and_shows_the_echo() {
         adapter.get_state() == ConnectionState::Idle
     });
     assert_eq!(adapter.get_status(), "Disconnected");
-    let second = format!("Connection 127.0.0.1:{}", other.addr.port());
-    element(&window, &second).invoke_accessible_default_action();
+    let second = format!("Connection 127.0.0.1:{} :", other.addr.port());
+    element_starting(&window, &second).invoke_accessible_default_action();
     assert_eq!(adapter.get_state(), ConnectionState::Connected);
 
     // Reconnect opens the ended one again, and its conversation goes on.
-    element(&window, &first).invoke_accessible_default_action();
+    element_starting(&window, &first).invoke_accessible_default_action();
     element(&window, "Reconnect").invoke_accessible_default_action();
     run_until("the reconnection", || {
         adapter.get_state() == ConnectionState::Connected

@@ -6,7 +6,7 @@ use crate::common;
 use common::servers::Tinyproxy;
 use common::ui::{element, element_starting, open_tab, run_until};
 use common::{Peer, TempDir};
-use netdeck::gui::ui::{AppWindow, HttpAdapter, SettingsAdapter};
+use netdeck::gui::ui::{AppWindow, HttpAdapter, ServerAdapter, SettingsAdapter};
 use slint::{ComponentHandle, Model};
 
 pub fn the_http_tab_sends_a_request_and_shows_status_and_body() {
@@ -173,4 +173,59 @@ pub fn the_http_tab_sends_a_request_and_shows_status_and_body() {
         "{}",
         adapter.get_response_headers()
     );
+}
+
+/// The HTTP tab starts with no URL; a request to the window's own listener in Manual mode is
+/// explained as it starts, while it is still under way, and goes once that listener speaks
+/// HTTP.
+pub fn a_request_to_the_windows_own_manual_listener_is_explained_at_once() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
+    let adapter = window.global::<HttpAdapter>();
+    assert_eq!(adapter.get_url(), "", "no address to wait on by default");
+
+    // The Server tab's listener, in Manual mode (its default).
+    open_tab(&window, "Server");
+    let server = window.global::<ServerAdapter>();
+    element(&window, "Port").set_accessible_value("0");
+    element(&window, "Start").invoke_accessible_default_action();
+    run_until("the server to listen", || server.get_listening());
+    let status = server.get_status();
+    let port: u16 = (status.strip_prefix("Listening on 127.0.0.1:"))
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("a port in {status:?}"));
+
+    open_tab(&window, "HTTP");
+    for host in ["127.0.0.1", "localhost"] {
+        element(&window, "URL").set_accessible_value(format!("http://{host}:{port}/"));
+        element(&window, "Send request").invoke_accessible_default_action();
+        let explained = format!(
+            "The Server tab's listener on :{port} is in Manual mode: it will not answer HTTP"
+        );
+        run_until("the explanation", || adapter.get_error() == explained);
+        assert!(
+            adapter.get_busy(),
+            "explained while the request is under way"
+        );
+        assert!(
+            adapter.get_error_hint().contains("HTTP mode"),
+            "{}",
+            adapter.get_error_hint()
+        );
+        element(&window, "Cancel").invoke_accessible_default_action();
+        run_until("the request to end", || !adapter.get_busy());
+    }
+
+    // In HTTP mode the same listener answers, and nothing is said against it.
+    open_tab(&window, "Server");
+    element(&window, "Mode: HTTP").invoke_accessible_default_action();
+    open_tab(&window, "HTTP");
+    element(&window, "Send request").invoke_accessible_default_action();
+    assert_eq!(adapter.get_error(), "");
+    run_until("the answer", || {
+        adapter.get_has_response() && !adapter.get_busy()
+    });
+    assert_eq!(adapter.get_error(), "");
+    assert_eq!(adapter.get_status_class(), 2, "{}", adapter.get_status());
 }

@@ -1,5 +1,5 @@
-//! Kiosk mode and the on-screen keyboard, driven by taps and accessible labels. One test: the
-//! testing backend's event loop can be set up once per process.
+//! Kiosk mode and the on-screen keyboard, driven by taps and accessible labels. Each test in a
+//! process of its own: the testing backend's event loop can be set up once per process.
 
 use crate::common;
 
@@ -10,7 +10,8 @@ use common::ui::{element, element_where, open_tab, run_until, shown, tap};
 use i_slint_backend_testing::ElementQuery;
 use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{
-    AppWindow, ClientAdapter, HttpAdapter, KeyboardState, ServerAdapter, SettingsAdapter,
+    AppWindow, ClientAdapter, ConnectionState, HttpAdapter, KeyboardState, ServerAdapter,
+    SettingsAdapter,
 };
 use slint::{ComponentHandle, LogicalSize, Model};
 
@@ -235,4 +236,72 @@ fn type_character(window: &AppWindow, character: char) {
         press(window, next_page);
     }
     panic!("no key types {character:?}");
+}
+
+/// Whether the on-screen keyboard is up: any of its keys is there.
+fn keyboard_up(window: &AppWindow) -> bool {
+    !keys(window).is_empty()
+}
+
+/// In kiosk mode, taps `field` (the keyboard comes up), gives it `value`, then presses
+/// `action`: the keyboard goes, so it does not cover what the action shows.
+fn type_then(window: &AppWindow, field: &str, value: &str, action: &str) {
+    tap(window, &element(window, field));
+    run_until(&format!("the keyboard for {field}"), || keyboard_up(window));
+    element(window, field).set_accessible_value(value);
+    element(window, action).invoke_accessible_default_action();
+    run_until(&format!("the keyboard to go after {action}"), || {
+        !keyboard_up(window)
+    });
+    run_until("the tab bar back in view", || shown(window, "Settings tab"));
+}
+
+pub fn the_keyboard_goes_after_connect_send_start_and_bind() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let (window, _gui) = open(&GuiOptions {
+        kiosk: true,
+        ..GuiOptions::default()
+    });
+    let peer = common::Peer::start(&["echo"]);
+    let client = window.global::<ClientAdapter>();
+
+    // A Connect that cannot begin leaves the keyboard up to fix the field.
+    open_tab(&window, "Client");
+    run_until("the Client tab", || shown(&window, "Port"));
+    tap(&window, &element(&window, "Port"));
+    run_until("the keyboard", || keyboard_up(&window));
+    element(&window, "Port").set_accessible_value("http");
+    element(&window, "Connect").invoke_accessible_default_action();
+    assert!(!client.get_port_error().is_empty());
+    assert!(keyboard_up(&window), "the field still needs typing");
+
+    type_then(&window, "Port", &peer.addr.port().to_string(), "Connect");
+    run_until("the connection", || {
+        client.get_state() == ConnectionState::Connected
+    });
+    type_then(&window, "Message", "hi", "Send message");
+    run_until("the echo", || client.get_counters() == "2 B in · 2 B out");
+    // A tap on the field brings the keyboard back.
+    tap(&window, &element(&window, "Message"));
+    run_until("the keyboard again", || keyboard_up(&window));
+    press(&window, "Hide keyboard");
+    run_until("the tab bar back in view", || shown(&window, "Server tab"));
+
+    open_tab(&window, "Server");
+    run_until("the Server tab", || shown(&window, "Port"));
+    type_then(&window, "Port", "0", "Start");
+    let server = window.global::<ServerAdapter>();
+    run_until("the server", || server.get_listening());
+
+    open_tab(&window, "UDP");
+    run_until("the UDP tab", || shown(&window, "Port"));
+    type_then(&window, "Port", "0", "Bind");
+
+    open_tab(&window, "HTTP");
+    run_until("the HTTP tab", || shown(&window, "URL"));
+    let http = window.global::<HttpAdapter>();
+    let url = format!("http://{}/", peer.addr);
+    type_then(&window, "URL", &url, "Send request");
+    // An echo server is no HTTP server: the exchange ends with an error.
+    run_until("the exchange to end", || !http.get_busy());
 }

@@ -15,10 +15,12 @@ mod fonts;
 mod http;
 mod keyboard;
 mod layout;
+mod log;
 mod pictures;
 mod presets;
 mod screenshots;
 mod server;
+mod settings_file;
 mod udp;
 
 use std::process::{Command, ExitCode};
@@ -80,8 +82,20 @@ const TESTS: &[(&str, fn())] = &[
         http::the_http_tab_sends_a_request_and_shows_status_and_body,
     ),
     (
+        "http::a_request_to_the_windows_own_manual_listener_is_explained_at_once",
+        http::a_request_to_the_windows_own_manual_listener_is_explained_at_once,
+    ),
+    (
         "keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit",
         keyboard::kiosk_mode_types_with_the_on_screen_keyboard_and_hides_quit,
+    ),
+    (
+        "keyboard::the_keyboard_goes_after_connect_send_start_and_bind",
+        keyboard::the_keyboard_goes_after_connect_send_start_and_bind,
+    ),
+    (
+        "log::the_export_has_milliseconds_hex_whole_lines_and_connections_apart",
+        log::the_export_has_milliseconds_hex_whole_lines_and_connections_apart,
     ),
     (
         "layout::every_control_fits_800x480_at_every_offered_scale",
@@ -100,6 +114,10 @@ const TESTS: &[(&str, fn())] = &[
         presets::presets_survive_a_restart,
     ),
     (
+        "presets::a_client_presets_run_sends_on_one_connection",
+        presets::a_client_presets_run_sends_on_one_connection,
+    ),
+    (
         "screenshots::every_tab_renders_at_800x480_1280x800_and_1920x1080",
         screenshots::every_tab_renders_at_800x480_1280x800_and_1920x1080,
     ),
@@ -110,6 +128,10 @@ const TESTS: &[(&str, fn())] = &[
     (
         "server::a_tls_server_shows_its_certificate_and_each_clients_subject",
         server::a_tls_server_shows_its_certificate_and_each_clients_subject,
+    ),
+    (
+        "settings_file::a_config_that_is_a_device_a_fifo_or_a_link_stays_what_it_was",
+        settings_file::a_config_that_is_a_device_a_fifo_or_a_link_stays_what_it_was,
     ),
     (
         "udp::the_udp_tab_binds_lists_sources_answers_and_sends",

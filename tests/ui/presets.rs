@@ -17,7 +17,10 @@ use std::process::Command;
 use common::ui::{element, open_tab, run_until, shown};
 use common::{ConfigHome, Peer};
 use netdeck::gui::GuiOptions;
-use netdeck::gui::ui::{AppWindow, HttpAdapter, LogAdapter, ServerAdapter, SettingsAdapter, Tab};
+use netdeck::gui::ui::{
+    AppWindow, ClientAdapter, ConnectionState, ConversationDirection, HttpAdapter, LogAdapter,
+    ServerAdapter, SettingsAdapter, Tab,
+};
 use slint::{ComponentHandle, Model};
 
 /// Set in the environment of the second process: the settings file to open.
@@ -305,4 +308,61 @@ fn preset_rows(settings: &SettingsAdapter) -> Vec<String> {
     (settings.get_presets().iter())
         .map(|row| format!("{} {}", row.kind, row.name))
         .collect()
+}
+
+/// A client preset's Run does what Connect and Send do, and a second Run sends on the
+/// connection the first opened: a device that takes one client gets both messages on it.
+pub fn a_client_presets_run_sends_on_one_connection() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let home = ConfigHome::empty();
+    let mut device = Peer::start(&["one-client"]);
+    let (window, _gui) = open(&home.file(), home.dir.join("logs"), None);
+    let client = window.global::<ClientAdapter>();
+
+    open_tab(&window, "Client");
+    element(&window, "Host").set_accessible_value("127.0.0.1");
+    element(&window, "Port").set_accessible_value(device.addr.port().to_string());
+    element(&window, "Message").set_accessible_value("MEAS?");
+    open_tab(&window, "Settings");
+    run_until("the Settings tab", || shown(&window, "Preset name"));
+    element(&window, "Preset name").set_accessible_value("device");
+    element(&window, "Save Client preset").invoke_accessible_default_action();
+    assert_eq!(window.global::<SettingsAdapter>().get_preset_error(), "");
+
+    let exchanged = |client: &ClientAdapter| -> Vec<String> {
+        (client.get_conversation().iter())
+            .filter(|line| line.direction != ConversationDirection::Note)
+            .map(|line| format!("{:?} {}", line.direction, line.text))
+            .collect()
+    };
+    for round in 1..=2 {
+        open_tab(&window, "Settings");
+        run_until("the Settings tab", || shown(&window, "Run preset device"));
+        element(&window, "Run preset device").invoke_accessible_default_action();
+        assert_eq!(window.get_current_tab(), Tab::Client);
+        run_until("the device's echo", || {
+            exchanged(&client).len() == 2 * round
+        });
+        assert_eq!(client.get_connections().row_count(), 1, "round {round}");
+        assert_eq!(client.get_state(), ConnectionState::Connected);
+    }
+    assert_eq!(
+        exchanged(&client),
+        [
+            "Sent MEAS?",
+            "Received MEAS?",
+            "Sent MEAS?",
+            "Received MEAS?"
+        ]
+    );
+
+    // The device saw one client, the one the chip names, and both messages from it.
+    let chip = client.get_connections().row_data(0).unwrap().label;
+    let own_port = chip
+        .strip_prefix(&format!("{} :", device.addr))
+        .unwrap_or_else(|| panic!("a chip named by its own port: {chip}"));
+    assert_eq!(device.line(), format!("client {own_port}"));
+    let measure = netdeck::payload::hex_line(b"MEAS?").replace(' ', "");
+    assert_eq!(device.line(), format!("received {measure}"));
+    assert_eq!(device.line(), format!("received {measure}"));
 }

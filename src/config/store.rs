@@ -214,6 +214,9 @@ impl NotAFile {
             "a block device"
         } else if kind.is_socket() {
             "a socket"
+        } else if kind.is_symlink() {
+            // Only where links are not followed: a file about to be replaced became one.
+            "a symbolic link"
         } else {
             "an entry of an unknown kind"
         };
@@ -444,8 +447,11 @@ pub fn stage(path: &Path, config: &Config) -> Result<StagedWrite, ConfigError> {
 impl StagedWrite {
     /// The second half of [`save`]: the new file takes the old one's place, durably.
     pub fn commit(mut self) -> Result<(), ConfigError> {
-        // What was a file when staged may not be one now.
-        writable_target(&self.target)?;
+        // What was a file (or nothing) when staged may be something else now.
+        if let Ok(metadata) = fs::symlink_metadata(&self.target) {
+            NotAFile::check(&self.target, &self.target, &metadata)
+                .map_err(ConfigError::NotAFile)?;
+        }
         fs::rename(&self.temporary, &self.target).map_err(|source| ConfigError::Io {
             action: "replace",
             path: self.target.clone(),

@@ -289,7 +289,7 @@ impl ClientController {
             let reaching = || links.iter().filter(|link| link.reaches(&config));
             // The one shown first, else the newest.
             (reaching().find(|link| Some(link.id) == selected))
-                .or_else(|| reaching().last())
+                .or_else(|| reaching().next_back())
                 .map(|link| link.id)
         };
         let id = match open {

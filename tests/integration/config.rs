@@ -482,7 +482,9 @@ fn make(command: &str, args: &[&str]) {
 fn load_without_blocking(path: &Path) -> config::Loaded {
     let (sender, receiver) = std::sync::mpsc::channel();
     let path = path.to_path_buf();
-    std::thread::spawn(move || sender.send(config::load(&path)));
+    std::thread::spawn(move || {
+        let _ = sender.send(config::load(&path));
+    });
     receiver
         .recv_timeout(common::PATIENCE)
         .expect("loading the settings returned instead of blocking")

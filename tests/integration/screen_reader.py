@@ -197,8 +197,10 @@ def seed_flow(window):
     window.node("the echoed entry", "list item", "Received: hi")
 
     # The Log tells the whole story, line by line. The kiosk's keyboard lifted the page to
-    # show the Message field, so the tabs are off the screen until it is put away.
-    window.press("push button", "Key Hide keyboard")
+    # show the Message field; Send put it away, so the tabs are back on the screen.
+    window.wait("the keyboard to go after Send", lambda: not any(
+        n.getRoleName() == "push button" and n.name == "Key Hide keyboard"
+        for n in nodes(window.app)))
     window.press("toggle button", "Log tab")
     window.node("the log line of the seed's text", "list item",
                 lambda name: SEED_TEXT in name)

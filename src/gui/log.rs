@@ -109,8 +109,8 @@ impl LogController {
         self.refresh();
     }
 
-    /// Writes every line, as shown (credentials masked), to a new file readable only by
-    /// its owner; returns its path.
+    /// Writes every line, whole where the view shortens it (credentials masked), to a new
+    /// file readable only by its owner; returns its path.
     fn export(&self) -> std::io::Result<PathBuf> {
         let now = SystemTime::now();
         let mut text = format!(

@@ -35,6 +35,8 @@ pub struct LogController {
     export_dir: PathBuf,
     /// Each live session's name on its lines, once it is known ("server :1234").
     sources: RefCell<HashMap<SessionId, String>>,
+    /// A script in the lines that no installed font can draw, until the log is cleared.
+    missing: Cell<Option<super::fonts::Script>>,
 }
 
 impl super::Controller for LogController {
@@ -56,10 +58,12 @@ impl LogController {
             cap: Cell::new(crate::config::Settings::default().log_lines),
             export_dir,
             sources: RefCell::default(),
+            missing: Cell::default(),
         });
         adapter.on_clear(super::on(&controller, |c, _| {
             c.lines.clear();
             c.dropped.set(0);
+            c.missing.set(None);
             c.changed.set(true);
             c.refresh();
         }));
@@ -219,6 +223,7 @@ impl LogController {
     fn push(&self, source: String, text: String, is_error: bool) {
         // Characters no installed font has show as escapes, as in the conversations.
         let shown = super::fonts::shown(text);
+        self.missing.set(self.missing.get().or(shown.missing));
         self.lines.push(LogLine {
             time: SharedString::from(clock(SystemTime::now())),
             source: source.into(),
@@ -248,6 +253,7 @@ impl LogController {
         if let Some(window) = self.window.upgrade() {
             let adapter = window.global::<LogAdapter>();
             adapter.set_dropped(self.dropped.get() as i32);
+            adapter.set_font_note(super::fonts::font_note(self.missing.get()));
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
         }
     }

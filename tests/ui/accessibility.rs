@@ -41,6 +41,7 @@ const READ_ONLY_LISTS: &[&str] = &[
     "Server conversation",
     "Client conversation",
     "Log lines",
+    "Demo steps",
 ];
 
 /// Text fields and the placeholder each shows (and a screen reader reads) while empty.
@@ -270,6 +271,25 @@ pub fn every_control_is_named_finger_sized_and_every_field_can_be_cleared() {
                 if list.accessible_label().unwrap_or_default().is_empty() {
                     problems.push(format!("{what}: a list with no name: {}", describe(list)));
                 }
+            }
+            // And every row is in a list.
+            let in_lists = (lists.iter())
+                .map(|list| {
+                    (list.query_descendants())
+                        .match_accessible_role(AccessibleRole::ListItem)
+                        .find_all()
+                        .len()
+                })
+                .sum::<usize>();
+            let rows = (window.root_element().query_descendants())
+                .match_accessible_role(AccessibleRole::ListItem)
+                .find_all();
+            if rows.len() != in_lists {
+                problems.push(format!(
+                    "{what}: {} of {} list rows are in no list",
+                    rows.len() - in_lists,
+                    rows.len()
+                ));
             }
         }
         http.set_view(0);

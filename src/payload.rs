@@ -1,6 +1,6 @@
 //! What the user types into bytes on the wire, and bytes back into something readable.
 //!
-//! Text input understands the escapes `\r \n \t \0 \\ \xNN`; hex input accepts `48 65 6c`,
+//! Text input understands the escapes `\r \n \t \0 \\ \xNN \u{XXXX}`; hex input accepts `48 65 6c`,
 //! `0x48,0x65` and `48656c`. Display text is the inverse of text input: printable characters
 //! stay, everything else becomes an escape, so what is shown can be pasted back and sent.
 
@@ -73,7 +73,9 @@ pub fn encode(
     Ok(bytes)
 }
 
-/// Text with escapes: `\r \n \t \0 \\ \xNN`; every other character is sent as UTF-8.
+/// Text with escapes: `\r \n \t \0 \\ \xNN`, and `\u{XXXX}` for a character by its code
+/// point (as the window writes what no installed font can draw); every other character is sent
+/// as UTF-8.
 pub fn parse_text(input: &str) -> Result<Vec<u8>, PayloadError> {
     let mut out = Vec::with_capacity(input.len());
     let mut chars = input.chars().enumerate().peekable();
@@ -108,6 +110,27 @@ pub fn parse_text(input: &str) -> Result<Vec<u8>, PayloadError> {
                         ));
                     }
                 }
+            }
+            'u' => {
+                let character = chars
+                    .next_if(|(_, open)| *open == '{')
+                    .and_then(|_| {
+                        let mut digits = String::new();
+                        while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_hexdigit()) {
+                            digits.push(d);
+                        }
+                        chars.next_if(|(_, close)| *close == '}')?;
+                        (1..=6).contains(&digits.len()).then_some(digits)
+                    })
+                    .and_then(|digits| char::from_u32(u32::from_str_radix(&digits, 16).ok()?));
+                let Some(character) = character else {
+                    return Err(PayloadError::at(
+                        column,
+                        "`\\u` needs a character's code in hex between braces, like `\\u{c548}`",
+                    ));
+                };
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(character.encode_utf8(&mut utf8).as_bytes());
             }
             other => {
                 return Err(PayloadError::at(

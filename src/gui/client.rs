@@ -475,7 +475,7 @@ impl ClientController {
         let selected = SessionId::from_slint(adapter.get_selected_connection());
         match links.iter().find(|link| Some(link.id) == selected) {
             Some(link) => {
-                adapter.set_font_note(font_note(link.shown.missing_script).into());
+                adapter.set_font_note(font_note(link.shown.missing_script));
                 adapter.set_state(link.state);
                 adapter.set_status(link.status.as_str().into());
                 adapter.set_unverified(link.unverified);

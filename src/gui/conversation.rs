@@ -267,7 +267,13 @@ const PREVIEW_BYTES: usize = 24;
 impl Entry {
     /// The entry as a mark of the flow view, on `end`'s side of the connection, timed from
     /// `began`.
-    fn flow_mark(&self, number: i32, end: End, hex: bool, began: Option<SystemTime>) -> FlowMark {
+    fn flow_mark(
+        &self,
+        number: i32,
+        end: End,
+        hex: bool,
+        began: Option<SystemTime>,
+    ) -> (FlowMark, Option<Script>) {
         let at = began
             .and_then(|began| self.time.duration_since(began).ok())
             .map(|since| Since(since).to_string())
@@ -306,21 +312,38 @@ impl Entry {
             (Mark::Reset, _) => (FlowKind::Reset, false, format!("reset (RST): {}", text())),
             (Mark::Failed, _) => (FlowKind::Failure, false, text()),
         };
-        let shown = fonts::shown(label);
-        let spoken = match kind {
-            FlowKind::Data if from_server => format!("Server to client: {}", shown.spoken),
-            FlowKind::Data => format!("Client to server: {}", shown.spoken),
-            _ => shown.spoken.to_string(),
-        };
-        FlowMark {
-            number,
-            kind,
-            from_server,
-            label: shown.drawn,
-            at: at.into(),
-            spoken: spoken.into(),
-        }
+        flow_mark(number, kind, from_server, label, at)
     }
+}
+
+/// A mark of a flow view (a connection's or the HTTP tab's): its label drawn by the font rule,
+/// and read out with what its arrow says. Tells the script of what cannot be drawn, for the
+/// view's font note.
+pub fn flow_mark(
+    number: i32,
+    kind: FlowKind,
+    from_server: bool,
+    label: String,
+    at: String,
+) -> (FlowMark, Option<Script>) {
+    let shown = fonts::shown(label);
+    let said = shown.spoken.as_str();
+    let spoken = match kind {
+        FlowKind::Data if from_server => format!("Server to client: {said}"),
+        FlowKind::Data => format!("Client to server: {said}"),
+        FlowKind::Request => format!("Request: {said}"),
+        FlowKind::Response => format!("Answer: {said}"),
+        _ => said.to_string(),
+    };
+    let mark = FlowMark {
+        number,
+        kind,
+        from_server,
+        label: shown.drawn,
+        at: at.into(),
+        spoken: spoken.into(),
+    };
+    (mark, shown.missing)
 }
 
 /// The first bytes of some data, as text or hex, for an arrow's label.
@@ -378,13 +401,11 @@ impl ConversationModel {
         let (lines, marks): (Vec<_>, Vec<_>) = (transcript.entries().enumerate())
             .map(|(row, entry)| {
                 let number = transcript.number_of(row);
-                let (line, script) = entry.line(number, hex, previous);
-                missing = missing.or(script);
+                let (line, in_line) = entry.line(number, hex, previous);
+                let (mark, in_mark) = entry.flow_mark(number, self.end, hex, transcript.began);
+                missing = missing.or(in_line).or(in_mark);
                 previous = Some(entry.time);
-                (
-                    line,
-                    entry.flow_mark(number, self.end, hex, transcript.began),
-                )
+                (line, mark)
             })
             .unzip();
         self.lines.set_vec(lines);
@@ -413,9 +434,9 @@ impl ConversationModel {
             return;
         };
         let number = transcript.number_of(transcript.entries.len() - 1);
-        let (line, script) = last.line(number, hex, newest.next().map(|entry| entry.time));
-        let mark = last.flow_mark(number, self.end, hex, transcript.began);
-        self.missing_script = self.missing_script.or(script);
+        let (line, in_line) = last.line(number, hex, newest.next().map(|entry| entry.time));
+        let (mark, in_mark) = last.flow_mark(number, self.end, hex, transcript.began);
+        self.missing_script = self.missing_script.or(in_line).or(in_mark);
         match self.lines.row_count() {
             rows if change.grew && rows > 0 => {
                 self.lines.set_row_data(rows - 1, line);

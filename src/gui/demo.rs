@@ -12,6 +12,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 
 use super::Controller;
 use super::client::{self, ClientController};
+use super::fonts::{self, Script};
 use super::http::{self, HttpController};
 use super::server::{self, ServerController};
 use super::ui::{
@@ -92,15 +93,14 @@ impl DemoController {
         http: Rc<HttpController>,
     ) -> Rc<Self> {
         let adapter = window.global::<DemoAdapter>();
-        // Drawn with escapes where no installed font has a character; spoken as written.
-        let (drawn, spoken): (Vec<_>, Vec<_>) = (STEPS.iter())
-            .map(|step| {
-                let shown = super::fonts::shown(step.caption.to_string());
-                (shown.drawn, shown.spoken)
-            })
-            .unzip();
-        adapter.set_steps(ModelRc::new(VecModel::from(drawn)));
-        adapter.set_spoken_steps(ModelRc::new(VecModel::from(spoken)));
+        let captions: Vec<_> = STEPS
+            .iter()
+            .map(|step| fonts::shown(step.caption))
+            .collect();
+        let drawn = captions.iter().map(|caption| caption.drawn.clone());
+        let spoken = captions.iter().map(|caption| caption.spoken.clone());
+        adapter.set_steps(ModelRc::new(VecModel::from_iter(drawn)));
+        adapter.set_spoken_steps(ModelRc::new(VecModel::from_iter(spoken)));
         let controller = Rc::new(DemoController {
             window: window.as_weak(),
             engine,
@@ -186,6 +186,7 @@ impl DemoController {
         if let Some(window) = self.window.upgrade() {
             let adapter = window.global::<DemoAdapter>();
             adapter.set_current(-1);
+            adapter.set_font_note(SharedString::new());
             adapter.set_busy(false);
             if let Some((server_form, client_form, http_form)) = run.fields {
                 server::restore(&window, &server_form);
@@ -207,6 +208,7 @@ impl DemoController {
         if let Some(window) = self.window.upgrade() {
             let adapter = window.global::<DemoAdapter>();
             adapter.set_current(step as i32);
+            adapter.set_font_note(fonts::font_note(undrawable(&STEPS[step])));
             adapter.set_busy(true);
             adapter.set_problem(SharedString::new());
             show(&window, STEPS[step].show);
@@ -306,7 +308,10 @@ impl DemoController {
             }
             Action::Send { text, times } => {
                 let connection = self.run.borrow().client;
-                client::restore(window, &demo::client_form(port, &text.repeat(times)));
+                // Typed as the window shows text: what no font can draw as `\u{…}`, which the
+                // field sends as the character itself.
+                let typed = fonts::shown(text.repeat(times)).drawn;
+                client::restore(window, &demo::client_form(port, &typed));
                 // Its own connection, whichever the tab shows.
                 let adapter = window.global::<ClientAdapter>();
                 self.client.select(&adapter, connection);
@@ -322,7 +327,7 @@ impl DemoController {
             Action::AutoReply(reply) => {
                 let adapter = window.global::<ServerAdapter>();
                 self.select_its_server(&adapter);
-                adapter.set_reply(reply.into());
+                adapter.set_reply(fonts::shown(reply).drawn);
                 adapter.set_mode(crate::forms::ServerMode::AutoReply.into());
                 self.server.mode_changed(&adapter);
                 None
@@ -438,6 +443,15 @@ impl DemoController {
             None => {}
         }
     }
+}
+
+/// The script of what no installed font can draw in a step's caption or in the text it types.
+fn undrawable(step: &demo::Step) -> Option<Script> {
+    let typed = step.actions.iter().filter_map(|action| match action {
+        Action::Send { text, .. } | Action::AutoReply(text) => Some(*text),
+        _ => None,
+    });
+    (std::iter::once(step.caption).chain(typed)).find_map(|text| fonts::shown(text).missing)
 }
 
 /// Opens the tab, and the view of it, where a step happens.

@@ -243,9 +243,10 @@ fn script_of(c: char) -> Script {
 }
 
 /// Text as the window draws it and as a screen reader says it.
+#[derive(Clone)]
 pub struct Shown {
     /// `text` with every character no installed font can draw written as `\u{XXXX}`, so what
-    /// arrived stays visible.
+    /// arrived stays visible (and, typed into a field, sends the same character).
     pub drawn: slint::SharedString,
     /// `text` itself: a screen reader needs no font. The same string when nothing was escaped.
     pub spoken: slint::SharedString,
@@ -253,8 +254,11 @@ pub struct Shown {
     pub missing: Option<Script>,
 }
 
-pub fn shown(text: String) -> Shown {
-    let spoken = slint::SharedString::from(text);
+/// The window's one rule for text a user reads: every view of received text, every flow
+/// label, every field the demo fills goes through it, and shows `font_note` for what it
+/// reports missing.
+pub fn shown(text: impl Into<String>) -> Shown {
+    let spoken = slint::SharedString::from(text.into());
     if spoken.is_ascii() {
         return Shown {
             drawn: spoken.clone(),
@@ -284,13 +288,14 @@ pub fn shown(text: String) -> Shown {
 }
 
 /// What the window says when text in `script` cannot be drawn; empty when all of it can.
-pub fn font_note(script: Option<Script>) -> String {
+pub fn font_note(script: Option<Script>) -> slint::SharedString {
     match script {
         Some(script) => format!(
             "Text in {} cannot be drawn: no installed font has it, so it shows as \\u{{…}} escapes. Install {} and restart netdeck.",
             script.name, script.packages
-        ),
-        None => String::new(),
+        )
+        .into(),
+        None => slint::SharedString::new(),
     }
 }
 

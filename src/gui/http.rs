@@ -11,6 +11,8 @@ use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use surf::http::url::Host;
 
 use super::server::ServerController;
+use super::conversation::flow_mark;
+use super::fonts::{self, Script, Shown};
 use super::ui::{AppWindow, FlowKind, FlowMark, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
 use super::{Count, Millis, Page, Since};
 use crate::engine::{
@@ -48,9 +50,9 @@ struct Answer {
     summary: String,
     phases: Vec<Phase>,
     timing: String,
-    headers: String,
+    headers: Shown,
     /// At most `SHOWN_BODY` of the body, as the view shows it.
-    body: String,
+    body: Shown,
 }
 
 /// The request under way, as its answer will name it.
@@ -70,6 +72,8 @@ struct ExchangeFlow {
     marks: Rc<VecModel<FlowMark>>,
     forgotten: u64,
     began: Option<SystemTime>,
+    /// A script in the labels that no installed font can draw.
+    missing: Option<Script>,
 }
 
 impl ExchangeFlow {
@@ -82,20 +86,11 @@ impl ExchangeFlow {
         at: SystemTime,
     ) {
         let began = *self.began.get_or_insert(at);
-        let spoken = match kind {
-            FlowKind::Request => format!("Request: {label}"),
-            FlowKind::Response => format!("Answer: {label}"),
-            _ => label.clone(),
-        };
         let since = at.duration_since(began).unwrap_or_default();
-        self.marks.push(FlowMark {
-            number: exchange as i32,
-            kind,
-            from_server,
-            label: label.into(),
-            at: Since(since).to_string().into(),
-            spoken: spoken.into(),
-        });
+        let at = Since(since).to_string();
+        let (mark, missing) = flow_mark(exchange as i32, kind, from_server, label, at);
+        self.missing = self.missing.or(missing);
+        self.marks.push(mark);
         if self.marks.row_count() > FLOW_MARKS {
             self.marks.remove(0);
             self.forgotten += 1;
@@ -196,6 +191,8 @@ pub struct HttpController {
     /// Exchanges ended so far, answered or not: each is numbered by it.
     exchanges: Cell<u64>,
     flow: RefCell<ExchangeFlow>,
+    /// A script in the answer shown that no installed font can draw.
+    answer_missing: Cell<Option<Script>>,
 }
 
 impl super::Controller for HttpController {
@@ -228,6 +225,7 @@ impl HttpController {
             history_titles,
             exchanges: Cell::new(0),
             flow: RefCell::new(flow),
+            answer_missing: Cell::default(),
         });
         adapter.on_open_mark(super::on_value(
             &controller,
@@ -434,6 +432,14 @@ impl HttpController {
         flow.exchange(sent, result, self.exchanges.get());
         adapter.set_flow_forgotten(flow.forgotten as i32);
         adapter.set_flow_revision(adapter.get_flow_revision().wrapping_add(1));
+        drop(flow);
+        self.show_font_note(adapter);
+    }
+
+    /// Names what the answer shown or the flow holds that no installed font can draw.
+    fn show_font_note(&self, adapter: &HttpAdapter) {
+        let missing = self.answer_missing.get().or(self.flow.borrow().missing);
+        adapter.set_font_note(fonts::font_note(missing));
     }
 
     fn clear_response(&self, adapter: &HttpAdapter) {
@@ -442,10 +448,18 @@ impl HttpController {
         adapter.set_status(SharedString::new());
         adapter.set_status_class(0);
         adapter.set_summary(SharedString::new());
-        adapter.set_response_headers(SharedString::new());
-        adapter.set_response_body(SharedString::new());
+        for set in [
+            HttpAdapter::set_response_headers,
+            HttpAdapter::set_response_headers_spoken,
+            HttpAdapter::set_response_body,
+            HttpAdapter::set_response_body_spoken,
+        ] {
+            set(adapter, SharedString::new());
+        }
         self.phases.set_vec(Vec::new());
         adapter.set_timing(SharedString::new());
+        self.answer_missing.set(None);
+        self.show_font_note(adapter);
     }
 
     /// Shows a new answer and puts it first in the history.
@@ -468,8 +482,13 @@ impl HttpController {
         adapter.set_summary(answer.summary.as_str().into());
         self.phases.set_vec(answer.phases.clone());
         adapter.set_timing(answer.timing.as_str().into());
-        adapter.set_response_headers(answer.headers.as_str().into());
-        adapter.set_response_body(answer.body.as_str().into());
+        adapter.set_response_headers(answer.headers.drawn.clone());
+        adapter.set_response_headers_spoken(answer.headers.spoken.clone());
+        adapter.set_response_body(answer.body.drawn.clone());
+        adapter.set_response_body_spoken(answer.body.spoken.clone());
+        self.answer_missing
+            .set(answer.headers.missing.or(answer.body.missing));
+        self.show_font_note(adapter);
     }
 
     fn answer(&self, adapter: &HttpAdapter, response: &HttpResponse) -> Answer {
@@ -521,10 +540,12 @@ impl HttpController {
                 Millis(response.timings.total)
             ),
             phases,
-            headers: (response.headers.iter())
-                .map(|(name, value)| format!("{name}: {value}\n"))
-                .collect(),
-            body: body_view(response),
+            headers: fonts::shown(
+                (response.headers.iter())
+                    .map(|(name, value)| format!("{name}: {value}\n"))
+                    .collect::<String>(),
+            ),
+            body: fonts::shown(body_view(response)),
         }
     }
 }

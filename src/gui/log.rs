@@ -53,6 +53,8 @@ pub struct LogController {
     /// The whole text of the lines the view shortens, by line number, oldest first.
     whole: RefCell<VecDeque<(u64, String)>>,
     whole_bytes: Cell<usize>,
+    /// A script in the lines that no installed font can draw, until the log is cleared.
+    missing: Cell<Option<super::fonts::Script>>,
 }
 
 impl super::Controller for LogController {
@@ -78,12 +80,14 @@ impl LogController {
             pushed: Cell::new(0),
             whole: RefCell::default(),
             whole_bytes: Cell::new(0),
+            missing: Cell::default(),
         });
         adapter.on_clear(super::on(&controller, |c, _| {
             c.lines.clear();
             c.whole.borrow_mut().clear();
             c.whole_bytes.set(0);
             c.dropped.set(0);
+            c.missing.set(None);
             c.changed.set(true);
             c.refresh();
         }));
@@ -259,6 +263,7 @@ impl LogController {
     fn push(&self, source: String, text: String, whole: Option<String>, is_error: bool) {
         // Characters no installed font has show as escapes, as in the conversations.
         let shown = super::fonts::shown(text);
+        self.missing.set(self.missing.get().or(shown.missing));
         self.lines.push(LogLine {
             time: SharedString::from(clock_ms(SystemTime::now())),
             source: source.into(),
@@ -307,6 +312,7 @@ impl LogController {
         if let Some(window) = self.window.upgrade() {
             let adapter = window.global::<LogAdapter>();
             adapter.set_dropped(self.dropped.get() as i32);
+            adapter.set_font_note(super::fonts::font_note(self.missing.get()));
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
         }
     }

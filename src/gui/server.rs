@@ -598,7 +598,7 @@ impl ServerController {
         adapter.set_flow_forgotten(shown.forgotten as i32);
         adapter.set_selected_peer(peer.into());
         adapter.set_selected_ended(selected.is_some_and(|c| c.ended.is_some()));
-        adapter.set_font_note(fonts::font_note(shown.missing_script).into());
+        adapter.set_font_note(fonts::font_note(shown.missing_script));
         adapter.set_revision(adapter.get_revision().wrapping_add(1));
     }
 
@@ -619,7 +619,7 @@ impl ServerController {
             let mut shown = self.shown.borrow_mut();
             shown.follow(&client.transcript, said, adapter.get_show_hex());
             adapter.set_flow_forgotten(shown.forgotten as i32);
-            adapter.set_font_note(fonts::font_note(shown.missing_script).into());
+            adapter.set_font_note(fonts::font_note(shown.missing_script));
             adapter.set_selected_ended(client.ended.is_some());
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
         }

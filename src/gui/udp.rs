@@ -299,6 +299,7 @@ impl UdpController {
             let mut shown = self.shown.borrow_mut();
             shown.follow(&source.transcript, said, adapter.get_show_hex());
             adapter.set_flow_forgotten(shown.forgotten as i32);
+            adapter.set_font_note(super::fonts::font_note(shown.missing_script));
             adapter.set_revision(adapter.get_revision().wrapping_add(1));
         }
     }
@@ -320,6 +321,7 @@ impl UdpController {
         adapter.set_client_lane(format!("Source {address}").into());
         adapter.set_selected_address(address.into());
         adapter.set_flow_forgotten(shown.forgotten as i32);
+        adapter.set_font_note(super::fonts::font_note(shown.missing_script));
         adapter.set_revision(adapter.get_revision().wrapping_add(1));
     }
 

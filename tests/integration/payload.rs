@@ -83,6 +83,29 @@ fn bad_escapes_are_rejected_with_their_column() {
 }
 
 #[test]
+fn a_character_escaped_by_its_code_point_is_sent_as_utf8() {
+    // As the window draws what no installed font has: pasted back, it sends the same bytes.
+    assert_eq!(
+        parse_text(r"hello \u{c548}\u{b155}\u{d558}\u{c138}\u{c694}").unwrap(),
+        "hello 안녕하세요".as_bytes()
+    );
+    assert_eq!(parse_text(r"\u{1f600}!").unwrap(), "😀!".as_bytes());
+    for bad in [
+        r"\u",
+        r"\u{}",
+        r"\u{c548",
+        r"\uc548",
+        r"\u{d800}",
+        r"\u{1234567}",
+        r"\u{110000}",
+    ] {
+        let error = parse_text(&format!("ok{bad}")).unwrap_err();
+        assert_eq!(error.column, 3, "{bad}: {error}");
+        assert!(error.problem.contains(r"like `\u{c548}`"), "{bad}: {error}");
+    }
+}
+
+#[test]
 fn columns_count_characters_not_bytes() {
     let error = parse_text(r"한국\z").unwrap_err();
     assert_eq!(error.column, 3);

@@ -191,6 +191,14 @@ def seed_flow(window):
     window.press("push button", "Connect")
     window.labelled("Client status", lambda t: t.startswith("Connected"),
                     "the client status to say it is connected")
+    # An empty field reads its placeholder; a field being typed in has a clear button, found by
+    # its name and pressed as a screen reader presses it.
+    message = window.node("the Message field", "entry", "Message")
+    attributes = dict(a.split(":", 1) for a in message.getAttributes())
+    assert attributes.get("placeholder-text") == "what to send, e.g. hello\\n", attributes
+    window.type_into("Message", "oops")
+    window.press("push button", "Clear Message")
+    window.wait("the Message field to be cleared", lambda: message.queryText().characterCount == 0)
     window.type_into("Message", "hi")
     window.press("push button", "Send message")
     window.node("the sent entry", "list item", "Sent: hi")

@@ -79,6 +79,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
             )
+        elif path == "/korean":
+            # Hangul in a header and the body, in UTF-8 as some servers send them.
+            body = "안녕하세요".encode()
+            self.wfile.write(
+                "HTTP/1.1 200 OK\r\nX-Greeting: 안녕\r\nContent-Type: text/plain; charset=utf-8\r\n".encode()
+                + b"Content-Length: %d\r\n\r\n" % len(body) + body
+            )
+        elif path == "/redirect/korean":
+            # A Location no URL can be made of, with a Hangul host, in UTF-8.
+            self.wfile.write(
+                "HTTP/1.1 302 Found\r\nLocation: http://안녕:99999/\r\nContent-Length: 0\r\n\r\n".encode()
+            )
         elif path == "/latin1-header":
             self.send_body(200, b"ok", extra=[("X-Name", "caf\u00e9")])
         elif path == "/form":

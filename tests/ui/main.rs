@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accessibility;
 mod both_sides;
 mod client;
 mod demo;
@@ -29,6 +30,10 @@ use std::process::{Command, ExitCode};
 const ONE_TEST: &str = "NETDECK_UI_TEST";
 
 const TESTS: &[(&str, fn())] = &[
+    (
+        "accessibility::every_control_is_named_finger_sized_and_every_field_can_be_cleared",
+        accessibility::every_control_is_named_finger_sized_and_every_field_can_be_cleared,
+    ),
     (
         "both_sides::both_ends_of_a_loopback_connection_show_together",
         both_sides::both_ends_of_a_loopback_connection_show_together,
@@ -72,6 +77,14 @@ const TESTS: &[(&str, fn())] = &[
     (
         "fonts::a_script_without_a_font_is_named_and_shown_as_escapes",
         fonts::a_script_without_a_font_is_named_and_shown_as_escapes,
+    ),
+    (
+        "fonts::an_http_answer_in_korean_shows_escapes_and_the_font_note",
+        fonts::an_http_answer_in_korean_shows_escapes_and_the_font_note,
+    ),
+    (
+        "fonts::the_demos_message_field_shows_escapes_and_sends_the_korean",
+        fonts::the_demos_message_field_shows_escapes_and_sends_the_korean,
     ),
     (
         "following::a_conversation_follows_its_newest_entry_until_scrolled_up",

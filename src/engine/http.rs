@@ -73,7 +73,11 @@ impl HttpClients {
         }
     }
 
-    fn client(&mut self, settings: &HttpSettings) -> Result<Arc<HttpAgent>, NetError> {
+    fn client(
+        &mut self,
+        settings: &HttpSettings,
+        executor: &Arc<Executor<'static>>,
+    ) -> Result<Arc<HttpAgent>, NetError> {
         if let Some((current, client)) = &self.current
             && current == settings
         {
@@ -82,6 +86,7 @@ impl HttpClients {
         let client = Arc::new(HttpAgent::with_cookies(
             settings.options(),
             self.cookies.clone(),
+            executor,
         )?);
         self.current = Some((settings.clone(), client.clone()));
         Ok(client)
@@ -92,10 +97,10 @@ impl HttpClients {
     pub fn start(
         &mut self,
         spec: HttpSpec,
-        executor: &Executor<'static>,
+        executor: &Arc<Executor<'static>>,
         events: EventSink<Event>,
     ) -> Task<()> {
-        let client = self.client(&spec.settings);
+        let client = self.client(&spec.settings, executor);
         executor.spawn(async move {
             let result = match client {
                 Ok(client) => exchange(spec, &client, &events).await,

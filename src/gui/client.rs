@@ -225,6 +225,30 @@ impl ClientController {
         id
     }
 
+    /// Takes the connections `ids` off the tab, chips and conversations, whatever their state
+    /// (closing them is the caller's). The tab shows the newest one left if it showed one of
+    /// them.
+    pub fn forget(&self, ids: &[SessionId]) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<ClientAdapter>();
+        let mut links = self.links.borrow_mut();
+        let before = links.len();
+        links.retain(|link| !ids.contains(&link.id));
+        if links.len() == before {
+            return;
+        }
+        self.rows
+            .set_vec(links.iter().map(Link::row).collect::<Vec<_>>());
+        let selected = SessionId::from_slint(adapter.get_selected_connection());
+        let newest = links.last().map(|link| link.id);
+        drop(links);
+        if selected.is_some_and(|id| ids.contains(&id)) {
+            self.select(&adapter, newest);
+        }
+    }
+
     /// Shows `id`'s conversation and state; Send, Disconnect and Reconnect act on it.
     pub fn select(&self, adapter: &ClientAdapter, id: Option<SessionId>) {
         let links = self.links.borrow();

@@ -1,7 +1,9 @@
 //! Demo mode: walks the guided demo's steps (`crate::demo::STEPS`, the list `netdeck demo`
 //! walks too) in the window's own tabs. For each action it fills a tab's form and presses its
 //! button as a person would, waits for the event the action leads to, and shows the step
-//! where it happens. Stop, at any moment, closes every session the demo opened.
+//! where it happens. Stop, at any moment, closes every session the demo opened and takes it
+//! off the tabs, and so does each new round of a demo that plays over and over: the user's
+//! own sessions stay as they were.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -73,6 +75,8 @@ pub struct DemoController {
     run: RefCell<Run>,
     /// Starts again from the first step after the last (a kiosk's `--demo`).
     looping: std::cell::Cell<bool>,
+    /// With Auto on, how long a finished step stays; `None`: long enough to read it.
+    pause: Option<Duration>,
     auto: Timer,
     /// Ends a wait that takes too long.
     patience: Timer,
@@ -91,6 +95,7 @@ impl DemoController {
         server: Rc<ServerController>,
         client: Rc<ClientController>,
         http: Rc<HttpController>,
+        pause: Option<Duration>,
     ) -> Rc<Self> {
         let adapter = window.global::<DemoAdapter>();
         let captions: Vec<_> = STEPS
@@ -109,6 +114,7 @@ impl DemoController {
             http,
             run: RefCell::default(),
             looping: std::cell::Cell::new(false),
+            pause,
             auto: Timer::default(),
             patience: Timer::default(),
         });
@@ -174,15 +180,22 @@ impl DemoController {
         }
     }
 
-    /// Ends the demo where it is: every session it opened is closed, and the tabs' fields are
-    /// the user's again.
+    /// Ends the demo where it is: every session it opened is closed and taken off the tabs
+    /// (chips, conversations, flow marks, answers), and the tabs' fields are the user's again.
     pub fn stop(&self) {
         self.auto.stop();
         self.patience.stop();
         let run = std::mem::take(&mut *self.run.borrow_mut());
-        for id in (run.client.into_iter()).chain(run.others).chain(run.server) {
-            self.engine.close(id);
+        let opened: Vec<SessionId> = (run.client.into_iter())
+            .chain(run.others)
+            .chain(run.server)
+            .collect();
+        for id in &opened {
+            self.engine.close(*id);
         }
+        // A listener leaves its tab when it reports that it stopped.
+        self.client.forget(&opened);
+        self.http.forget(&opened);
         if let Some(window) = self.window.upgrade() {
             let adapter = window.global::<DemoAdapter>();
             adapter.set_current(-1);
@@ -278,13 +291,13 @@ impl DemoController {
             return;
         };
         let reading = READING_PACE * STEPS[step].caption.chars().count() as u32;
+        let pause = self.pause.unwrap_or(AUTO_PAUSE + reading);
         let window = self.window.clone();
-        self.auto
-            .start(TimerMode::SingleShot, AUTO_PAUSE + reading, move || {
-                if let Some(window) = window.upgrade() {
-                    window.global::<DemoAdapter>().invoke_next();
-                }
-            });
+        self.auto.start(TimerMode::SingleShot, pause, move || {
+            if let Some(window) = window.upgrade() {
+                window.global::<DemoAdapter>().invoke_next();
+            }
+        });
     }
 
     /// Does one action through the tabs; tells what it now waits for.

@@ -74,6 +74,8 @@ struct ExchangeFlow {
     began: Option<SystemTime>,
     /// A script in the labels that no installed font can draw.
     missing: Option<Script>,
+    /// The session of each exchange with marks in the flow, oldest first.
+    sessions: VecDeque<(u64, SessionId)>,
 }
 
 impl ExchangeFlow {
@@ -94,12 +96,45 @@ impl ExchangeFlow {
         if self.marks.row_count() > FLOW_MARKS {
             self.marks.remove(0);
             self.forgotten += 1;
+            let first = self.marks.row_data(0).map_or(0, |mark| mark.number as u64);
+            while (self.sessions.front()).is_some_and(|(number, _)| *number < first) {
+                self.sessions.pop_front();
+            }
         }
+    }
+
+    /// Takes the marks of the exchanges that were the sessions `ids` out of the flow; tells
+    /// those exchanges' numbers.
+    fn forget(&mut self, ids: &[SessionId]) -> Vec<u64> {
+        let numbers: Vec<u64> = (self.sessions.iter())
+            .filter(|(_, id)| ids.contains(id))
+            .map(|(number, _)| *number)
+            .collect();
+        if numbers.is_empty() {
+            return numbers;
+        }
+        self.sessions.retain(|(_, id)| !ids.contains(id));
+        let kept: Vec<FlowMark> = (self.marks.iter())
+            .filter(|mark| !numbers.contains(&(mark.number as u64)))
+            .collect();
+        if kept.is_empty() {
+            // The next exchange starts the timeline again, with nothing to name.
+            self.began = None;
+            self.missing = None;
+        }
+        self.marks.set_vec(kept);
+        numbers
     }
 
     /// One exchange, numbered `exchange`: its connection if new and the request, when they
     /// were sent, then what came of it.
-    fn exchange(&mut self, sent: &Sent, result: Result<&HttpResponse, String>, exchange: u64) {
+    fn exchange(
+        &mut self,
+        sent: &Sent,
+        result: Result<&HttpResponse, String>,
+        (exchange, session): (u64, SessionId),
+    ) {
+        self.sessions.push_back((exchange, session));
         // An answer is placed by its own measured time, not by when the window got to it.
         let now = match result {
             Ok(response) => sent.at + response.timings.total,
@@ -377,6 +412,7 @@ impl HttpController {
         if self.exchange.get() != Some(event.session) {
             return;
         }
+        let event_session = event.session;
         let event = http_event;
         let Some(window) = self.window.upgrade() else {
             return;
@@ -387,7 +423,7 @@ impl HttpController {
                 adapter.set_progress(format!("Receiving… {}", ByteCount(*bytes)).into());
             }
             HttpEvent::Cancelled => {
-                self.flow_exchange(&adapter, Err("cancelled".into()));
+                self.flow_exchange(&adapter, event_session, Err("cancelled".into()));
                 adapter.set_busy(false);
                 adapter.set_error("Cancelled".into());
                 adapter.set_error_hint(
@@ -396,7 +432,7 @@ impl HttpController {
             }
             HttpEvent::Done(result) => {
                 let outcome = result.as_ref().as_ref().map_err(|error| error.to_string());
-                self.flow_exchange(&adapter, outcome);
+                self.flow_exchange(&adapter, event_session, outcome);
                 adapter.set_busy(false);
                 let unanswered = self.unanswered.borrow_mut().take();
                 match result.as_ref() {
@@ -423,13 +459,18 @@ impl HttpController {
     }
 
     /// Adds the exchange under way, now answered or failed, to the flow.
-    fn flow_exchange(&self, adapter: &HttpAdapter, result: Result<&HttpResponse, String>) {
+    fn flow_exchange(
+        &self,
+        adapter: &HttpAdapter,
+        session: SessionId,
+        result: Result<&HttpResponse, String>,
+    ) {
         let Some(sent) = &*self.sent.borrow() else {
             return;
         };
         self.exchanges.set(self.exchanges.get() + 1);
         let mut flow = self.flow.borrow_mut();
-        flow.exchange(sent, result, self.exchanges.get());
+        flow.exchange(sent, result, (self.exchanges.get(), session));
         adapter.set_flow_forgotten(flow.forgotten as i32);
         adapter.set_flow_revision(adapter.get_flow_revision().wrapping_add(1));
         drop(flow);
@@ -440,6 +481,33 @@ impl HttpController {
     fn show_font_note(&self, adapter: &HttpAdapter) {
         let missing = self.answer_missing.get().or(self.flow.borrow().missing);
         adapter.set_font_note(fonts::font_note(missing));
+    }
+
+    /// Takes the exchanges that were the sessions `ids` off the tab: their marks in the
+    /// flow, their answers in the history, and the answer shown if it is theirs (closing
+    /// them is the caller's).
+    pub fn forget(&self, ids: &[SessionId]) {
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let adapter = window.global::<HttpAdapter>();
+        if self.exchange.get().is_some_and(|id| ids.contains(&id)) {
+            self.exchange.set(None);
+            self.sent.take();
+            adapter.set_busy(false);
+            self.clear_response(&adapter);
+        }
+        let numbers = self.flow.borrow_mut().forget(ids);
+        if numbers.is_empty() {
+            return;
+        }
+        let mut history = self.history.borrow_mut();
+        history.retain(|answer| !numbers.contains(&answer.exchange));
+        let titles: Vec<SharedString> = history.iter().map(|a| a.title.as_str().into()).collect();
+        self.history_titles.set_vec(titles);
+        adapter.set_flow_revision(adapter.get_flow_revision().wrapping_add(1));
+        drop(history);
+        self.show_font_note(&adapter);
     }
 
     fn clear_response(&self, adapter: &HttpAdapter) {

@@ -82,6 +82,9 @@ pub struct GuiOptions {
     pub logs: Option<PathBuf>,
     /// Plays the guided demo on its own from the start (`--demo`, for a kiosk).
     pub demo: bool,
+    /// How long the demo's Auto stays on a finished step; `None`, as on the command line:
+    /// long enough to read its caption.
+    pub demo_pause: Option<std::time::Duration>,
 }
 
 impl GuiOptions {
@@ -103,6 +106,7 @@ impl GuiOptions {
             system_presets: Some(config::system_config_path()),
             logs: Some(config::data_dir()),
             demo: false,
+            demo_pause: None,
         }
     }
 
@@ -174,6 +178,7 @@ fn setup_loaded(window: &AppWindow, options: &GuiOptions, loaded: Loaded) -> std
         server.clone(),
         client.clone(),
         http.clone(),
+        options.demo_pause,
     );
     let settings =
         settings::SettingsController::setup(window, log.clone(), client.clone(), options, loaded);

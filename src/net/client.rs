@@ -87,6 +87,17 @@ impl AsyncRead for Stream {
     }
 }
 
+impl Stream {
+    /// The TCP socket beneath, plain or carrying TLS.
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(stream) => stream,
+            Stream::Tls(stream) => stream.get_ref().0,
+            Stream::TlsServer(stream) => stream.get_ref().0,
+        }
+    }
+}
+
 fn end_without_close_notify(read: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
     match read {
         Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {

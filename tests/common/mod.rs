@@ -631,3 +631,90 @@ impl ConfigHome {
         )
     }
 }
+
+/// A TCP socket this process holds open, as `/proc/self/net/tcp` and `tcp6` list it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnSocket {
+    pub local_port: u16,
+    pub remote_port: u16,
+    pub state: TcpState,
+}
+
+/// The states a test tells apart (the kernel's numbers in `/proc/net/tcp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpState {
+    Established,
+    Listening,
+    /// The peer closed and this process has not: a socket nobody reads any more.
+    CloseWait,
+    Other(u8),
+}
+
+/// The TCP sockets this process has a descriptor for, with their state.
+pub fn own_tcp_sockets() -> Vec<OwnSocket> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let port =
+        |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+    ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+        .iter()
+        .flat_map(|table| {
+            std::fs::read_to_string(table)
+                .unwrap_or_default()
+                .lines()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if !inodes.contains(*fields.get(9)?) {
+                return None;
+            }
+            let state = match u8::from_str_radix(fields[3], 16).ok()? {
+                0x01 => TcpState::Established,
+                0x0A => TcpState::Listening,
+                0x08 => TcpState::CloseWait,
+                other => TcpState::Other(other),
+            };
+            Some(OwnSocket {
+                local_port: port(fields[1]),
+                remote_port: port(fields[2]),
+                state,
+            })
+        })
+        .collect()
+}
+
+/// This process's sockets connected to `port`.
+pub fn own_sockets_to(port: u16) -> Vec<OwnSocket> {
+    own_tcp_sockets()
+        .into_iter()
+        .filter(|socket| socket.remote_port == port && socket.state != TcpState::Listening)
+        .collect()
+}
+
+/// How many descriptors this process has open.
+pub fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Polls `done` until it holds, failing the test after `PATIENCE`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -19,6 +19,7 @@ mod http_cli;
 mod http_cli_proxy;
 mod http_cli_tls;
 mod http_mode;
+mod http_pool;
 mod log;
 mod payload;
 mod screen_reader;

@@ -3,7 +3,11 @@
 
 use crate::common;
 
-use common::ui::{element, open_tab, run_until};
+use std::cell::Cell;
+use std::time::Duration;
+
+use common::ui::{connect_to_an_echo_server, element, open_tab, run_until};
+use common::{TcpState, open_descriptors, own_tcp_sockets};
 use netdeck::demo::{STEPS, Show};
 use netdeck::gui::ui::{
     AppWindow, BothState, ClientAdapter, ConnectionState, DemoAdapter, HttpAdapter, ServerAdapter,
@@ -142,4 +146,128 @@ pub fn the_demo_option_opens_the_window_playing_it() {
     run_until("the second step", || demo.get_current() == 1);
     element(&window, "Demo: stop").invoke_accessible_default_action();
     run_until("every session to be closed", || nothing_open(&window));
+}
+
+/// What a round of the demo could leave behind, counted once a round has ended and its
+/// sessions have closed.
+#[derive(Debug, PartialEq, Eq)]
+struct Footprint {
+    descriptors: usize,
+    tcp_sockets: usize,
+    chips: usize,
+    listeners: usize,
+    flow_marks: usize,
+    forgotten_marks: i32,
+    answers: usize,
+}
+
+fn footprint(window: &AppWindow) -> Footprint {
+    let http = window.global::<HttpAdapter>();
+    Footprint {
+        descriptors: open_descriptors(),
+        tcp_sockets: own_tcp_sockets().len(),
+        chips: window
+            .global::<ClientAdapter>()
+            .get_connections()
+            .row_count(),
+        listeners: window.global::<ServerAdapter>().get_listeners().row_count(),
+        flow_marks: http.get_flow().row_count(),
+        forgotten_marks: http.get_flow_forgotten(),
+        answers: http.get_history().row_count(),
+    }
+}
+
+/// Presses Next until the round's last step is done.
+fn step_to_the_end_of_the_round(window: &AppWindow) {
+    let demo = window.global::<DemoAdapter>();
+    loop {
+        run_until("the step to be done", || !demo.get_busy());
+        assert_eq!(demo.get_problem(), "", "step {}", demo.get_current() + 1);
+        if demo.get_current() as usize == STEPS.len() - 1 {
+            return;
+        }
+        element(window, "Demo: next step").invoke_accessible_default_action();
+    }
+}
+
+/// Waits until every connection the round opened has ended: none half-closed in this process,
+/// every chip but the user's idle.
+fn settle(window: &AppWindow, users: i32) {
+    let client = window.global::<ClientAdapter>();
+    run_until("the round's connections to close", || {
+        (own_tcp_sockets().iter()).all(|socket| socket.state != TcpState::CloseWait)
+            && (client.get_connections().iter())
+                .all(|row| row.id == users || row.state == ConnectionState::Idle)
+    });
+}
+
+/// `netdeck --kiosk --demo` plays the demo over and over: a round leaves nothing of itself
+/// for the next (sessions, sockets, descriptors, chips, listeners, flow marks), and the
+/// user's own connection stays through it all.
+pub fn the_looping_demo_leaves_the_window_as_it_found_it() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let window = AppWindow::new().unwrap();
+    let options = netdeck::gui::GuiOptions {
+        demo: true,
+        demo_pause: Some(Duration::ZERO),
+        ..Default::default()
+    };
+    let _gui = netdeck::gui::setup(&window, &options).unwrap();
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(800.0, 480.0));
+    window.show().unwrap();
+    let demo = window.global::<DemoAdapter>();
+    let client = window.global::<ClientAdapter>();
+    // The test says when a round ends: step by step at first.
+    element(&window, "Demo: play by itself").invoke_accessible_default_action();
+    assert!(!demo.get_auto());
+
+    // A connection of the user's own, not the demo's.
+    let _peer = connect_to_an_echo_server(&window);
+    let users = client.get_selected_connection();
+
+    step_to_the_end_of_the_round(&window);
+    settle(&window, users);
+    let after_one = footprint(&window);
+    assert_eq!(
+        after_one.chips, 3,
+        "the user's, the round's ended one and its refused one"
+    );
+
+    // Rounds 2 and 3 by themselves, at the test's pace; round 4 step by step again.
+    element(&window, "Demo: play by itself").invoke_accessible_default_action();
+    let rounds = Cell::new(1);
+    let last_step = Cell::new(demo.get_current());
+    run_until("round 4", || {
+        let current = demo.get_current();
+        if current < last_step.get() {
+            rounds.set(rounds.get() + 1);
+        }
+        last_step.set(current);
+        assert_eq!(demo.get_problem(), "");
+        rounds.get() == 4
+    });
+    element(&window, "Demo: play by itself").invoke_accessible_default_action();
+    step_to_the_end_of_the_round(&window);
+    settle(&window, users);
+    assert_eq!(footprint(&window), after_one);
+
+    element(&window, "Demo: stop").invoke_accessible_default_action();
+    let chips: Vec<_> = client.get_connections().iter().collect();
+    assert_eq!(
+        chips
+            .iter()
+            .map(|row| (row.id, row.state))
+            .collect::<Vec<_>>(),
+        [(users, ConnectionState::Connected)],
+        "only the user's own connection is left, still open"
+    );
+    assert_eq!(client.get_selected_connection(), users);
+    let http = window.global::<HttpAdapter>();
+    assert_eq!(
+        (http.get_flow().row_count(), http.get_history().row_count()),
+        (0, 0),
+        "no mark or answer of the demo's"
+    );
 }

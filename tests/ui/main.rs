@@ -55,6 +55,10 @@ const TESTS: &[(&str, fn())] = &[
         demo::the_demo_option_opens_the_window_playing_it,
     ),
     (
+        "demo::the_looping_demo_leaves_the_window_as_it_found_it",
+        demo::the_looping_demo_leaves_the_window_as_it_found_it,
+    ),
+    (
         "flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order",
         flow::a_client_sessions_flow_holds_connect_each_chunk_and_close_in_order,
     ),

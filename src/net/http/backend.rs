@@ -2,16 +2,17 @@
 //! or through a proxy, one exchange at a time on each, the body handed to the watcher as it
 //! arrives.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures_lite::AsyncReadExt;
 use http_client::{Config, HttpClient};
+use smol::Executor;
 
 use super::cookies::CookieJar;
 use super::encoding::{self, Decoder};
+use super::pool::Pool;
 use super::proxy::{self, Proxy, ProxyRoutes};
 use super::redirect::follows;
 use super::transfer::{
@@ -21,8 +22,6 @@ use super::{HttpOptions, Omitted, RequestBody, Timings, Upload as UploadExt, Wat
 use crate::net::client::{self, ClientConfig, Connection};
 use crate::net::error::{NetError, ProxyProblem};
 use crate::net::h1::{self, ResponseHead};
-/// Idle kept-alive connections kept per destination.
-const IDLE_PER_HOST: usize = 4;
 
 /// What the backend learned about one exchange, carried on the response.
 #[derive(Clone, Debug)]
@@ -52,7 +51,7 @@ pub(super) struct Backend {
     options: HttpOptions,
     proxies: ProxyRoutes,
     cookies: Arc<Mutex<CookieJar>>,
-    pool: Mutex<HashMap<Destination, Vec<Connection>>>,
+    pool: Pool<Destination>,
     config: Config,
 }
 
@@ -65,12 +64,18 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
-    pub fn new(options: HttpOptions, proxies: ProxyRoutes, cookies: Arc<Mutex<CookieJar>>) -> Self {
+    /// Idle connections are watched on `watchers`, when given.
+    pub fn new(
+        options: HttpOptions,
+        proxies: ProxyRoutes,
+        cookies: Arc<Mutex<CookieJar>>,
+        watchers: Option<Arc<Executor<'static>>>,
+    ) -> Self {
         Backend {
+            pool: Pool::new(options.keep_idle, watchers),
             options,
             proxies,
             cookies,
-            pool: Mutex::default(),
             config: Config::new(),
         }
     }
@@ -138,23 +143,6 @@ fn surf_status(status: u16) -> surf::StatusCode {
 }
 
 impl Backend {
-    fn take_pooled(&self, destination: &Destination) -> Option<Connection> {
-        self.pool
-            .lock()
-            .ok()?
-            .get_mut(destination)
-            .and_then(|idle| idle.pop())
-    }
-
-    fn put_back(&self, destination: Destination, connection: Connection) {
-        if let Ok(mut pool) = self.pool.lock() {
-            let idle = pool.entry(destination).or_default();
-            if idle.len() < IDLE_PER_HOST {
-                idle.push(connection);
-            }
-        }
-    }
-
     /// One request and its answer. A kept-alive connection the server has closed meanwhile
     /// is replaced by a fresh one once.
     async fn exchange(
@@ -171,7 +159,7 @@ impl Backend {
             port: url.port_or_known_default().unwrap_or(80),
             proxy: self.proxies.for_url(url).cloned(),
         };
-        if let Some(connection) = self.take_pooled(&destination) {
+        if let Some(connection) = self.pool.take(&destination).await {
             match self
                 .exchange_on(
                     connection,
@@ -184,7 +172,7 @@ impl Backend {
                 .await
             {
                 Err(Stale) => {}
-                Ok(result) => return self.finish(destination, result),
+                Ok(result) => return self.finish(destination, result).await,
             }
         }
         let connection = self.connect(&destination).await?;
@@ -202,7 +190,7 @@ impl Backend {
             )
             .await
         {
-            Ok(result) => self.finish(destination, result),
+            Ok(result) => self.finish(destination, result).await,
             Err(Stale) => Err(NetError::BadResponse {
                 host: destination.host,
                 detail: "the server closed the connection without answering".into(),
@@ -242,14 +230,14 @@ impl Backend {
         client::finish_connecting(stream, peer, timings, tls, &config).await
     }
 
-    fn finish(
+    async fn finish(
         &self,
         destination: Destination,
         result: Result<FetchedResponse, NetError>,
     ) -> Result<(ExchangeInfo, Vec<u8>), NetError> {
         let answer = result?;
         if let Some(connection) = answer.reusable {
-            self.put_back(destination, connection);
+            self.pool.put(destination, connection).await;
         }
         Ok((answer.info, answer.body))
     }

@@ -6,6 +6,7 @@
 mod backend;
 pub mod cookies;
 mod encoding;
+mod pool;
 pub mod proxy;
 mod redirect;
 mod transfer;
@@ -14,10 +15,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use smol::Executor;
 use surf::Url;
 
 use self::backend::{Backend, ExchangeInfo};
 use self::cookies::CookieJar;
+pub use self::pool::{KEEP_IDLE, MAX_IDLE};
 use self::proxy::{ProxyRoutes, ProxySettings};
 use self::redirect::{FollowRedirects, RedirectChain};
 use super::client::{self, DEFAULT_CONNECT_TIMEOUT, TlsInfo};
@@ -46,6 +49,8 @@ pub struct HttpOptions {
     pub proxy: ProxySettings,
     /// Ask for a compressed body (gzip, deflate, br) and decode it.
     pub compressed: bool,
+    /// How long a kept-alive connection may stay idle before it is closed.
+    pub keep_idle: Duration,
 }
 
 impl Default for HttpOptions {
@@ -59,6 +64,7 @@ impl Default for HttpOptions {
             tls: TlsOptions::default(),
             proxy: ProxySettings::default(),
             compressed: false,
+            keep_idle: KEEP_IDLE,
         }
     }
 }
@@ -215,21 +221,35 @@ pub struct HttpAgent {
 }
 
 impl HttpAgent {
+    /// For a short-lived process: an idle connection is checked for its age only when it
+    /// would be used again, and one its server closed is found closed then (and replaced).
     /// Fails only on proxy settings that cannot be used.
     pub fn new(options: HttpOptions) -> Result<Self, NetError> {
-        Self::with_cookies(options, Arc::default())
+        Self::build(options, Arc::default(), None)
     }
 
-    /// A session that keeps its cookies in `cookies`, which may outlive it (the window keeps
-    /// its cookies when a setting makes it start a new session).
+    /// For a long-lived process: every idle connection is watched on `executor` and closed
+    /// as soon as its server closes it or it has been idle for `keep_idle`. Cookies are kept
+    /// in `cookies`, which may outlive the agent (the window keeps its cookies when a setting
+    /// makes it start a new agent).
     pub fn with_cookies(
         options: HttpOptions,
         cookies: Arc<Mutex<CookieJar>>,
+        executor: &Arc<Executor<'static>>,
+    ) -> Result<Self, NetError> {
+        Self::build(options, cookies, Some(executor.clone()))
+    }
+
+    fn build(
+        options: HttpOptions,
+        cookies: Arc<Mutex<CookieJar>>,
+        watchers: Option<Arc<Executor<'static>>>,
     ) -> Result<Self, NetError> {
         let backend = Backend::new(
             options.clone(),
             ProxyRoutes::new(&options.proxy)?,
             cookies.clone(),
+            watchers,
         );
         let client = surf::Client::with_http_client(backend).with(FollowRedirects {
             max: options.max_redirects,

@@ -232,7 +232,9 @@ fn check_every_tab(window: &AppWindow, (width, height): (f32, f32), scale: f32, 
         };
         for view in views {
             window.global::<HttpAdapter>().set_view(view);
-            window.global::<BothState>().set_flow(tab == Tab::Both && view == 1);
+            window
+                .global::<BothState>()
+                .set_flow(tab == Tab::Both && view == 1);
             run_until("the page to be laid out", || true);
             let image = window.window().take_snapshot().unwrap();
             write_png(
@@ -274,7 +276,12 @@ pub fn every_control_fits_800x480_at_every_offered_scale() {
     drawing_backend(false);
     let (window, _gui) = open_netdeck(&GuiOptions::default());
     for scale in OFFERED_SCALES {
-        check_every_tab(&window, (800.0, 480.0), scale, &format!("800x480-at-{scale}"));
+        check_every_tab(
+            &window,
+            (800.0, 480.0),
+            scale,
+            &format!("800x480-at-{scale}"),
+        );
     }
 }
 
@@ -370,10 +377,14 @@ fn places(window: &AppWindow) -> Vec<(String, Rect)> {
 /// The field error now shown, whose text is `error`.
 fn error_text(window: &AppWindow, error: &str) -> Rect {
     let wanted = error.to_string();
-    Rect::of(&element_where(window, "the error under the field", move |e| {
-        e.accessible_label().as_deref() == Some(wanted.as_str())
-            && e.accessible_role() == Some(AccessibleRole::Text)
-    }))
+    Rect::of(&element_where(
+        window,
+        "the error under the field",
+        move |e| {
+            e.accessible_label().as_deref() == Some(wanted.as_str())
+                && e.accessible_role() == Some(AccessibleRole::Text)
+        },
+    ))
 }
 
 /// The error a field shows moves no control of the page and covers none.
@@ -447,7 +458,9 @@ pub fn an_error_under_a_field_moves_and_covers_nothing() {
         };
         let connect: fn(&AppWindow) = |window| window.global::<ClientAdapter>().invoke_connect();
         let start: fn(&AppWindow) = |window| window.global::<ServerAdapter>().invoke_start();
-        for (tab, press, port_error) in [(Tab::Client, connect, client), (Tab::Server, start, server)] {
+        for (tab, press, port_error) in
+            [(Tab::Client, connect, client), (Tab::Server, start, server)]
+        {
             window.set_current_tab(tab);
             run_until("the page to be laid out", || true);
             element(&window, "Port").set_accessible_value("70000");
@@ -490,6 +503,9 @@ pub fn settings_show_the_scale_in_effect() {
         note.accessible_label().unwrap_or_default(),
         "Scale 150% is in effect, from the command line (--scale)."
     );
-    assert_eq!(element(&window, "Stage text").accessible_checked(), Some(true));
+    assert_eq!(
+        element(&window, "Stage text").accessible_checked(),
+        Some(true)
+    );
     assert!(window.global::<Theme>().get_stage());
 }

@@ -478,6 +478,47 @@ pub fn an_error_under_a_field_moves_and_covers_nothing() {
     }
 }
 
+/// Both sides at 800x480, conversations and flow, under the demo's bar or not, with stage
+/// text or not: the Message field and Send are on screen without scrolling (a drag there lands
+/// on a conversation or the flow, which scroll themselves, not the page), so a screen reader
+/// finds them.
+pub fn both_sides_keeps_its_message_row_on_an_800x480_screen() {
+    drawing_backend(false);
+    let (window, _gui) = open_netdeck(&GuiOptions::default());
+    window.window().set_size(LogicalSize::new(800.0, 480.0));
+    window.set_current_tab(Tab::Both);
+    let screen = Rect {
+        x: 0.0,
+        y: 0.0,
+        width: 800.0,
+        height: 480.0,
+    };
+    for stage in [false, true] {
+        window.global::<Theme>().set_stage(stage);
+        for demo_step in [-1, 1] {
+            window.global::<DemoAdapter>().set_current(demo_step);
+            for flow in [false, true] {
+                window.global::<BothState>().set_flow(flow);
+                run_until("the page to be laid out", || true);
+                let image = window.window().take_snapshot().unwrap();
+                write_png(
+                    &screenshots_dir().join(format!(
+                        "layout-both-sides-800x480-stage-{stage}-demo-{demo_step}-flow-{flow}.png"
+                    )),
+                    &image,
+                );
+                for label in ["Message", "Send message"] {
+                    let shown = Rect::of(&element(&window, label));
+                    assert!(
+                        screen.contains(&shown),
+                        "{label} at {shown:?} (stage text {stage}, demo step {demo_step}, flow {flow})"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// `--scale 1.5 --stage`: the Settings tab shows 150% chosen, says where it comes from, and
 /// shows stage text on.
 pub fn settings_show_the_scale_in_effect() {

@@ -100,6 +100,10 @@ const TESTS: &[(&str, fn())] = &[
         layout::an_error_under_a_field_moves_and_covers_nothing,
     ),
     (
+        "layout::both_sides_keeps_its_message_row_on_an_800x480_screen",
+        layout::both_sides_keeps_its_message_row_on_an_800x480_screen,
+    ),
+    (
         "layout::settings_show_the_scale_in_effect",
         layout::settings_show_the_scale_in_effect,
     ),

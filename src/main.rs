@@ -57,16 +57,14 @@ fn gui_options(args: &Cli) -> Result<GuiOptions, GuiError> {
         .map(|scale| parse_scale("scale", scale))
         .transpose()
         .map_err(GuiError::Options)?;
-    Ok(GuiOptions {
-        demo: args.demo,
-        ..GuiOptions::new(
-            args.kiosk || kiosk_env,
-            args.allow_quit,
-            scale,
-            args.config.clone(),
-            args.read_only,
-        )
-    })
+    Ok(GuiOptions::new(
+        args.kiosk || kiosk_env,
+        args.allow_quit,
+        scale,
+        args.config.clone(),
+        args.read_only,
+    )
+    .playing(args.demo, args.stage))
 }
 
 /// Thousands of clients need thousands of descriptors: take all the system allows.

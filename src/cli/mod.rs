@@ -59,6 +59,11 @@ pub struct Cli {
     /// `netdeck demo`), as a kiosk might on boot.
     #[arg(long)]
     pub demo: bool,
+
+    /// Stage text: what an audience reads (conversations, flows, status lines, demo
+    /// captions) at twice its size, for a room; on by itself with --kiosk --demo.
+    #[arg(long)]
+    pub stage: bool,
 }
 
 impl Cli {

@@ -118,6 +118,9 @@ pub struct Settings {
     pub scale: f32,
     /// A physical keyboard is at hand; when false, fields bring up the on-screen keyboard.
     pub keyboard: bool,
+    /// What an audience reads (conversations, flows, status lines, demo captions) at twice
+    /// its size, for a room.
+    pub stage_text: bool,
     /// Lines the Log tab keeps, within [`LOG_LINES_RANGE`].
     pub log_lines: usize,
     /// The HTTP tab's proxy: "off", "system" (the environment's variables, as curl reads
@@ -131,6 +134,7 @@ impl Default for Settings {
             theme: Theme::Dark,
             scale: 1.0,
             keyboard: false,
+            stage_text: false,
             log_lines: 1000,
             proxy: "off".into(),
         }

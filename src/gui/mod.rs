@@ -85,6 +85,8 @@ pub struct GuiOptions {
     /// How long the demo's Auto stays on a finished step; `None`, as on the command line:
     /// long enough to read its caption.
     pub demo_pause: Option<std::time::Duration>,
+    /// Stage text from the start, whatever the saved setting says (`--stage`).
+    pub stage: bool,
 }
 
 impl GuiOptions {
@@ -107,6 +109,17 @@ impl GuiOptions {
             logs: Some(config::data_dir()),
             demo: false,
             demo_pause: None,
+            stage: false,
+        }
+    }
+
+    /// With the guided demo playing (`--demo`) and stage text (`--stage`). A kiosk playing the
+    /// demo is read from across a room: it starts with stage text.
+    pub fn playing(self, demo: bool, stage: bool) -> Self {
+        GuiOptions {
+            demo,
+            stage: stage || (demo && self.kiosk),
+            ..self
         }
     }
 
@@ -253,6 +266,11 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     }
     let window = AppWindow::new()?;
     let gui = setup_loaded(&window, options, loaded)?;
+    if let Some(monitor) = x_server.monitor {
+        // Whole logical pixels, rounded down: scaled back they never round up past the screen.
+        window.set_screen_width((monitor.width as f32 / scale).floor());
+        window.set_screen_height((monitor.height as f32 / scale).floor());
+    }
     if options.kiosk {
         // Created on its monitor at its size: a window manager then makes it fullscreen
         // there, and without one it is already where it belongs.
@@ -683,6 +701,15 @@ mod tests {
                 (first, b"d".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn a_kiosk_playing_the_demo_starts_with_stage_text() {
+        let options = |kiosk| GuiOptions::new(kiosk, false, None, None, false);
+        assert!(options(true).playing(true, false).stage);
+        assert!(!options(false).playing(true, false).stage);
+        assert!(!options(true).playing(false, false).stage);
+        assert!(options(false).playing(false, true).stage);
     }
 
     #[test]

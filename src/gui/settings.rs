@@ -12,7 +12,7 @@ use super::client::ClientController;
 use super::log::LogController;
 use super::ui::{
     AppWindow, ClientAdapter, HttpAdapter, KeyboardState, PresetRow, ServerAdapter,
-    SettingsAdapter, Tab,
+    SettingsAdapter, Tab, Theme,
 };
 use super::{client, http, server};
 use crate::config::{self, Config, Loaded, PresetKind, Presets};
@@ -33,6 +33,11 @@ pub struct SettingsController {
     load_warning: SharedString,
     /// Kiosk mode turns the keyboard on without making that the user's setting.
     keyboard_forced: bool,
+    /// The scale the window runs at: `--scale`, else the saved one (a new choice applies
+    /// from the next start).
+    scale_in_effect: f32,
+    /// `--stage` turns stage text on until the user chooses otherwise here.
+    stage_asked: bool,
     /// Read-only settings: nothing is written, and presets stay as they are.
     locked: bool,
     config: RefCell<Config>,
@@ -99,6 +104,8 @@ impl SettingsController {
             can_save: loaded.can_save && !locked,
             load_warning,
             keyboard_forced: options.kiosk,
+            scale_in_effect: options.scale.unwrap_or(loaded.config.settings.scale),
+            stage_asked: options.stage,
             locked,
             system,
             config: RefCell::new(loaded.config),
@@ -120,6 +127,7 @@ impl SettingsController {
         adapter.on_theme_changed(on(Self::settings_changed));
         adapter.on_scale_changed(on(Self::scale_changed));
         adapter.on_keyboard_changed(on(Self::settings_changed));
+        adapter.on_stage_changed(on(Self::stage_changed));
         adapter.on_log_lines_changed(on(Self::settings_changed));
         adapter.on_proxy_changed(on(Self::settings_changed));
         adapter.on_quit(on(|controller, _| {
@@ -159,8 +167,21 @@ impl SettingsController {
     fn show_settings(&self, adapter: &SettingsAdapter) {
         let settings = &self.config.borrow().settings;
         adapter.set_theme(settings.theme.into());
-        adapter.set_scale(nearest_scale(settings.scale) as i32);
+        adapter.set_scale(nearest_scale(self.scale_in_effect) as i32);
+        if self.scale_in_effect != settings.scale {
+            let from_the_command_line = format!(
+                "Scale {}% is in effect, from the command line (--scale).",
+                self.scale_in_effect * 100.0
+            );
+            let note = adapter.get_note();
+            adapter.set_note(if note.is_empty() {
+                from_the_command_line.into()
+            } else {
+                format!("{note} {from_the_command_line}").into()
+            });
+        }
         adapter.set_keyboard(settings.keyboard || self.keyboard_forced);
+        adapter.set_stage(settings.stage_text || self.stage_asked);
         adapter.set_log_lines(settings.log_lines.to_string().into());
         let (mode, url) = match settings.proxy.as_str() {
             "off" | "" => (0, ""),
@@ -180,6 +201,9 @@ impl SettingsController {
         window
             .global::<KeyboardState>()
             .set_enabled(settings.keyboard || self.keyboard_forced);
+        window
+            .global::<Theme>()
+            .set_stage(window.global::<SettingsAdapter>().get_stage());
         self.log.set_cap(settings.log_lines);
         window
             .global::<HttpAdapter>()
@@ -228,24 +252,21 @@ impl SettingsController {
         self.save(adapter);
     }
 
+    /// Stage text changes at once: it is only the size of some texts.
+    fn stage_changed(&self, adapter: &SettingsAdapter) {
+        self.config.borrow_mut().settings.stage_text = adapter.get_stage();
+        self.apply_settings();
+        self.save(adapter);
+    }
+
     fn scale_changed(&self, adapter: &SettingsAdapter) {
         // The renderer sizes its buffers at start, so a new scale applies from the next start.
         let scale = SCALES[(adapter.get_scale().max(0) as usize).min(SCALES.len() - 1)];
         self.config.borrow_mut().settings.scale = scale;
         if self.save(adapter) {
-            let mut note = format!("Scale {}% applies when netdeck starts next.", scale * 100.0);
-            if let Some(window) = self.window.upgrade() {
-                let size = window.window().size();
-                if let Some(needed) = too_small_for(size.width, size.height, scale) {
-                    note.push_str(&format!(
-                        " It does not fit this {}x{} screen: at {}% the pages need {needed}.",
-                        size.width,
-                        size.height,
-                        scale * 100.0
-                    ));
-                }
-            }
-            adapter.set_note(note.into());
+            adapter.set_note(
+                format!("Scale {}% applies when netdeck starts next.", scale * 100.0).into(),
+            );
         }
     }
 
@@ -473,19 +494,6 @@ struct Listed {
     name: String,
     /// From the system's file: it can be run, not changed.
     system: bool,
-}
-
-/// The smallest window, in logical pixels, every page is laid out for without clipping (800x480
-/// at 150%); a smaller one cuts controls off.
-const SMALLEST_WINDOW: (f32, f32) = (533.0, 320.0);
-
-/// The pixels a window of `width` x `height` lacks at `scale`, said as the size it needs.
-fn too_small_for(width: u32, height: u32, scale: f32) -> Option<String> {
-    let needed = (
-        (SMALLEST_WINDOW.0 * scale).ceil() as u32,
-        (SMALLEST_WINDOW.1 * scale).ceil() as u32,
-    );
-    (width < needed.0 || height < needed.1).then(|| format!("{}x{}", needed.0, needed.1))
 }
 
 /// The offered scale closest to `scale`.

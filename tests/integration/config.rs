@@ -61,6 +61,7 @@ fn full_config() -> Config {
             theme: Theme::Light,
             scale: 1.1,
             keyboard: true,
+            stage_text: true,
             log_lines: 5000,
             proxy: "http://lab:secret@proxy.lan:3128".into(),
         },

@@ -10,34 +10,10 @@ use std::process::{Command, Stdio};
 use common::TempDir;
 use common::display::Xvfb;
 
-use super::window_x11::{Area, ProcessGroup, fills};
+use super::window_x11::{ProcessGroup, fills, top_level_area};
 
 /// The user cage runs as: it refuses to run as root.
 const NOBODY: u32 = 65534;
-
-/// The one top-level window on `xvfb`: cage's output.
-fn output_area(xvfb: &Xvfb) -> Option<Area> {
-    let output = Command::new("xwininfo")
-        .args(["-root", "-children"])
-        .env("DISPLAY", &xvfb.display)
-        .output()
-        .expect("xwininfo runs (apt-get install x11-utils)");
-    let listing = String::from_utf8_lossy(&output.stdout);
-    // "     0x200004 (has no name): ()  1024x768+0+0  +0+0"
-    let geometry = listing
-        .lines()
-        .filter(|line| line.trim_start().starts_with("0x"))
-        .find_map(|line| line.split_whitespace().rev().nth(1))?;
-    let (size, place) = geometry.split_once('+')?;
-    let (width, height) = size.split_once('x')?;
-    let (x, y) = place.split_once('+')?;
-    Some(Area {
-        x: x.parse().ok()?,
-        y: y.parse().ok()?,
-        width: width.parse().ok()?,
-        height: height.parse().ok()?,
-    })
-}
 
 #[test]
 fn a_kiosk_under_cage_fills_its_output() {
@@ -94,7 +70,8 @@ fn a_kiosk_under_cage_fills_its_output() {
     xvfb.wait_for_screen(&mut running.0, "the window shows in cage", |screen| {
         screen.colours_in(4, 4, 500, 48) >= 12
     });
-    let output = output_area(&xvfb).expect("cage's output window");
+    // The one top-level window: cage's output.
+    let output = top_level_area(&xvfb, |_| true).expect("cage's output window");
     assert!(
         output.width < 1280 || output.height < 800,
         "the output is smaller than the X screen, so filling it says something"

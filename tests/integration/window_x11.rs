@@ -71,7 +71,7 @@ fn the_window_draws_its_text_on_a_machine_with_no_fonts() {
 }
 
 /// A rectangle of the screen, in pixels.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Area {
     pub x: usize,
     pub y: usize,
@@ -87,6 +87,36 @@ pub fn fills(screen: &common::display::Screen, area: Area) -> bool {
     screen.colours_in(area.x + 4, area.y + 4, 500, 48) >= 12
         && screen.colours_in(right - 3, bottom - 3, 4, 4) == 1
         && screen.pixel(right, bottom) == screen.pixel(area.x + 1, area.y + 1)
+}
+
+/// Where the first top-level window on `xvfb` that `wanted` picks is, by its line of
+/// `xwininfo -root -children`, as the X server has it.
+pub fn top_level_area(xvfb: &Xvfb, wanted: impl Fn(&str) -> bool) -> Option<Area> {
+    let output = Command::new("xwininfo")
+        .args(["-root", "-children"])
+        .env("DISPLAY", &xvfb.display)
+        .output()
+        .expect("xwininfo runs (apt-get install x11-utils)");
+    let listing = String::from_utf8_lossy(&output.stdout);
+    // "     0x200004 (has no name): ()  1024x768+0+0  +0+0"
+    let geometry = listing
+        .lines()
+        .filter(|line| line.trim_start().starts_with("0x") && wanted(line))
+        .find_map(|line| line.split_whitespace().rev().nth(1))?;
+    let (size, place) = geometry.split_once('+')?;
+    let (width, height) = size.split_once('x')?;
+    let (x, y) = place.split_once('+')?;
+    Some(Area {
+        x: x.parse().ok()?,
+        y: y.parse().ok()?,
+        width: width.parse().ok()?,
+        height: height.parse().ok()?,
+    })
+}
+
+/// netdeck's window, by its title.
+fn netdeck_window(xvfb: &Xvfb) -> Area {
+    top_level_area(xvfb, |line| line.contains("\"netdeck\"")).expect("netdeck's window")
 }
 
 /// The window covers the whole screen.
@@ -124,6 +154,58 @@ fn a_kiosk_fills_the_screen_with_no_window_manager() {
         xvfb.screen()
             .save_png(&pictures.join(format!("kiosk-{width}x{height}.png")));
     }
+}
+
+#[test]
+fn a_scaled_kiosk_is_the_size_of_its_screen_with_no_window_manager() {
+    for (width, height) in [(800, 480), (1920, 1080)] {
+        for scale in ["1.25", "1.5"] {
+            let xvfb = Xvfb::start(width, height);
+            let home = TempDir::new("kiosk-scaled");
+            let mut running = Running(
+                window(&xvfb, &home, &["--kiosk", "--scale", scale])
+                    .spawn()
+                    .expect("netdeck starts"),
+            );
+            xvfb.wait_for_screen(
+                &mut running.0,
+                &format!("the kiosk window at {scale} fills the {width}x{height} screen"),
+                fills_the_screen,
+            );
+            let screen = Area {
+                x: 0,
+                y: 0,
+                width: width as usize,
+                height: height as usize,
+            };
+            assert_eq!(
+                netdeck_window(&xvfb),
+                screen,
+                "the kiosk window at {scale} on the {width}x{height} screen"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_scaled_window_is_no_larger_than_a_small_screen() {
+    let xvfb = Xvfb::start(800, 480);
+    let home = TempDir::new("scaled");
+    let mut running = Running(
+        window(&xvfb, &home, &["--scale", "1.5"])
+            .spawn()
+            .expect("netdeck starts"),
+    );
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the tab labels were drawn",
+        tab_labels_drawn,
+    );
+    let placed = netdeck_window(&xvfb);
+    assert!(
+        placed.x + placed.width <= 800 && placed.y + placed.height <= 480,
+        "the window at 1.5 fits the 800x480 screen: {placed:?}"
+    );
 }
 
 #[test]

@@ -119,6 +119,26 @@ const TESTS: &[(&str, fn())] = &[
         layout::every_control_fits_800x480_at_every_offered_scale,
     ),
     (
+        "layout::every_control_fits_1920x1080_at_125_and_150_percent",
+        layout::every_control_fits_1920x1080_at_125_and_150_percent,
+    ),
+    (
+        "layout::stage_text_doubles_what_an_audience_reads_and_every_control_fits",
+        layout::stage_text_doubles_what_an_audience_reads_and_every_control_fits,
+    ),
+    (
+        "layout::an_error_under_a_field_moves_and_covers_nothing",
+        layout::an_error_under_a_field_moves_and_covers_nothing,
+    ),
+    (
+        "layout::both_sides_keeps_its_message_row_on_an_800x480_screen",
+        layout::both_sides_keeps_its_message_row_on_an_800x480_screen,
+    ),
+    (
+        "layout::settings_show_the_scale_in_effect",
+        layout::settings_show_the_scale_in_effect,
+    ),
+    (
         "pictures::the_window_at_work_at_800x480_150_percent_and_1920x1080",
         pictures::the_window_at_work_at_800x480_150_percent_and_1920x1080,
     ),

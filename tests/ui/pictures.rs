@@ -1,7 +1,7 @@
 //! Pictures of the window at work, for README: a server with a live and an ended connection,
 //! both sides of a loopback demo, a client conversation in hex, an HTTP response and the Log,
-//! at 800x480, at the 150% layout of that panel and at 1920x1080. Real sockets and peers make
-//! the content; each picture must show a real page (many colours).
+//! at 800x480, at the 150% layout of that panel, with stage text and at 1920x1080. Real sockets
+//! and peers make the content; each picture must show a real page (many colours).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -13,7 +13,9 @@ use crate::common::ui::{
     screenshots_dir, start_an_echo_server,
 };
 use crate::screenshots::{colours, write_png};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab, UdpAdapter};
+use netdeck::gui::ui::{
+    AppWindow, ClientAdapter, HttpAdapter, ServerAdapter, Tab, Theme, UdpAdapter,
+};
 use slint::{ComponentHandle, LogicalSize, Model};
 
 /// Runs the event loop long enough for the buttons' colour animations to end.
@@ -64,10 +66,12 @@ pub fn the_window_at_work_at_800x480_150_percent_and_1920x1080() {
     let sizes = [
         (800.0, 480.0, "800x480"),
         (800.0 / 1.5, 480.0 / 1.5, "800x480-150"),
+        (800.0, 480.0, "800x480-stage"),
         (1920.0, 1080.0, "1920x1080"),
     ];
     for (width, height, size) in sizes {
         window.window().set_size(LogicalSize::new(width, height));
+        window.global::<Theme>().set_stage(size.ends_with("stage"));
         let picture = |name: &str| {
             settle();
             let image = window.window().take_snapshot().unwrap();
@@ -185,10 +189,20 @@ pub fn flows_graphs_and_demo_steps_at_800x480_and_1920x1080() {
         run_until("the step to be done", || {
             demo.get_current() == step && !demo.get_busy()
         });
-        // The handshake in the flow, and the HTTP answer with its waterfall.
+        // The handshake in the flow, and the HTTP answer with its waterfall; at 800x480 with
+        // stage text too.
         if step == 1 || step == 6 {
-            pictures_at_both_sizes(&window, &format!("demo-step-{}", step + 1));
+            let name = format!("demo-step-{}", step + 1);
+            pictures_at_both_sizes(&window, &name);
             window.window().set_size(LogicalSize::new(800.0, 480.0));
+            window.global::<Theme>().set_stage(true);
+            settle();
+            let image = window.window().take_snapshot().unwrap();
+            write_png(
+                &screenshots_dir().join(format!("{name}-800x480-stage.png")),
+                &image,
+            );
+            window.global::<Theme>().set_stage(false);
         }
         demo.invoke_next();
     }

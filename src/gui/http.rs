@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use surf::http::url::Host;
 
-use super::server::ServerController;
 use super::conversation::flow_mark;
 use super::fonts::{self, Script, Shown};
+use super::server::ServerController;
 use super::ui::{AppWindow, FlowKind, FlowMark, HeaderRow, HttpAdapter, Phase, SettingsAdapter};
 use super::{Count, Millis, Page, Since};
 use crate::engine::{

@@ -38,9 +38,11 @@ url = "example.com"
 method = "FETCH"
 
 [presets.http.bad-header]
+url = "http://127.0.0.1:9/"
 headers = [{ name = "Bad Name", value = "v" }]
 
 [presets.http.bad-json]
+url = "http://127.0.0.1:9/"
 body = "{"
 json = true
 "#;

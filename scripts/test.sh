@@ -11,6 +11,8 @@ packages=(
   xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2
   # xinit, for the bare-X kiosk recipe in deploy/; xrandr to describe monitors; xwininfo.
   xinit x11-xserver-utils x11-utils
+  # openbox, a window manager that frames the window, for the fits-its-screen test.
+  openbox
   # cage, the Wayland kiosk compositor, and Xwayland, which the X11 build draws through.
   cage xwayland
   # A session bus, the accessibility bus and pyatspi, to read the window as a screen reader.

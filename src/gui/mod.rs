@@ -43,10 +43,11 @@ pub mod ui {
 
 use ui::{AppWindow, KeyboardState, Theme};
 
-/// How often, and how many times, a kiosk with no window manager looks for its window shown
-/// to give it the keyboard (the server shows it within a frame or two of the map request).
-const FOCUS_RETRY: Duration = Duration::from_millis(20);
-const FOCUS_TRIES: u32 = 250;
+/// How often, and how many times, the window tries what needs it shown by the X server (the
+/// keyboard for a kiosk with no window manager, maximizing under one): the server shows it
+/// within a frame or two of the map request.
+const SHOWN_RETRY: Duration = Duration::from_millis(20);
+const SHOWN_TRIES: u32 = 250;
 
 /// How often a busy engine's events reach the window: fast enough to look live, slow enough
 /// to batch a flood into a few model updates.
@@ -290,21 +291,38 @@ pub fn run(options: &GuiOptions) -> Result<(), Box<dyn std::error::Error>> {
     if options.kiosk && !placed_directly {
         window.window().set_fullscreen(true);
     }
+    // A framed window the size of the screen would reach past it by its frame: the window
+    // manager fits one maximized into what its frame and panels leave.
+    let maximizing = Rc::new(Timer::default());
+    if !options.kiosk && x_server.window_manager && window.get_fills_screen() {
+        let weak = window.as_weak();
+        until_shown(&maximizing, move || {
+            weak.upgrade().is_none_or(|window| {
+                window.window().set_maximized(true);
+                window.window().is_maximized()
+            })
+        });
+    }
     // Nor does anything give it the keyboard: it takes it once the server shows it.
     let focusing = Rc::new(Timer::default());
     if options.kiosk && placed_directly {
-        let (timer, tries) = (Rc::downgrade(&focusing), Cell::new(0));
-        focusing.start(TimerMode::Repeated, FOCUS_RETRY, move || {
-            tries.set(tries.get() + 1);
-            if x11::focus_own_window() || tries.get() >= FOCUS_TRIES {
-                timer.upgrade().inspect(|timer| timer.stop());
-            }
-        });
+        until_shown(&focusing, x11::focus_own_window);
     }
     slint::run_event_loop()?;
     gui.remember();
     window.hide()?;
     Ok(())
+}
+
+/// Runs `attempt` on `timer` until it succeeds, or until the window has surely been shown.
+fn until_shown(timer: &Rc<Timer>, attempt: impl Fn() -> bool + 'static) {
+    let (weak, tries) = (Rc::downgrade(timer), Cell::new(0));
+    timer.start(TimerMode::Repeated, SHOWN_RETRY, move || {
+        tries.set(tries.get() + 1);
+        if attempt() || tries.get() >= SHOWN_TRIES {
+            weak.upgrade().inspect(|timer| timer.stop());
+        }
+    });
 }
 
 /// The on-screen keyboard's keys reach the focused field as key events, as a physical key would.

@@ -208,6 +208,95 @@ fn a_scaled_window_is_no_larger_than_a_small_screen() {
     );
 }
 
+/// Where `xwininfo` places the named window on `xvfb`, frame left out: absolute x, y, width
+/// and height.
+fn client_area(xvfb: &Xvfb, name: &str) -> Option<Area> {
+    let output = Command::new("xwininfo")
+        .args(["-name", name])
+        .env("DISPLAY", &xvfb.display)
+        .output()
+        .expect("xwininfo runs (apt-get install x11-utils)");
+    let info = String::from_utf8_lossy(&output.stdout);
+    let value = |key: &str| -> Option<usize> {
+        let line = info
+            .lines()
+            .find(|line| line.trim_start().starts_with(key))?;
+        line.rsplit(':').next()?.trim().parse().ok()
+    };
+    Some(Area {
+        x: value("Absolute upper-left X")?,
+        y: value("Absolute upper-left Y")?,
+        width: value("Width")?,
+        height: value("Height")?,
+    })
+}
+
+/// openbox running on `xvfb`, once it has announced itself on the root window.
+fn openbox(xvfb: &Xvfb) -> Running {
+    let running = Running(
+        Command::new("openbox")
+            .arg("--sm-disable")
+            .env("DISPLAY", &xvfb.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox runs (apt-get install openbox)"),
+    );
+    common::wait_until("openbox to manage the screen", || {
+        Command::new("xprop")
+            .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+            .env("DISPLAY", &xvfb.display)
+            .output()
+            .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains("window id"))
+    });
+    running
+}
+
+#[test]
+fn a_scaled_window_and_its_frame_fit_a_small_screen_under_a_window_manager() {
+    let xvfb = Xvfb::start(800, 480);
+    let _openbox = openbox(&xvfb);
+    let home = TempDir::new("scaled-openbox");
+    let mut running = Running(
+        window(&xvfb, &home, &["--scale", "1.5"])
+            .spawn()
+            .expect("netdeck starts"),
+    );
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the tab labels were drawn",
+        tab_labels_drawn,
+    );
+    // The frame's title bar is above the window's own area: both must be on the screen.
+    common::wait_until("the framed window to fit the 800x480 screen", || {
+        client_area(&xvfb, "netdeck").is_some_and(|area| {
+            area.y > 0 && area.x + area.width <= 800 && area.y + area.height <= 480
+        })
+    });
+
+    let home = TempDir::new("kiosk-openbox");
+    drop(running);
+    let mut running = Running(
+        window(&xvfb, &home, &["--kiosk", "--scale", "1.5"])
+            .spawn()
+            .expect("netdeck starts"),
+    );
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the kiosk window at 1.5 fills the screen under openbox",
+        fills_the_screen,
+    );
+    let whole = Area {
+        x: 0,
+        y: 0,
+        width: 800,
+        height: 480,
+    };
+    common::wait_until("the kiosk window to be the screen", || {
+        client_area(&xvfb, "netdeck") == Some(whole)
+    });
+}
+
 #[test]
 fn a_kiosk_takes_the_primary_monitor_of_two() {
     // One X screen shown on two monitors, as RandR describes them: a small one on the left,

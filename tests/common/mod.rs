@@ -718,3 +718,12 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Makes a special file with one of coreutils' commands (`mkfifo`, `mknod`).
+pub fn make_special_file(command: &str, args: &[&str]) {
+    let status = std::process::Command::new(command)
+        .args(args)
+        .status()
+        .unwrap_or_else(|error| panic!("{command} runs: {error}"));
+    assert!(status.success(), "{command} {args:?}");
+}

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::{ElementHandle, ElementRoot};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter, UdpAdapter};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
 
@@ -156,4 +156,34 @@ pub fn connect_the_client_tab_to_its_server(window: &AppWindow, port: u16) {
     run_until("the client to connect and be paired", || {
         client.get_state() == ConnectionState::Connected && client.get_status().contains("↔")
     });
+}
+
+/// What a person taps, types into or moves (list rows aside).
+pub fn is_control_role(role: AccessibleRole) -> bool {
+    matches!(
+        role,
+        AccessibleRole::Button
+            | AccessibleRole::TextInput
+            | AccessibleRole::Checkbox
+            | AccessibleRole::Combobox
+            | AccessibleRole::Switch
+            | AccessibleRole::Slider
+            | AccessibleRole::Spinbox
+            | AccessibleRole::Tab
+    )
+}
+
+/// The UDP tab bound to a free port of 127.0.0.1, echoing; the port it took.
+pub fn bind_an_echoing_udp_socket(window: &AppWindow) -> u16 {
+    open_tab(window, "UDP");
+    let udp = window.global::<UdpAdapter>();
+    element(window, "Port").set_accessible_value("0");
+    element(window, "Answer: Echo").invoke_accessible_default_action();
+    element(window, "Bind").invoke_accessible_default_action();
+    run_until("the bound socket", || udp.get_bound() && !udp.get_busy());
+    let status = udp.get_status().to_string();
+    (status.strip_prefix("Bound to udp 127.0.0.1:"))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("{status}"))
 }

@@ -469,15 +469,6 @@ fn a_link_to_itself_is_an_error_that_replaces_nothing() {
     assert!(fs::symlink_metadata(&path).unwrap().is_symlink());
 }
 
-/// Makes a special file with one of coreutils' commands (`mkfifo`, `mknod`).
-fn make(command: &str, args: &[&str]) {
-    let status = std::process::Command::new(command)
-        .args(args)
-        .status()
-        .unwrap_or_else(|error| panic!("{command} runs: {error}"));
-    assert!(status.success(), "{command} {args:?}");
-}
-
 /// Loads the settings on another thread, so that a load that blocks fails the test instead
 /// of hanging it.
 fn load_without_blocking(path: &Path) -> config::Loaded {
@@ -496,9 +487,9 @@ fn a_fifo_a_device_or_a_socket_is_never_read_nor_replaced() {
     use std::os::unix::fs::FileTypeExt;
     let dir = TempDir::new("config-special");
     let fifo = dir.join("fifo");
-    make("mkfifo", &[fifo.to_str().unwrap()]);
+    common::make_special_file("mkfifo", &[fifo.to_str().unwrap()]);
     let device = dir.join("zero");
-    make("mknod", &[device.to_str().unwrap(), "c", "1", "5"]);
+    common::make_special_file("mknod", &[device.to_str().unwrap(), "c", "1", "5"]);
     let socket = dir.join("socket");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     // A link to one is the same.
@@ -560,7 +551,7 @@ fn the_null_device_reads_nothing_and_writes_nothing_silently() {
     let dir = TempDir::new("config-null");
     // A null device of its own (1:3, as /dev/null), so the test cannot harm the real one.
     let null = dir.join("null");
-    make(
+    common::make_special_file(
         "mknod",
         &["-m", "666", null.to_str().unwrap(), "c", "1", "3"],
     );

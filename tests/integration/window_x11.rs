@@ -52,16 +52,9 @@ fn the_window_draws_its_text_on_a_machine_with_no_fonts() {
         "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n",
     )
     .unwrap();
-    let mut running = Running(
-        window(&xvfb, &home, &[])
-            .env("FONTCONFIG_FILE", &no_fonts)
-            .spawn()
-            .expect("netdeck starts"),
-    );
-    xvfb.wait_for_screen(
-        &mut running.0,
-        "the tab labels were drawn",
-        tab_labels_drawn,
+    let _running = drawn(
+        &xvfb,
+        window(&xvfb, &home, &[]).env("FONTCONFIG_FILE", &no_fonts),
     );
     assert!(
         home.join("cache/netdeck/fonts/DejaVuSans-netdeck.ttf")
@@ -117,6 +110,17 @@ pub fn top_level_area(xvfb: &Xvfb, wanted: impl Fn(&str) -> bool) -> Option<Area
 /// netdeck's window, by its title.
 fn netdeck_window(xvfb: &Xvfb) -> Area {
     top_level_area(xvfb, |line| line.contains("\"netdeck\"")).expect("netdeck's window")
+}
+
+/// `command`'s window on `xvfb`, once it has drawn its tab labels.
+fn drawn(xvfb: &Xvfb, command: &mut Command) -> Running {
+    let mut running = Running(command.spawn().expect("netdeck starts"));
+    xvfb.wait_for_screen(
+        &mut running.0,
+        "the tab labels were drawn",
+        tab_labels_drawn,
+    );
+    running
 }
 
 /// The window covers the whole screen.
@@ -191,16 +195,7 @@ fn a_scaled_kiosk_is_the_size_of_its_screen_with_no_window_manager() {
 fn a_scaled_window_is_no_larger_than_a_small_screen() {
     let xvfb = Xvfb::start(800, 480);
     let home = TempDir::new("scaled");
-    let mut running = Running(
-        window(&xvfb, &home, &["--scale", "1.5"])
-            .spawn()
-            .expect("netdeck starts"),
-    );
-    xvfb.wait_for_screen(
-        &mut running.0,
-        "the tab labels were drawn",
-        tab_labels_drawn,
-    );
+    let _running = drawn(&xvfb, &mut window(&xvfb, &home, &["--scale", "1.5"]));
     let placed = netdeck_window(&xvfb);
     assert!(
         placed.x + placed.width <= 800 && placed.y + placed.height <= 480,
@@ -257,16 +252,7 @@ fn a_scaled_window_and_its_frame_fit_a_small_screen_under_a_window_manager() {
     let xvfb = Xvfb::start(800, 480);
     let _openbox = openbox(&xvfb);
     let home = TempDir::new("scaled-openbox");
-    let mut running = Running(
-        window(&xvfb, &home, &["--scale", "1.5"])
-            .spawn()
-            .expect("netdeck starts"),
-    );
-    xvfb.wait_for_screen(
-        &mut running.0,
-        "the tab labels were drawn",
-        tab_labels_drawn,
-    );
+    let running = drawn(&xvfb, &mut window(&xvfb, &home, &["--scale", "1.5"]));
     // The frame's title bar is above the window's own area: both must be on the screen.
     common::wait_until("the framed window to fit the 800x480 screen", || {
         client_area(&xvfb, "netdeck").is_some_and(|area| {

@@ -10,28 +10,17 @@ use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, LogAdapter, Tab, U
 use slint::{ComponentHandle, Model};
 
 use crate::common::ui::{
-    connect_the_client_tab_to_its_server, element, open_tab, open_window, run_until,
-    start_an_echo_server, tap,
+    bind_an_echoing_udp_socket, connect_the_client_tab_to_its_server, element, is_control_role,
+    open_tab, open_window, run_until, start_an_echo_server, tap,
 };
 use crate::common::{Peer, Watchdog, read_line, udp_peer};
 
 /// A finger's width, in logical px.
 const TOUCH: f32 = 48.0;
 
-/// What a person taps, types into or moves.
+/// What a person taps, types into or moves, list rows included.
 fn is_control(role: AccessibleRole) -> bool {
-    matches!(
-        role,
-        AccessibleRole::Button
-            | AccessibleRole::TextInput
-            | AccessibleRole::Checkbox
-            | AccessibleRole::Combobox
-            | AccessibleRole::Switch
-            | AccessibleRole::Slider
-            | AccessibleRole::Spinbox
-            | AccessibleRole::Tab
-            | AccessibleRole::ListItem
-    )
+    is_control_role(role) || role == AccessibleRole::ListItem
 }
 
 /// Rows of lists that are read, not tapped: each is as tall as its text, so a long
@@ -213,17 +202,8 @@ pub fn every_control_is_named_finger_sized_and_every_field_can_be_cleared() {
     element(&window, "Send message").invoke_accessible_default_action();
     run_until("the echo", || client.get_conversation().row_count() >= 2);
 
-    open_tab(&window, "UDP");
+    let udp_port = bind_an_echoing_udp_socket(&window).to_string();
     let udp = window.global::<UdpAdapter>();
-    element(&window, "Port").set_accessible_value("0");
-    element(&window, "Answer: Echo").invoke_accessible_default_action();
-    element(&window, "Bind").invoke_accessible_default_action();
-    run_until("the bound socket", || udp.get_bound() && !udp.get_busy());
-    let status = udp.get_status().to_string();
-    let udp_port = (status.strip_prefix("Bound to udp 127.0.0.1:"))
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("{status}"))
-        .to_string();
     let mut python = udp_peer(&["send", "127.0.0.1", &udp_port, "ping"]);
     let _watchdog = Watchdog::new(python.id());
     let mut replies = BufReader::new(python.stdout.take().unwrap());

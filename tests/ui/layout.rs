@@ -16,8 +16,8 @@ use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize};
 
 use crate::common::ui::{
-    connect_to_an_echo_server, drawing_backend, element, element_where, open_tab, run_until,
-    screenshots_dir, shown,
+    connect_to_an_echo_server, drawing_backend, element, element_where, is_control_role, open_tab,
+    run_until, screenshots_dir, shown,
 };
 use crate::screenshots::write_png;
 
@@ -35,21 +35,10 @@ const TABS: [Tab; 8] = [
     Tab::Demo,
 ];
 
-/// What a person taps or types into.
+/// What a person taps or types into, drawn.
 fn is_control(element: &ElementHandle) -> bool {
-    matches!(
-        element.accessible_role(),
-        Some(
-            AccessibleRole::Button
-                | AccessibleRole::TextInput
-                | AccessibleRole::Checkbox
-                | AccessibleRole::Combobox
-                | AccessibleRole::Switch
-                | AccessibleRole::Slider
-                | AccessibleRole::Spinbox
-                | AccessibleRole::Tab
-        )
-    ) && element.size().width > 0.0
+    element.accessible_role().is_some_and(is_control_role)
+        && element.size().width > 0.0
         && element.size().height > 0.0
 }
 

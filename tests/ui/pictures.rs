@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::Peer;
 use crate::common::ui::{
-    connect_the_client_tab_to_its_server, drawing_backend, element, open_tab, run_until,
-    screenshots_dir, start_an_echo_server,
+    bind_an_echoing_udp_socket, connect_the_client_tab_to_its_server, drawing_backend, element,
+    open_tab, run_until, screenshots_dir, start_an_echo_server,
 };
 use crate::screenshots::{colours, write_png};
 use netdeck::gui::ui::{
@@ -210,18 +210,8 @@ pub fn flows_graphs_and_demo_steps_at_800x480_and_1920x1080() {
 
     // The UDP tab echoing a sensor's readings, as a flow.
     window.window().set_size(LogicalSize::new(800.0, 480.0));
-    open_tab(&window, "UDP");
+    let port = bind_an_echoing_udp_socket(&window);
     let udp = window.global::<UdpAdapter>();
-    element(&window, "Port").set_accessible_value("0");
-    element(&window, "Answer: Echo").invoke_accessible_default_action();
-    element(&window, "Bind").invoke_accessible_default_action();
-    run_until("the bound socket", || udp.get_bound() && !udp.get_busy());
-    let status = udp.get_status().to_string();
-    let port: u16 = status
-        .strip_prefix("Bound to udp 127.0.0.1:")
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("{status}"));
     let sensor = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sensor
         .set_read_timeout(Some(crate::common::PATIENCE))

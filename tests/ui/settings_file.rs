@@ -15,15 +15,6 @@ use netdeck::gui::GuiOptions;
 use netdeck::gui::ui::{AppWindow, SettingsAdapter};
 use slint::ComponentHandle;
 
-/// Makes a special file with one of coreutils' commands (`mkfifo`, `mknod`).
-fn make(command: &str, args: &[&str]) {
-    let status = std::process::Command::new(command)
-        .args(args)
-        .status()
-        .unwrap_or_else(|error| panic!("{command} runs: {error}"));
-    assert!(status.success(), "{command} {args:?}");
-}
-
 /// Opens a window on the settings file `file`, starts an echo server in it and closes it
 /// again (which saves the fields too); tells what the Settings tab warned of.
 fn start_a_server_with_settings_in(file: &Path, logs: &Path) -> String {
@@ -52,12 +43,12 @@ pub fn a_config_that_is_a_device_a_fifo_or_a_link_stays_what_it_was() {
     let logs = dir.join("logs");
     // A null device of the test's own (1:3, as /dev/null), so no mistake can harm the real one.
     let null = dir.join("null");
-    make(
+    common::make_special_file(
         "mknod",
         &["-m", "666", null.to_str().unwrap(), "c", "1", "3"],
     );
     let fifo = dir.join("fifo");
-    make("mkfifo", &[fifo.to_str().unwrap()]);
+    common::make_special_file("mkfifo", &[fifo.to_str().unwrap()]);
     // A dotfiles setup: the settings file is a relative link into another folder, whose
     // target does not exist until the first save.
     fs::create_dir_all(dir.join("home/netdeck")).unwrap();

@@ -4,7 +4,7 @@ use crate::common;
 
 use std::io::BufReader;
 
-use common::ui::{element, element_starting, open_tab, run_until};
+use common::ui::{bind_an_echoing_udp_socket, element, element_starting, run_until};
 use common::{Watchdog, read_line, udp_peer};
 use netdeck::gui::ui::{AppWindow, UdpAdapter};
 use slint::{ComponentHandle, Model};
@@ -15,21 +15,8 @@ pub fn the_udp_tab_binds_lists_sources_answers_and_sends() {
     let _gui = netdeck::gui::setup(&window, &netdeck::gui::GuiOptions::default()).unwrap();
     window.show().unwrap();
     let adapter = window.global::<UdpAdapter>();
-    open_tab(&window, "UDP");
-
     // Echo on a free port.
-    element(&window, "Port").set_accessible_value("0");
-    element(&window, "Answer: Echo").invoke_accessible_default_action();
-    element(&window, "Bind").invoke_accessible_default_action();
-    run_until("the bound socket", || {
-        adapter.get_bound() && !adapter.get_busy()
-    });
-    let status = adapter.get_status().to_string();
-    let port = status
-        .strip_prefix("Bound to udp 127.0.0.1:")
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("{status}"))
-        .to_string();
+    let port = bind_an_echoing_udp_socket(&window).to_string();
 
     // Python sends a datagram and gets its echo; the window lists where it came from.
     let mut python = udp_peer(&["send", "127.0.0.1", &port, "ping"]);

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
-use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter, UdpAdapter};
+use netdeck::gui::ui::{AppWindow, ClientAdapter, ConnectionState, ServerAdapter, Tab, UdpAdapter};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Timer};
 
@@ -157,6 +157,18 @@ pub fn connect_the_client_tab_to_its_server(window: &AppWindow, port: u16) {
         client.get_state() == ConnectionState::Connected && client.get_status().contains("↔")
     });
 }
+
+/// Every tab, in the order of the tab bar.
+pub const EVERY_TAB: [Tab; 8] = [
+    Tab::Server,
+    Tab::Client,
+    Tab::Both,
+    Tab::Udp,
+    Tab::Http,
+    Tab::Log,
+    Tab::Settings,
+    Tab::Demo,
+];
 
 /// What a person taps, types into or moves (list rows aside).
 pub fn is_control_role(role: AccessibleRole) -> bool {

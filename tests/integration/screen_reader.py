@@ -116,9 +116,15 @@ class Window:
 
     def type_into(self, name, text):
         """Focuses the field, selects what it holds and types `text` over it, key by key."""
-        field = self.node(f"the {name} field", "entry", name)
-        field.queryComponent().grabFocus()
-        self.wait(f"the {name} field to take the focus", lambda: "focused" in states(field))
+        def focused():
+            # Asked again each time: a request made while the page was still being built (a tab
+            # just switched, a slow machine) goes unheard, and the node found may be replaced.
+            field = self.node(f"the {name} field", "entry", name)
+            if "focused" in states(field):
+                return field
+            field.queryComponent().grabFocus()
+            return None
+        field = self.wait(f"the {name} field to take the focus", focused)
         content = field.queryText()
         held = content.characterCount
         content.addSelection(0, held)

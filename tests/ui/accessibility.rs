@@ -10,8 +10,8 @@ use netdeck::gui::ui::{AppWindow, ClientAdapter, HttpAdapter, LogAdapter, Tab, U
 use slint::{ComponentHandle, Model};
 
 use crate::common::ui::{
-    bind_an_echoing_udp_socket, connect_the_client_tab_to_its_server, element, is_control_role,
-    open_tab, open_window, run_until, start_an_echo_server, tap,
+    EVERY_TAB, bind_an_echoing_udp_socket, connect_the_client_tab_to_its_server, element,
+    is_control_role, open_tab, open_window, run_until, start_an_echo_server, tap,
 };
 use crate::common::{Peer, Watchdog, read_line, udp_peer};
 
@@ -222,16 +222,7 @@ pub fn every_control_is_named_finger_sized_and_every_field_can_be_cleared() {
 
     let mut problems = Vec::new();
     let mut fields = 0;
-    for tab in [
-        Tab::Server,
-        Tab::Client,
-        Tab::Both,
-        Tab::Udp,
-        Tab::Http,
-        Tab::Log,
-        Tab::Settings,
-        Tab::Demo,
-    ] {
+    for tab in EVERY_TAB {
         window.set_current_tab(tab);
         let views: &[i32] = if tab == Tab::Http {
             &[0, 1, 2, 3, 4]

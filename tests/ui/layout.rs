@@ -16,24 +16,13 @@ use slint::platform::WindowEvent;
 use slint::{ComponentHandle, LogicalPosition, LogicalSize};
 
 use crate::common::ui::{
-    connect_to_an_echo_server, drawing_backend, element, element_where, is_control_role, open_tab,
-    run_until, screenshots_dir, shown,
+    EVERY_TAB, connect_to_an_echo_server, drawing_backend, element, element_where, is_control_role,
+    open_tab, run_until, screenshots_dir, shown,
 };
 use crate::screenshots::write_png;
 
 /// The scales the Settings tab offers.
 const OFFERED_SCALES: [f32; 5] = [0.75, 1.0, 1.25, 1.5, 2.0];
-
-const TABS: [Tab; 8] = [
-    Tab::Server,
-    Tab::Client,
-    Tab::Both,
-    Tab::Udp,
-    Tab::Http,
-    Tab::Log,
-    Tab::Settings,
-    Tab::Demo,
-];
 
 /// What a person taps or types into, drawn.
 fn is_control(element: &ElementHandle) -> bool {
@@ -211,7 +200,7 @@ fn check_every_tab(window: &AppWindow, (width, height): (f32, f32), scale: f32, 
         .window()
         .set_size(LogicalSize::new(width / scale, height / scale));
     let pictures = screenshots_dir();
-    for tab in TABS {
+    for tab in EVERY_TAB {
         window.set_current_tab(tab);
         // The HTTP tab's five views; Both sides' conversations and flow.
         let views = match tab {

@@ -445,7 +445,11 @@ impl HttpController {
                     Err(error) => {
                         // The previous response does not answer this request: it goes.
                         self.clear_response(&adapter);
-                        adapter.set_error(error.to_string().into());
+                        // It may quote the server (a redirect's Location, a reason).
+                        let said = fonts::shown(error.to_string());
+                        adapter.set_error(said.drawn);
+                        self.answer_missing.set(said.missing);
+                        self.show_font_note(&adapter);
                         // The cause known from the start says more than a timeout's hint.
                         let hint = match unanswered {
                             Some(why) => format!("{why}. {SWITCH_TO_HTTP}"),

@@ -144,6 +144,15 @@ pub fn an_http_answer_in_korean_shows_escapes_and_the_font_note() {
     run_until("the failure", || {
         !adapter.get_error().is_empty() && !adapter.get_busy()
     });
+    // The error line quotes it too, drawn with escapes.
+    assert!(
+        adapter
+            .get_error()
+            .contains(&escaped("`http://안녕:99999/`")),
+        "{}",
+        adapter.get_error()
+    );
+    assert!(korean_note(&adapter.get_font_note()));
     element(&window, "Show: Flow").invoke_accessible_default_action();
     let failure = (adapter.get_flow().iter())
         .find(|mark| mark.kind == FlowKind::Failure)

@@ -213,13 +213,11 @@ fn check_every_tab(window: &AppWindow, (width, height): (f32, f32), scale: f32, 
             window
                 .global::<BothState>()
                 .set_flow(tab == Tab::Both && view == 1);
-            run_until("the page to be laid out", || true);
-            let image = window.window().take_snapshot().unwrap();
-            write_png(
+            drawn_and_checked(
+                window,
                 &pictures.join(format!("layout-{tab:?}-{view}-{name}.png")),
-                &image,
+                &format!("{tab:?} (view {view}), {name}"),
             );
-            check_page(window, &format!("{tab:?} (view {view}), {name}"));
         }
     }
     window.global::<HttpAdapter>().set_view(0);
@@ -232,15 +230,21 @@ fn check_every_tab(window: &AppWindow, (width, height): (f32, f32), scale: f32, 
     demo.set_current(longest);
     for tab in [Tab::Server, Tab::Client, Tab::Both] {
         window.set_current_tab(tab);
-        run_until("the page to be laid out", || true);
-        let image = window.window().take_snapshot().unwrap();
-        write_png(
+        drawn_and_checked(
+            window,
             &pictures.join(format!("layout-{tab:?}-demo-{name}.png")),
-            &image,
+            &format!("{tab:?} under the demo's bar, {name}"),
         );
-        check_page(window, &format!("{tab:?} under the demo's bar, {name}"));
     }
     demo.set_current(-1);
+}
+
+/// The page as laid out now: its picture in `picture`, and every control checked.
+fn drawn_and_checked(window: &AppWindow, picture: &std::path::Path, what: &str) {
+    run_until("the page to be laid out", || true);
+    let image = window.window().take_snapshot().unwrap();
+    write_png(picture, &image);
+    check_page(window, what);
 }
 
 fn open_netdeck(options: &GuiOptions) -> (AppWindow, netdeck::gui::Gui) {

@@ -16,6 +16,11 @@ const SMALLER_BINARY: [(&str, &str); 3] = [
     ("-Wl,--no-eh-frame-hdr", "no unwinding index"),
 ];
 
+/// The unwinding tables themselves (`.eh_frame`, 1.2 MB), dropped by a linker script added to
+/// the default layout. With panic = "abort" nothing reads them: a panic still prints its
+/// message and location, only the backtrace shows no frames.
+const NO_UNWIND_TABLES: &str = "SECTIONS { /DISCARD/ : { *(.eh_frame) } } INSERT AFTER .text;\n";
+
 /// The functions a window start runs, in the order `scripts/startup-order.sh` saw them.
 const STARTUP_ORDER: &str = "assets/startup-order.txt";
 
@@ -67,7 +72,13 @@ fn add_size_flags() {
                    fn main() { std::process::exit(i32::from(*std::hint::black_box(POINTER))); }\n";
     let written = std::fs::write(&source, program).is_ok();
     let probe = out.join("link-probe");
-    for (flag, what) in SMALLER_BINARY {
+    let script = out.join("no-unwind-tables.ld");
+    let script_flag = format!("-Wl,-T,{}", script.display());
+    let mut flags = SMALLER_BINARY.to_vec();
+    if std::fs::write(&script, NO_UNWIND_TABLES).is_ok() {
+        flags.push((&script_flag, "no unwinding tables"));
+    }
+    for (flag, what) in flags {
         if written && links_and_runs(&source, &probe, flag, &target) {
             println!("cargo:rustc-link-arg-bins={flag}");
         } else {

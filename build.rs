@@ -6,8 +6,8 @@ use std::process::Command;
 const SMALLER_BINARY: [(&str, &str); 3] = [
     // A position-independent binary carries a 24-byte relocation for every pointer in its
     // tables, about half a megabyte here, all of it read at every start. Packed, they take a
-    // few kilobytes. Needs glibc 2.36 where the binary runs (NETDECK_PLAIN_LINK=1 leaves all
-    // three out).
+    // few kilobytes. Needs glibc 2.36 where the binary runs (NETDECK_PLAIN_LINK=1 leaves
+    // every size flag out).
     ("-Wl,-z,pack-relative-relocs", "packed relocations"),
     // Generic Rust code leaves many functions with identical machine code; keep one of each.
     ("-Wl,--icf=all", "identical code folding"),

@@ -281,9 +281,14 @@ fn send_multicast_from(
             set_option(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &address)
         }
         (IpAddr::V4(_), Interface::Index(index)) => {
+            // With the index alone, the system takes the source address from another
+            // interface when this one's addresses are host-scoped (loopback): name it too.
+            let source = interface_ipv4(index).unwrap_or(Ipv4Addr::UNSPECIFIED);
             let request = libc::ip_mreqn {
                 imr_multiaddr: libc::in_addr { s_addr: 0 },
-                imr_address: libc::in_addr { s_addr: 0 },
+                imr_address: libc::in_addr {
+                    s_addr: u32::from(source).to_be(),
+                },
                 imr_ifindex: index as libc::c_int,
             };
             set_option(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &request)
@@ -304,6 +309,35 @@ fn send_multicast_from(
     set.map_err(|error| {
         NetError::invalid("interface", format!("cannot send multicast there: {error}"))
     })
+}
+
+/// The first IPv4 address of the interface with this index.
+fn interface_ipv4(index: u32) -> Option<Ipv4Addr> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return None;
+    }
+    let mut found = None;
+    let mut entry = list;
+    while found.is_none() && !entry.is_null() {
+        // SAFETY: `entry` is a node of the list getifaddrs made, not yet freed; an address
+        // whose family is AF_INET is a sockaddr_in.
+        unsafe {
+            let address = (*entry).ifa_addr;
+            if !address.is_null()
+                && libc::c_int::from((*address).sa_family) == libc::AF_INET
+                && libc::if_nametoindex((*entry).ifa_name) == index
+            {
+                let ipv4 = &*(address as *const libc::sockaddr_in);
+                found = Some(Ipv4Addr::from(u32::from_be(ipv4.sin_addr.s_addr)));
+            }
+            entry = (*entry).ifa_next;
+        }
+    }
+    // SAFETY: the list getifaddrs made, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    found
 }
 
 fn set_option<T>(

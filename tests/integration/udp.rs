@@ -266,6 +266,36 @@ fn a_joined_ipv4_group_hears_python_on_loopback_and_netdeck_sends_to_it() {
     assert!(listener.line().ends_with(" > from netdeck (12 bytes)"));
 }
 
+#[test]
+fn multicast_sent_on_lo_by_name_comes_from_127_0_0_1_to_python() {
+    let mut python = udp_peer(&["receive", "239.255.0.78", "127.0.0.1"]);
+    let _watchdog = Watchdog::new(python.id());
+    let mut lines = BufReader::new(python.stdout.take().unwrap());
+    let first = read_line(&mut lines);
+    let port = first
+        .strip_prefix("port ")
+        .unwrap_or_else(|| panic!("expected the port, got {first:?}"));
+    let (code, _, stderr) = run_netdeck(&[
+        "udp",
+        "send",
+        "239.255.0.78",
+        port,
+        "--interface",
+        "lo",
+        "--send",
+        "from lo",
+        "--wait",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let received = read_line(&mut lines);
+    assert!(
+        received.starts_with("from 127.0.0.1 ") && received.ends_with(": from lo"),
+        "{received}"
+    );
+    let _ = python.wait();
+}
+
 /// The first interface that is up, does multicast and has an IPv6 address: loopback does not
 /// do IPv6 multicast on Linux.
 fn ipv6_multicast_interface() -> String {

@@ -10,6 +10,7 @@ use async_net::UdpSocket;
 use futures_lite::FutureExt;
 use smol::{Executor, Task};
 
+use super::error::{LocalUse, Transport};
 use super::{EventSink, NetError, SessionId};
 
 /// The largest payload a UDP datagram carries over IPv4 (65,535 less the IP and UDP
@@ -115,7 +116,12 @@ impl<E: From<(SessionId, UdpEvent)> + Send + 'static> UdpSession<E> {
     ) -> Result<Self, NetError> {
         let socket = bind(&config).await?;
         let local = socket.local_addr().map_err(|error| {
-            NetError::from_bind(config.bind.unwrap_or(local_any(&config)), error)
+            NetError::from_local(
+                config.bind.unwrap_or(local_any(&config)),
+                LocalUse::Listen,
+                Transport::Udp,
+                error,
+            )
         })?;
         events.emit(UdpEvent::Bound { addr: local }).await;
         let (outgoing, queue) = async_channel::bounded(OUTGOING_QUEUE);
@@ -169,7 +175,7 @@ async fn bind(config: &UdpConfig) -> Result<UdpSocket, NetError> {
     let requested = config.bind.unwrap_or_else(|| local_any(config));
     let socket = UdpSocket::bind(requested)
         .await
-        .map_err(|error| NetError::from_bind(requested, error))?;
+        .map_err(|error| NetError::from_local(requested, LocalUse::Listen, Transport::Udp, error))?;
     let failed = |action: String| move |source| NetError::Io { action, source };
     if config.broadcast {
         socket

@@ -552,7 +552,10 @@ impl NetError {
                 ProxyProblem::Socks(3..=6) => {
                     "The proxy could not reach the destination: check its host and port, and that it runs.".into()
                 }
-                ProxyProblem::Status { .. } | ProxyProblem::Socks(_) => format!(
+                ProxyProblem::Socks(_) => {
+                    "The proxy does not allow this destination; ask its administrator.".into()
+                }
+                ProxyProblem::Status { .. } => format!(
                     "The proxy does not allow this destination; ask its administrator{}.",
                     named(Setting::NoProxy, ", or bypass it (NAME)")
                 ),

@@ -211,7 +211,7 @@ impl Backend {
         };
         let tls = client::prepare_tls(&config)?;
         let (mut stream, peer, timings) =
-            client::open_tcp(&proxy.host, proxy.port, config.connect_timeout)
+            client::open_tcp(&proxy.host, proxy.port, config.connect_timeout, config.origin)
                 .await
                 .map_err(|error| proxy::proxy_error(proxy, error))?;
         if destination.https {

@@ -725,7 +725,7 @@ fn each_preset_has_a_one_line_summary() {
     );
     assert_eq!(
         config.client.summary(),
-        "example.com:443 · TLS, any certificate"
+        "example.com:443 · TLS, any certificate · through socks5h://proxy.lan:1080"
     );
     assert_eq!(ClientForm::default().summary(), "127.0.0.1:1234");
     assert_eq!(config.http.summary(), "POST https://example.com/api?x=1");

@@ -386,3 +386,31 @@ fn a_stdin_line_too_big_for_a_datagram_is_refused_by_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bind_address_that_cannot_be_sent_from_is_told_with_its_own_port() {
+    let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let send_from = |bind: &str| {
+        run_netdeck(&[
+            "udp", "send", "127.0.0.1", "9", "--bind", bind, "--send", "x", "--wait", "0",
+        ])
+    };
+    let (code, _, stderr) = send_from(&format!("127.0.0.1:{port}"));
+    assert_eq!(code, 45, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "netdeck: cannot send from 127.0.0.1:{port}: another program is using port {port}"
+        )),
+        "{stderr}"
+    );
+    // No port given: the system was to pick one, so none is named.
+    let (code, _, stderr) = send_from("203.0.113.1");
+    assert_eq!(code, 45, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "netdeck: cannot send from 203.0.113.1: 203.0.113.1 is not an address of this machine"
+        ),
+        "{stderr}"
+    );
+}

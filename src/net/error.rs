@@ -219,22 +219,22 @@ pub enum NetError {
         source: PayloadError,
     },
 
-    #[error("cannot {purpose} {}: another program is using port {port}", local(addr), port = addr.port())]
+    #[error("cannot {purpose} {}: another program is using port {port}", local(addr, purpose), port = addr.port())]
     PortInUse { addr: SocketAddr, purpose: LocalUse },
 
     /// The only sockets on the port are connections that closed moments ago: the system
     /// keeps them (TIME-WAIT) for a minute so late packets cannot reach a new connection.
     #[error(
         "cannot {purpose} {}: port {port} is still held by connections that closed moments ago (TIME-WAIT), which the system keeps for up to a minute",
-        local(addr),
+        local(addr, purpose),
         port = addr.port()
     )]
     PortInTimeWait { addr: SocketAddr, purpose: LocalUse },
 
-    #[error("cannot {purpose} {}: permission denied", local(addr))]
+    #[error("cannot {purpose} {}: permission denied", local(addr, purpose))]
     BindPermission { addr: SocketAddr, purpose: LocalUse },
 
-    #[error("cannot {purpose} {}: {ip} is not an address of this machine", local(addr), ip = addr.ip())]
+    #[error("cannot {purpose} {}: {ip} is not an address of this machine", local(addr, purpose), ip = addr.ip())]
     AddressNotLocal { addr: SocketAddr, purpose: LocalUse },
 
     #[error("could not resolve {host}: {detail}")]
@@ -640,10 +640,11 @@ impl NetError {
     }
 }
 
-/// A local address as messages show it: without a port where the system was to pick one.
-fn local(addr: &SocketAddr) -> String {
-    match (addr.port(), addr.ip()) {
-        (0, ip) => ip.to_string(),
+/// A local address as messages show it: a socket to send or connect from whose port the
+/// system was to pick shows the address alone (a listening port 0 was asked for as such).
+fn local(addr: &SocketAddr, purpose: &LocalUse) -> String {
+    match (addr.port(), purpose) {
+        (0, LocalUse::SendFrom | LocalUse::ConnectFrom) => addr.ip().to_string(),
         _ => addr.to_string(),
     }
 }

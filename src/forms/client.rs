@@ -66,13 +66,14 @@ impl ClientForm {
             .transpose()?
             // Port 0 is the system's choice, as when none is given.
             .filter(|&port| port != 0);
-        if let (Some(source), Some(family)) = (source, self.family) {
-            if Family::of(source) != family {
-                return Err(NetError::invalid(
-                    "source",
-                    format!("{source} is not an {} address, but {} was asked for", family.name(), family.name()),
-                ));
-            }
+        if let (Some(source), Some(family)) = (source, self.family)
+            && Family::of(source) != family
+        {
+            let family = family.name();
+            return Err(NetError::invalid(
+                "source",
+                format!("{source} is not an {family} address, but {family} was asked for"),
+            ));
         }
         let proxy = given(&self.proxy)
             .then(|| parse_tcp_proxy("proxy", &self.proxy))

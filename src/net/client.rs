@@ -288,7 +288,9 @@ pub async fn open_tcp(
         })
         .await
         {
-            Ok(Err(error @ (NetError::AddressNotLocal { .. } | NetError::BindPermission { .. })))
+            Ok(Err(
+                error @ (NetError::AddressNotLocal { .. } | NetError::BindPermission { .. }),
+            ))
             | Ok(Err(error @ (NetError::PortInUse { .. } | NetError::PortInTimeWait { .. }))) => {
                 // The local end is at fault: no other address of the server would help.
                 return Err(error);
@@ -340,8 +342,18 @@ pub async fn resolve_family(
         "source"
     };
     let problem = match addrs.as_slice() {
-        [only] if host.trim().trim_matches(['[', ']']).parse::<IpAddr>().is_ok() => {
-            format!("{} is not an {} address, but {reason}", only.ip(), family.name())
+        [only]
+            if host
+                .trim()
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .is_ok() =>
+        {
+            format!(
+                "{} is not an {} address, but {reason}",
+                only.ip(),
+                family.name()
+            )
         }
         _ => format!("{host} has no {} address, but {reason}", family.name()),
     };
@@ -367,12 +379,13 @@ async fn connect_from(
     })?;
     let started = raw_connect(&stream, peer);
     let connected = match started {
-        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {
-            stream.writable().await.and_then(|()| match stream.get_ref().take_error() {
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => stream
+            .writable()
+            .await
+            .and_then(|()| match stream.get_ref().take_error() {
                 Ok(Some(error)) => Err(error),
                 other => other.map(|_| ()),
-            })
-        }
+            }),
         other => other,
     };
     match connected {
@@ -424,7 +437,11 @@ fn bound_socket(local: SocketAddr) -> io::Result<std::net::TcpStream> {
             (&reuse as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         ) != 0
-            || libc::bind(fd, (&address as *const libc::sockaddr_storage).cast(), length) != 0
+            || libc::bind(
+                fd,
+                (&address as *const libc::sockaddr_storage).cast(),
+                length,
+            ) != 0
     };
     if failed {
         return Err(io::Error::last_os_error());

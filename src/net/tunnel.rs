@@ -204,7 +204,10 @@ async fn socks5(stream: &mut TcpStream, server: &Proxy, target: &Target) -> Resu
         }
         Target::Name(name, port) => {
             let length = u8::try_from(name.len()).map_err(|_| {
-                NetError::invalid("host", "a name sent to a SOCKS5 proxy has at most 255 bytes")
+                NetError::invalid(
+                    "host",
+                    "a name sent to a SOCKS5 proxy has at most 255 bytes",
+                )
             })?;
             request.push(3);
             request.push(length);
@@ -253,8 +256,18 @@ mod tests {
         assert_eq!(socks.server.address(), "[::1]:9050");
         let http = parse_tcp_proxy("proxy", "127.0.0.1:3128").unwrap();
         assert_eq!(http.kind, ProxyKind::HttpConnect);
-        assert_eq!(parse_tcp_proxy("proxy", "socks5://10.0.0.1").unwrap().server.port, 1080);
-        for bad in ["socks4://10.0.0.1:1080", "socks5://u:p@10.0.0.1", "socks5://10.0.0.1:70000"] {
+        assert_eq!(
+            parse_tcp_proxy("proxy", "socks5://10.0.0.1")
+                .unwrap()
+                .server
+                .port,
+            1080
+        );
+        for bad in [
+            "socks4://10.0.0.1:1080",
+            "socks5://u:p@10.0.0.1",
+            "socks5://10.0.0.1:70000",
+        ] {
             let error = parse_tcp_proxy("proxy", bad).unwrap_err();
             assert_eq!(error.field(), Some("proxy"), "{bad}: {error}");
         }

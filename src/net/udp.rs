@@ -173,9 +173,9 @@ fn local_any(config: &UdpConfig) -> SocketAddr {
 /// The socket, bound and set up: broadcast, TTL, groups joined, connected to its peer.
 async fn bind(config: &UdpConfig) -> Result<UdpSocket, NetError> {
     let requested = config.bind.unwrap_or_else(|| local_any(config));
-    let socket = UdpSocket::bind(requested)
-        .await
-        .map_err(|error| NetError::from_local(requested, LocalUse::Listen, Transport::Udp, error))?;
+    let socket = UdpSocket::bind(requested).await.map_err(|error| {
+        NetError::from_local(requested, LocalUse::Listen, Transport::Udp, error)
+    })?;
     let failed = |action: String| move |source| NetError::Io { action, source };
     if config.broadcast {
         socket

@@ -174,7 +174,14 @@ impl Microsocks {
             .unwrap();
         let mut command = Command::new("microsocks");
         command
-            .args(["-i", "127.0.0.1", "-p", &addr.port().to_string(), "-b", outgoing])
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &addr.port().to_string(),
+                "-b",
+                outgoing,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());

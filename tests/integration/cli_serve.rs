@@ -321,7 +321,10 @@ fn the_servers_own_closed_connections_do_not_keep_it_off_its_port() {
     // The server closes first after answering: its side of the connection stays in
     // TIME-WAIT.
     let mut client = connect(serve.addr);
-    send(&mut client, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    send(
+        &mut client,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
     let mut answer = Vec::new();
     client.read_to_end(&mut answer).unwrap();
     drop(client);

@@ -62,7 +62,14 @@ fn dash_4_and_dash_6_choose_the_family_of_a_name_with_both() {
     let port = who.addr.port().to_string();
     let through_hosts = |family: &str| {
         let output = netdeck(&[
-            "connect", family, "dual.test", &port, "--send", "hi", "--wait", "0",
+            "connect",
+            family,
+            "dual.test",
+            &port,
+            "--send",
+            "hi",
+            "--wait",
+            "0",
         ])
         .env("LD_PRELOAD", "libnss_wrapper.so")
         .env("NSS_WRAPPER_HOSTS", &hosts)
@@ -92,14 +99,18 @@ fn data_arrives_through_tinyproxy_and_a_refusal_is_told_with_its_status() {
     let mut who = Peer::start(&["who"]);
     // tinyproxy makes its connections from 127.0.0.3: the server sees the proxy.
     let proxy = Tinyproxy::start_with(None, "Bind 127.0.0.3\n");
-    let (code, stderr) = connect_and_say_hi(&["--proxy", &proxy.url()], "localhost", who.addr.port());
+    let (code, stderr) =
+        connect_and_say_hi(&["--proxy", &proxy.url()], "localhost", who.addr.port());
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(&format!("through the proxy {}", proxy.addr)),
         "{stderr}"
     );
     let line = who.line();
-    assert!(line.starts_with("from ::ffff:127.0.0.3 ") && line.ends_with(": hi"), "{line}");
+    assert!(
+        line.starts_with("from ::ffff:127.0.0.3 ") && line.ends_with(": hi"),
+        "{line}"
+    );
 
     let only_443 = Tinyproxy::start_with(None, "ConnectPort 443\n");
     let (code, stderr) =
@@ -126,7 +137,10 @@ fn data_arrives_through_a_socks5_server_which_resolves_names_with_socks5h() {
     let (code, stderr) = connect_and_say_hi(&["--proxy", &socks5], "127.0.0.1", who.addr.port());
     assert_eq!(code, 0, "{stderr}");
     let line = who.line();
-    assert!(line.starts_with("from ::ffff:127.0.0.2 ") && line.ends_with(": hi"), "{line}");
+    assert!(
+        line.starts_with("from ::ffff:127.0.0.2 ") && line.ends_with(": hi"),
+        "{line}"
+    );
 
     let (code, stderr) =
         connect_and_say_hi(&["--proxy", &socks5h], "proxy-only.test", who.addr.port());
@@ -158,11 +172,31 @@ fn bad_sources_and_proxies_are_refused_naming_the_field() {
     let who = Peer::start(&["who"]);
     let port = who.addr.port();
     for (args, code, start) in [
-        (&["-s", "10.9.9.9"][..], 45, "netdeck: cannot connect from 10.9.9.9: 10.9.9.9 is not an address of this machine"),
-        (&["-s", "nowhere"][..], 2, "netdeck: source: `nowhere` is not an IP address"),
-        (&["-p", "70000"][..], 2, "netdeck: source-port: 70000 is not a port number"),
-        (&["--proxy", "ftp://127.0.0.1:21"][..], 2, "netdeck: proxy: `ftp://127.0.0.1:21`: ftp:// proxies are not supported"),
-        (&["-s", "127.0.0.1", "-6"][..], 2, "netdeck: source: 127.0.0.1 is not an IPv6 address"),
+        (
+            &["-s", "10.9.9.9"][..],
+            45,
+            "netdeck: cannot connect from 10.9.9.9: 10.9.9.9 is not an address of this machine",
+        ),
+        (
+            &["-s", "nowhere"][..],
+            2,
+            "netdeck: source: `nowhere` is not an IP address",
+        ),
+        (
+            &["-p", "70000"][..],
+            2,
+            "netdeck: source-port: 70000 is not a port number",
+        ),
+        (
+            &["--proxy", "ftp://127.0.0.1:21"][..],
+            2,
+            "netdeck: proxy: `ftp://127.0.0.1:21`: ftp:// proxies are not supported",
+        ),
+        (
+            &["-s", "127.0.0.1", "-6"][..],
+            2,
+            "netdeck: source: 127.0.0.1 is not an IPv6 address",
+        ),
     ] {
         let (exit, stderr) = connect_and_say_hi(args, "127.0.0.1", port);
         assert_eq!(exit, code, "{args:?}: {stderr}");

@@ -106,7 +106,12 @@ fn python_raw_exchange(addr: std::net::SocketAddr, request: &str) -> String {
                   \x20   answer += chunk\n\
                   sys.stdout.buffer.write(answer)\n";
     let mut python = std::process::Command::new("python3")
-        .args(["-c", script, &addr.ip().to_string(), &addr.port().to_string()])
+        .args([
+            "-c",
+            script,
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ])
         .arg(request)
         .stdout(std::process::Stdio::piped())
         .spawn()

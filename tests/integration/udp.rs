@@ -393,7 +393,16 @@ fn a_bind_address_that_cannot_be_sent_from_is_told_with_its_own_port() {
     let port = taken.local_addr().unwrap().port();
     let send_from = |bind: &str| {
         run_netdeck(&[
-            "udp", "send", "127.0.0.1", "9", "--bind", bind, "--send", "x", "--wait", "0",
+            "udp",
+            "send",
+            "127.0.0.1",
+            "9",
+            "--bind",
+            bind,
+            "--send",
+            "x",
+            "--wait",
+            "0",
         ])
     };
     let (code, _, stderr) = send_from(&format!("127.0.0.1:{port}"));

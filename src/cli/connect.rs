@@ -302,10 +302,7 @@ pub fn run(
         let silent_close = matches!(&result, Ok(()) | Err(NetError::Reset { .. }))
             && peer_ended.get()
             && !received_any.get();
-        if plain
-            && silent_close
-            && client::speaks_tls(&plan.config.host, plan.config.port, TLS_PROBE_LIMIT).await
-        {
+        if plain && silent_close && client::speaks_tls(&plan.config, TLS_PROBE_LIMIT).await {
             plan.note("this port speaks TLS — add --tls");
         }
         result

@@ -645,16 +645,17 @@ pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
     }
 }
 
-/// Whether `host:port` completes a TLS handshake (any certificate, any name) within `limit`:
-/// asked when a plain connection ended with nothing received, to say why.
-pub async fn speaks_tls(host: &str, port: u16, limit: Duration) -> bool {
+/// Whether the server of `plain` completes a TLS handshake (any certificate, any name) within
+/// `limit`, reached the same way (source, family, proxy): asked when a plain connection ended
+/// with nothing received, to say why.
+pub async fn speaks_tls(plain: &ClientConfig, limit: Duration) -> bool {
     let config = ClientConfig {
         connect_timeout: limit,
         tls: Some(TlsOptions {
             accept_invalid_certificates: true,
             ..TlsOptions::default()
         }),
-        ..ClientConfig::new(host, port)
+        ..plain.clone()
     };
     matches!(
         connect(&config).await,

@@ -104,8 +104,9 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Start from the client preset NAME saved in the window: its host, port, TLS choice,
-    /// payload and line ending. What is given here replaces the preset's value; --send and
-    /// --hex replace its payload.
+    /// payload and line ending, and the source, address family and proxy a settings file can
+    /// give it. What is given here replaces the preset's value; --send and --hex replace its
+    /// payload.
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
 }

@@ -21,6 +21,9 @@ packages=(
   nginx-light tinyproxy
   # ncat and socat: the TCP tools netdeck's raw streams and TLS server are tried against.
   ncat socat
+  # microsocks, a SOCKS5 server for connect --proxy; nss_wrapper gives one process its own
+  # hosts file (a name with both an IPv4 and an IPv6 address, a name only a proxy knows).
+  microsocks libnss-wrapper
   # brotli compresses a file for the decoding test; GNU time measures a process's peak memory.
   brotli time
 )

@@ -176,6 +176,7 @@ pub fn client_form(port: u16, text: &str) -> ClientForm {
         payload: text.into(),
         hex: false,
         line_ending: LineEndingChoice::None,
+        ..ClientForm::default()
     }
 }
 

@@ -209,8 +209,22 @@ pub enum Lines {
 
 /// Bytes as readable text: valid UTF-8 stays, control characters and invalid bytes become
 /// escapes (`\r`, `\x00`, `\xff`), and a backslash is doubled, so the text is valid input.
+/// Bytes that are not UTF-8 text keep only their printable ASCII, as a hex dump's column
+/// does: random bytes often make valid characters (combining marks, unassigned or far-flung
+/// letters) that would show as stray glyphs among the escapes.
 pub fn display_text(bytes: &[u8], lines: Lines) -> String {
     let mut out = String::with_capacity(bytes.len());
+    if !reads_as_text(bytes) {
+        for &byte in bytes {
+            match byte {
+                0x80.. => {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+                ascii => push_display_char(&mut out, char::from(ascii), lines),
+            }
+        }
+        return out;
+    }
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             push_display_char(&mut out, c, lines);
@@ -220,6 +234,20 @@ pub fn display_text(bytes: &[u8], lines: Lines) -> String {
         }
     }
     out
+}
+
+/// Whether the bytes are UTF-8 text, allowing for a character cut at either end by the read
+/// that brought them.
+fn reads_as_text(bytes: &[u8]) -> bool {
+    let cut_at_start = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&byte| byte & 0xc0 == 0x80)
+        .count();
+    match std::str::from_utf8(&bytes[cut_at_start..]) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
+    }
 }
 
 fn push_display_char(out: &mut String, c: char, lines: Lines) {

@@ -14,7 +14,7 @@ use crate::config::Presets;
 use crate::forms::parse::{parse_duration_ms, parse_seconds};
 use crate::forms::{ClientForm, LineEndingChoice};
 use crate::net::NetError;
-use crate::net::client::{self, ClientConfig, DEFAULT_CONNECT_TIMEOUT, Stream};
+use crate::net::client::{self, ClientConfig, DEFAULT_CONNECT_TIMEOUT, Family, Stream};
 use crate::net::tls;
 use crate::payload::{self, LineEnding};
 use crate::report;
@@ -87,9 +87,26 @@ pub struct ConnectArgs {
     pub cacert: Option<String>,
     #[command(flatten)]
     pub tls_choices: super::TlsChoices,
+    /// Connect from this local address (as ncat -s).
+    #[arg(short = 's', long, value_name = "ADDR")]
+    pub source: Option<String>,
+    /// Connect from this local port (as ncat -p).
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub source_port: Option<String>,
+    /// Use only the host's IPv4 addresses.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Use only the host's IPv6 addresses.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Go through a proxy: http://HOST:PORT (CONNECT), socks5://HOST:PORT, or
+    /// socks5h://HOST:PORT (the proxy resolves the host's name).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
     /// Start from the client preset NAME saved in the window: its host, port, TLS choice,
-    /// payload and line ending. What is given here replaces the preset's value; --send and
-    /// --hex replace its payload.
+    /// payload and line ending, and the source, address family and proxy a settings file can
+    /// give it. What is given here replaces the preset's value; --send and --hex replace its
+    /// payload.
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
 }
@@ -148,6 +165,20 @@ impl ConnectArgs {
         }
         form.tls |= self.tls;
         form.insecure |= self.insecure;
+        if let Some(source) = &self.source {
+            form.source = source.clone();
+        }
+        if let Some(source_port) = &self.source_port {
+            form.source_port = source_port.clone();
+        }
+        if self.ipv4 {
+            form.family = Some(Family::Ipv4);
+        } else if self.ipv6 {
+            form.family = Some(Family::Ipv6);
+        }
+        if let Some(proxy) = &self.proxy {
+            form.proxy = proxy.clone();
+        }
         if self.crlf {
             form.line_ending = LineEndingChoice::CrLf;
         } else if self.lf {
@@ -219,12 +250,19 @@ pub fn run(
         let mut signals = super::watch_signals()?;
         let connection = client::connect(&plan.config).await?;
         let peer = connection.peer;
+        let reached = match &connection.proxy {
+            Some(proxy) => format!(
+                "{}:{} through the proxy {proxy}",
+                plan.config.host, plan.config.port
+            ),
+            None => peer.to_string(),
+        };
         match &connection.tls {
             Some(tls) => plan.note(&format!(
-                "connected to {peer} ({})",
+                "connected to {reached} ({})",
                 report::tls_summary(tls)
             )),
-            None => plan.note(&format!("connected to {peer}")),
+            None => plan.note(&format!("connected to {reached}")),
         }
         let plain = connection.tls.is_none();
         let (mut reader, mut writer) = futures_lite::io::split(connection.stream);
@@ -265,10 +303,7 @@ pub fn run(
         let silent_close = matches!(&result, Ok(()) | Err(NetError::Reset { .. }))
             && peer_ended.get()
             && !received_any.get();
-        if plain
-            && silent_close
-            && client::speaks_tls(&plan.config.host, plan.config.port, TLS_PROBE_LIMIT).await
-        {
+        if plain && silent_close && client::speaks_tls(&plan.config, TLS_PROBE_LIMIT).await {
             plan.note("this port speaks TLS — add --tls");
         }
         result

@@ -12,6 +12,7 @@ use smol::{Executor, Timer, Unblock};
 use crate::forms::parse::{parse_bind_ip, parse_duration_ms, parse_host, parse_port};
 use crate::forms::{UdpForm, UdpMode};
 use crate::net::client::{self, DEFAULT_CONNECT_TIMEOUT};
+use crate::net::error::LocalUse;
 use crate::net::udp::{self, Interface, UdpConfig, UdpEvent, UdpReply, UdpSession};
 use crate::net::{EventSink, NetError};
 use crate::payload::{self, Encoding, LineEnding};
@@ -427,8 +428,9 @@ fn send(args: SendArgs, matches: Option<&ArgMatches>) -> Result<(), NetError> {
         let plan = args.plan(matches).await?;
         let mut signals = super::watch_signals()?;
         let (sender, events) = async_channel::bounded(crate::engine::EVENT_QUEUE);
-        let session =
-            UdpSession::open(plan.config.clone(), &executor, EventSink::new(sender)).await?;
+        let session = UdpSession::open(plan.config.clone(), &executor, EventSink::new(sender))
+            .await
+            .map_err(|error| error.for_use(LocalUse::SendFrom))?;
         let outcome = {
             let sending = async {
                 for round in 0..plan.rounds {

@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::LineEndingChoice;
-use super::parse::{parse_host, parse_port};
+use super::parse::{parse_bind_ip, parse_host, parse_port};
 use crate::net::NetError;
-use crate::net::client::ClientConfig;
+use crate::net::client::{ClientConfig, Family, Origin};
+use crate::net::http::proxy::masked;
 use crate::net::tls::TlsOptions;
+use crate::net::tunnel::parse_tcp_proxy;
 
 /// A TCP connection as the Client tab sets it up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,15 @@ pub struct ClientForm {
     /// The payload is hex rather than text.
     pub hex: bool,
     pub line_ending: LineEndingChoice,
+    /// The local address to connect from; empty: the system chooses.
+    pub source: String,
+    /// The local port to connect from; empty: the system chooses.
+    pub source_port: String,
+    /// Only the host's addresses of this family; none: any.
+    pub family: Option<Family>,
+    /// `http://HOST:PORT`, `socks5://HOST:PORT` or `socks5h://HOST:PORT`; empty: straight
+    /// to the host.
+    pub proxy: String,
 }
 
 impl Default for ClientForm {
@@ -33,6 +44,10 @@ impl Default for ClientForm {
             payload: String::new(),
             hex: false,
             line_ending: LineEndingChoice::None,
+            source: String::new(),
+            source_port: String::new(),
+            family: None,
+            proxy: String::new(),
         }
     }
 }
@@ -42,11 +57,38 @@ impl ClientForm {
     pub fn check(&self) -> Result<ClientConfig, NetError> {
         let host = parse_host("host", &self.host)?;
         let port = parse_port("port", &self.port)?;
+        let given = |text: &str| !text.trim().is_empty();
+        let source = given(&self.source)
+            .then(|| parse_bind_ip("source", &self.source))
+            .transpose()?;
+        let source_port = given(&self.source_port)
+            .then(|| parse_port("source-port", &self.source_port))
+            .transpose()?
+            // Port 0 is the system's choice, as when none is given.
+            .filter(|&port| port != 0);
+        if let (Some(source), Some(family)) = (source, self.family)
+            && Family::of(source) != family
+        {
+            let family = family.name();
+            return Err(NetError::invalid(
+                "source",
+                format!("{source} is not an {family} address, but {family} was asked for"),
+            ));
+        }
+        let proxy = given(&self.proxy)
+            .then(|| parse_tcp_proxy("proxy", &self.proxy))
+            .transpose()?;
         Ok(ClientConfig {
             tls: self.tls.then(|| TlsOptions {
                 accept_invalid_certificates: self.insecure,
                 ..TlsOptions::default()
             }),
+            origin: Origin {
+                address: source,
+                port: source_port,
+                family: self.family,
+            },
+            proxy,
             ..ClientConfig::new(host, port)
         })
     }
@@ -63,6 +105,10 @@ impl ClientForm {
             (true, false) => " · TLS",
             (true, true) => " · TLS, any certificate",
         };
-        format!("{}:{}{tls}", self.host.trim(), self.port.trim())
+        let proxy = match self.proxy.trim() {
+            "" => String::new(),
+            proxy => format!(" · through {}", masked(proxy)),
+        };
+        format!("{}:{}{tls}{proxy}", self.host.trim(), self.port.trim())
     }
 }

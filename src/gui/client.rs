@@ -565,6 +565,8 @@ fn fields_of(adapter: &ClientAdapter) -> ClientForm {
         payload: adapter.get_payload().into(),
         hex: adapter.get_payload_hex(),
         line_ending: adapter.get_line_ending().into(),
+        // The tab has no fields for the source address, family or proxy: direct, from any.
+        ..ClientForm::default()
     }
 }
 

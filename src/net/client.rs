@@ -2,7 +2,7 @@
 //! session that sends and receives until either side closes.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,8 +15,9 @@ use futures_rustls::TlsConnector;
 use futures_rustls::client::TlsStream;
 use smol::{Executor, Task, Timer};
 
-use super::error::NetError;
+use super::error::{LocalUse, NetError, Transport, held_only_in_time_wait};
 use super::tls::{self, TlsOptions};
+use super::tunnel::{self, TcpProxy};
 use super::{Counters, EventSink, SessionId};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,6 +33,10 @@ pub struct ClientConfig {
     /// For each address tried, and again for the TLS handshake.
     pub connect_timeout: Duration,
     pub tls: Option<TlsOptions>,
+    /// Where the connection starts from, and which of the server's addresses it may use.
+    pub origin: Origin,
+    /// Reach the server through this proxy.
+    pub proxy: Option<TcpProxy>,
 }
 
 impl ClientConfig {
@@ -41,7 +46,65 @@ impl ClientConfig {
             port,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             tls: None,
+            origin: Origin::default(),
+            proxy: None,
         }
+    }
+}
+
+/// An address family, to use only the server's addresses of that kind (`-4`, `-6`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(ip: IpAddr) -> Family {
+        match ip {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "IPv4",
+            Family::Ipv6 => "IPv6",
+        }
+    }
+}
+
+/// This end of a connection: the local address and port it starts from (the system picks
+/// what is not given), and the family of the server's addresses to try.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub address: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub family: Option<Family>,
+}
+
+impl Origin {
+    /// The family the server's addresses must have: the one asked for, or the source
+    /// address's.
+    fn wanted_family(&self) -> Option<Family> {
+        self.family.or(self.address.map(Family::of))
+    }
+
+    /// The local address to bind for a connection to `peer`, when one is asked for.
+    fn local_for(&self, peer: SocketAddr) -> Option<SocketAddr> {
+        if self.address.is_none() && self.port.is_none() {
+            return None;
+        }
+        let any = match peer {
+            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        Some(SocketAddr::new(
+            self.address.unwrap_or(any),
+            self.port.unwrap_or(0),
+        ))
     }
 }
 
@@ -139,7 +202,10 @@ impl AsyncWrite for Stream {
 
 pub struct Connection {
     pub stream: Stream,
+    /// The address connected to: the server's, or the proxy's when there is one.
     pub peer: SocketAddr,
+    /// `host:port` of the proxy the connection goes through.
+    pub proxy: Option<String>,
     /// This end's address: on loopback, the peer port the server sees.
     pub local: Option<SocketAddr>,
     pub tls: Option<TlsInfo>,
@@ -162,9 +228,20 @@ pub struct ConnectTimings {
 pub async fn connect(config: &ClientConfig) -> Result<Connection, NetError> {
     // Checked before any network traffic: a bad TLS setup or name starts nothing.
     let tls = prepare_tls(config)?;
-    let (stream, peer, timings) =
-        open_tcp(&config.host, config.port, config.connect_timeout).await?;
-    finish_connecting(stream, peer, timings, tls, config).await
+    let Some(proxy) = &config.proxy else {
+        let (stream, peer, timings) = open_tcp(
+            &config.host,
+            config.port,
+            config.connect_timeout,
+            config.origin,
+        )
+        .await?;
+        return finish_connecting(stream, peer, timings, tls, config).await;
+    };
+    let (stream, peer, timings) = tunnel::open(proxy, config).await?;
+    let mut connection = finish_connecting(stream, peer, timings, tls, config).await?;
+    connection.proxy = Some(proxy.server.address());
+    Ok(connection)
 }
 
 /// The TLS client configuration and the name to check, when the config asks for TLS.
@@ -193,22 +270,31 @@ pub fn prepare_tls(config: &ClientConfig) -> Result<Option<PreparedTls>, NetErro
         .transpose()
 }
 
-/// TCP to `host:port`: each address the name resolves to in turn, each within `timeout`.
+/// TCP to `host:port` from `origin`: each address the name resolves to in turn (of the
+/// family asked for), each within `timeout`.
 pub async fn open_tcp(
     host: &str,
     port: u16,
     timeout: Duration,
+    origin: Origin,
 ) -> Result<(TcpStream, SocketAddr, ConnectTimings), NetError> {
     let started = Instant::now();
-    let addrs = resolve(host, port, timeout).await?;
+    let addrs = resolve_family(host, port, timeout, origin).await?;
     let resolved = Instant::now();
     let mut last_error = None;
     for addr in addrs {
-        match with_timeout(TcpStream::connect(addr), timeout, || {
+        match with_timeout(connect_from(origin, addr, timeout), timeout, || {
             format!("connecting to {addr}")
         })
         .await
         {
+            Ok(Err(
+                error @ (NetError::AddressNotLocal { .. } | NetError::BindPermission { .. }),
+            ))
+            | Ok(Err(error @ (NetError::PortInUse { .. } | NetError::PortInTimeWait { .. }))) => {
+                // The local end is at fault: no other address of the server would help.
+                return Err(error);
+            }
             Ok(Ok(stream)) => {
                 // Small interactive payloads go out at once.
                 let _ = stream.set_nodelay(true);
@@ -219,11 +305,203 @@ pub async fn open_tcp(
                 };
                 return Ok((stream, addr, timings));
             }
-            Ok(Err(error)) => last_error = Some(connect_error(addr, error, timeout)),
+            Ok(Err(error)) => last_error = Some(error),
             Err(timeout) => last_error = Some(timeout),
         }
     }
     Err(last_error.expect("resolve returns at least one address"))
+}
+
+/// The server's addresses, only those of the family asked for (or of the source address).
+pub async fn resolve_family(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    origin: Origin,
+) -> Result<Vec<SocketAddr>, NetError> {
+    let addrs = resolve(host, port, timeout).await?;
+    let Some(family) = origin.wanted_family() else {
+        return Ok(addrs);
+    };
+    let kept: Vec<SocketAddr> = addrs
+        .iter()
+        .copied()
+        .filter(|addr| Family::of(addr.ip()) == family)
+        .collect();
+    if !kept.is_empty() {
+        return Ok(kept);
+    }
+    let reason = match (origin.family, origin.address) {
+        (Some(_), _) => format!("{} was asked for", family.name()),
+        (None, Some(source)) => format!("the source address {source} is {}", family.name()),
+        (None, None) => unreachable!("a family comes from one of the two"),
+    };
+    let field = if origin.family.is_some() {
+        "family"
+    } else {
+        "source"
+    };
+    let problem = match addrs.as_slice() {
+        [only]
+            if host
+                .trim()
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .is_ok() =>
+        {
+            format!(
+                "{} is not an {} address, but {reason}",
+                only.ip(),
+                family.name()
+            )
+        }
+        _ => format!("{host} has no {} address, but {reason}", family.name()),
+    };
+    Err(NetError::invalid(field, problem))
+}
+
+/// A TCP connection to `peer`, from the local address and port in `origin` when given.
+async fn connect_from(
+    origin: Origin,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Result<TcpStream, NetError> {
+    let Some(local) = origin.local_for(peer) else {
+        return TcpStream::connect(peer)
+            .await
+            .map_err(|error| connect_error(peer, error, timeout));
+    };
+    let bound = |error| NetError::from_local(local, LocalUse::ConnectFrom, Transport::Tcp, error);
+    let socket = bound_socket(local).map_err(bound)?;
+    let stream = smol::Async::new(socket).map_err(|source| NetError::Io {
+        action: format!("cannot connect to {peer}"),
+        source,
+    })?;
+    let started = raw_connect(&stream, peer);
+    let connected = match started {
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => stream
+            .writable()
+            .await
+            .and_then(|()| match stream.get_ref().take_error() {
+                Ok(Some(error)) => Err(error),
+                other => other.map(|_| ()),
+            }),
+        other => other,
+    };
+    match connected {
+        Ok(()) => Ok(TcpStream::from(stream)),
+        // The same source port, server and port as a connection in TIME-WAIT.
+        Err(error)
+            if error.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+                && origin.port.is_some()
+                && held_only_in_time_wait(local.port()) =>
+        {
+            Err(NetError::PortInTimeWait {
+                addr: local,
+                purpose: LocalUse::ConnectFrom,
+            })
+        }
+        Err(error) => Err(connect_error(peer, error, timeout)),
+    }
+}
+
+/// A non-blocking TCP socket bound to `local`. SO_REUSEADDR lets a fixed source port be
+/// used again while an earlier connection from it to another server is in TIME-WAIT.
+fn bound_socket(local: SocketAddr) -> io::Result<std::net::TcpStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let domain = match local {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: a plain socket call; the descriptor is owned at once below.
+    let fd = unsafe {
+        libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a new descriptor nothing else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let reuse: libc::c_int = 1;
+    let (address, length) = raw_address(local);
+    // SAFETY: live option value and socket address of the sizes given.
+    let failed = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&reuse as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        ) != 0
+            || libc::bind(
+                fd,
+                (&address as *const libc::sockaddr_storage).cast(),
+                length,
+            ) != 0
+    };
+    if failed {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(std::net::TcpStream::from(owned))
+}
+
+/// Starts connecting the non-blocking socket to `peer`.
+fn raw_connect(stream: &smol::Async<std::net::TcpStream>, peer: SocketAddr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (address, length) = raw_address(peer);
+    // SAFETY: a live socket address of the size given.
+    let result = unsafe {
+        libc::connect(
+            stream.as_raw_fd(),
+            (&address as *const libc::sockaddr_storage).cast(),
+            length,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A socket address in the system's layout.
+fn raw_address(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all zeroes is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let length = match addr {
+        SocketAddr::V4(v4) => {
+            let raw = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from(*v4.ip()).to_be(),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), raw) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            let raw = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), raw) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, length as libc::socklen_t)
 }
 
 /// The TLS handshake, when prepared, on a connected stream (to the server, or a tunnel to
@@ -240,6 +518,7 @@ pub async fn finish_connecting(
         return Ok(Connection {
             stream: Stream::Plain(stream),
             peer,
+            proxy: None,
             local,
             tls: None,
             timings,
@@ -272,6 +551,7 @@ pub async fn finish_connecting(
     Ok(Connection {
         stream: Stream::Tls(Box::new(stream)),
         peer,
+        proxy: None,
         local,
         tls: Some(info),
         timings,
@@ -365,16 +645,17 @@ pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
     }
 }
 
-/// Whether `host:port` completes a TLS handshake (any certificate, any name) within `limit`:
-/// asked when a plain connection ended with nothing received, to say why.
-pub async fn speaks_tls(host: &str, port: u16, limit: Duration) -> bool {
+/// Whether the server of `plain` completes a TLS handshake (any certificate, any name) within
+/// `limit`, reached the same way (source, family, proxy): asked when a plain connection ended
+/// with nothing received, to say why.
+pub async fn speaks_tls(plain: &ClientConfig, limit: Duration) -> bool {
     let config = ClientConfig {
         connect_timeout: limit,
         tls: Some(TlsOptions {
             accept_invalid_certificates: true,
             ..TlsOptions::default()
         }),
-        ..ClientConfig::new(host, port)
+        ..plain.clone()
     };
     matches!(
         connect(&config).await,

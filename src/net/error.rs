@@ -77,8 +77,25 @@ pub enum ProxyProblem {
         status: u16,
         reason: String,
     },
+    /// A SOCKS5 proxy refused the tunnel with this reply code (RFC 1928, 6).
+    Socks(u8),
     /// It closed or answered something that is not HTTP.
     Broken(String),
+}
+
+/// A SOCKS5 reply code in words.
+fn socks_reply(code: u8) -> &'static str {
+    match code {
+        1 => "general failure",
+        2 => "connection not allowed by its rules",
+        3 => "network unreachable",
+        4 => "host unreachable",
+        5 => "connection refused by the destination",
+        6 => "TTL expired",
+        7 => "command not supported",
+        8 => "address type not supported",
+        _ => "unknown reply",
+    }
 }
 
 impl std::fmt::Display for ProxyProblem {
@@ -97,6 +114,11 @@ impl std::fmt::Display for ProxyProblem {
             ProxyProblem::Status { status, reason } => {
                 write!(f, "refused the tunnel: {status} {reason}")
             }
+            ProxyProblem::Socks(code) => write!(
+                f,
+                "refused the tunnel: {} (SOCKS5 reply {code})",
+                socks_reply(*code)
+            ),
             ProxyProblem::Broken(detail) => f.write_str(detail),
         }
     }
@@ -161,6 +183,26 @@ impl std::fmt::Display for TlsRefusal {
     }
 }
 
+/// What a local address was wanted for, as messages say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalUse {
+    Listen,
+    /// A UDP socket's own address, datagrams go out from (`udp send --bind`).
+    SendFrom,
+    /// A TCP client's own address (`connect --source`, `--source-port`).
+    ConnectFrom,
+}
+
+impl std::fmt::Display for LocalUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LocalUse::Listen => "listen on",
+            LocalUse::SendFrom => "send from",
+            LocalUse::ConnectFrom => "connect from",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("{field}: {problem}")]
@@ -177,14 +219,23 @@ pub enum NetError {
         source: PayloadError,
     },
 
-    #[error("cannot listen on {addr}: another program is using port {port}", port = addr.port())]
-    PortInUse { addr: SocketAddr },
+    #[error("cannot {purpose} {}: another program is using port {port}", local(addr, purpose), port = addr.port())]
+    PortInUse { addr: SocketAddr, purpose: LocalUse },
 
-    #[error("cannot listen on {addr}: permission denied")]
-    BindPermission { addr: SocketAddr },
+    /// The only sockets on the port are connections that closed moments ago: the system
+    /// keeps them (TIME-WAIT) for a minute so late packets cannot reach a new connection.
+    #[error(
+        "cannot {purpose} {}: port {port} is still held by connections that closed moments ago (TIME-WAIT), which the system keeps for up to a minute",
+        local(addr, purpose),
+        port = addr.port()
+    )]
+    PortInTimeWait { addr: SocketAddr, purpose: LocalUse },
 
-    #[error("cannot listen on {addr}: {ip} is not an address of this machine", ip = addr.ip())]
-    AddressNotLocal { addr: SocketAddr },
+    #[error("cannot {purpose} {}: permission denied", local(addr, purpose))]
+    BindPermission { addr: SocketAddr, purpose: LocalUse },
+
+    #[error("cannot {purpose} {}: {ip} is not an address of this machine", local(addr, purpose), ip = addr.ip())]
+    AddressNotLocal { addr: SocketAddr, purpose: LocalUse },
 
     #[error("could not resolve {host}: {detail}")]
     ResolveFailed { host: String, detail: String },
@@ -319,17 +370,57 @@ impl NetError {
         }
     }
 
-    /// What went wrong when binding a listening socket, by class.
+    /// The same local-address error, told of another use of the address (a UDP socket bound
+    /// to send from, rather than to listen on).
+    pub fn for_use(self, new_purpose: LocalUse) -> Self {
+        match self {
+            NetError::PortInUse { addr, .. } => NetError::PortInUse {
+                addr,
+                purpose: new_purpose,
+            },
+            NetError::PortInTimeWait { addr, .. } => NetError::PortInTimeWait {
+                addr,
+                purpose: new_purpose,
+            },
+            NetError::BindPermission { addr, .. } => NetError::BindPermission {
+                addr,
+                purpose: new_purpose,
+            },
+            NetError::AddressNotLocal { addr, .. } => NetError::AddressNotLocal {
+                addr,
+                purpose: new_purpose,
+            },
+            other => other,
+        }
+    }
+
+    /// What went wrong when binding a TCP listening socket, by class.
     pub fn from_bind(addr: SocketAddr, error: io::Error) -> Self {
+        Self::from_local(addr, LocalUse::Listen, Transport::Tcp, error)
+    }
+
+    /// What went wrong when binding a socket to a local address, by class. A TCP port the
+    /// system refuses only because connections on it are in TIME-WAIT is told as such.
+    pub fn from_local(
+        addr: SocketAddr,
+        purpose: LocalUse,
+        transport: Transport,
+        error: io::Error,
+    ) -> Self {
         match error.kind() {
-            io::ErrorKind::AddrInUse => NetError::PortInUse { addr },
-            io::ErrorKind::PermissionDenied => NetError::BindPermission { addr },
-            io::ErrorKind::AddrNotAvailable => NetError::AddressNotLocal { addr },
+            io::ErrorKind::AddrInUse
+                if transport == Transport::Tcp && held_only_in_time_wait(addr.port()) =>
+            {
+                NetError::PortInTimeWait { addr, purpose }
+            }
+            io::ErrorKind::AddrInUse => NetError::PortInUse { addr, purpose },
+            io::ErrorKind::PermissionDenied => NetError::BindPermission { addr, purpose },
+            io::ErrorKind::AddrNotAvailable => NetError::AddressNotLocal { addr, purpose },
             _ if error.raw_os_error() == Some(libc::EAFNOSUPPORT) => {
-                NetError::AddressNotLocal { addr }
+                NetError::AddressNotLocal { addr, purpose }
             }
             _ => NetError::Io {
-                action: format!("cannot listen on {addr}"),
+                action: format!("cannot {purpose} {addr}"),
                 source: error,
             },
         }
@@ -348,10 +439,21 @@ impl NetError {
             NetError::InvalidInput { .. } | NetError::Payload { .. } => {
                 "Correct the value and try again.".into()
             }
+            NetError::PortInUse {
+                purpose: LocalUse::Listen,
+                ..
+            } => "Stop the other program, or choose another port (0 picks a free one).".into(),
             NetError::PortInUse { .. } => {
-                "Stop the other program, or choose another port (0 picks a free one).".into()
+                "Stop the other program, or choose another local port (or none, to let the system pick one).".into()
             }
-            NetError::BindPermission { addr } if addr.port() < 1024 && addr.port() != 0 => {
+            NetError::PortInTimeWait {
+                purpose: LocalUse::Listen,
+                ..
+            } => "Wait a minute, or choose another port (0 picks a free one).".into(),
+            NetError::PortInTimeWait { .. } => {
+                "Wait a minute, or choose another local port (or none, to let the system pick one).".into()
+            }
+            NetError::BindPermission { addr, .. } if addr.port() < 1024 && addr.port() != 0 => {
                 "Ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port of 1024 or more."
                     .into()
             }
@@ -447,6 +549,12 @@ impl NetError {
                 ProxyProblem::NeedsCredentials { .. } => {
                     "Give the proxy's user and password in its URL, like http://user:pass@proxy:3128.".into()
                 }
+                ProxyProblem::Socks(3..=6) => {
+                    "The proxy could not reach the destination: check its host and port, and that it runs.".into()
+                }
+                ProxyProblem::Socks(_) => {
+                    "The proxy does not allow this destination; ask its administrator.".into()
+                }
                 ProxyProblem::Status { .. } => format!(
                     "The proxy does not allow this destination; ask its administrator{}.",
                     named(Setting::NoProxy, ", or bypass it (NAME)")
@@ -478,6 +586,7 @@ impl NetError {
             | NetError::Payload { .. }
             | NetError::UnknownPreset { .. } => exit::BAD_INPUT,
             NetError::PortInUse { .. }
+            | NetError::PortInTimeWait { .. }
             | NetError::BindPermission { .. }
             | NetError::AddressNotLocal { .. } => exit::LOCAL_ADDRESS,
             NetError::ResolveFailed { .. } => exit::COULD_NOT_RESOLVE,
@@ -512,14 +621,64 @@ impl NetError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             NetError::InvalidInput { field, .. } | NetError::Payload { field, .. } => Some(field),
-            NetError::PortInUse { .. } | NetError::BindPermission { .. } => Some("port"),
-            NetError::AddressNotLocal { .. } => Some("bind"),
+            NetError::PortInUse { purpose, .. }
+            | NetError::PortInTimeWait { purpose, .. }
+            | NetError::BindPermission { purpose, .. } => Some(match purpose {
+                LocalUse::Listen => "port",
+                LocalUse::SendFrom => "bind",
+                LocalUse::ConnectFrom => "source-port",
+            }),
+            NetError::AddressNotLocal { purpose, .. } => Some(match purpose {
+                LocalUse::ConnectFrom => "source",
+                _ => "bind",
+            }),
             NetError::ResolveFailed { .. } => Some("host"),
             NetError::BadUrl { .. } => Some("url"),
             NetError::UnknownPreset { .. } => Some("preset"),
             _ => None,
         }
     }
+}
+
+/// A local address as messages show it: a socket to send or connect from whose port the
+/// system was to pick shows the address alone (a listening port 0 was asked for as such).
+fn local(addr: &SocketAddr, purpose: &LocalUse) -> String {
+    match (addr.port(), purpose) {
+        (0, LocalUse::SendFrom | LocalUse::ConnectFrom) => addr.ip().to_string(),
+        _ => addr.to_string(),
+    }
+}
+
+/// The protocol a local address is bound for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// Whether every TCP socket on this local port is a connection in TIME-WAIT (Linux's
+/// `/proc/net/tcp` and `tcp6`, state 06), and there is at least one.
+pub fn held_only_in_time_wait(port: u16) -> bool {
+    const TIME_WAIT: &str = "06";
+    let mut states = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let mut fields = line.split_whitespace();
+            let local = fields.nth(1).unwrap_or("");
+            let state = fields.nth(1).unwrap_or("");
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+            if local_port == Some(port) {
+                states.push(state == TIME_WAIT);
+            }
+        }
+    }
+    !states.is_empty() && states.iter().all(|&time_wait| time_wait)
 }
 
 /// The names of the saved presets of a kind, for an error message.

@@ -22,6 +22,10 @@ pub enum FramingError {
     BadContentLength(String),
     #[error("bad chunk: {0}")]
     BadChunk(String),
+    #[error("the transfer coding `{0}` is not supported: only chunked is")]
+    UnsupportedCoding(String),
+    #[error("bad Transfer-Encoding `{0}`: chunked must come once, and last")]
+    BadTransferEncoding(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,15 +200,48 @@ pub fn response_framing(
     })
 }
 
-/// How a request body is delimited: a request without length has none.
+/// The transfer codings of a message, in the order applied, lower case and without
+/// parameters.
+fn transfer_codings(headers: &[Header]) -> Vec<String> {
+    find(headers, "transfer-encoding")
+        .flat_map(|h| {
+            h.value_text()
+                .split(',')
+                .map(|coding| {
+                    let name = coding.split(';').next().unwrap_or("");
+                    name.trim().to_ascii_lowercase()
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|coding| !coding.is_empty())
+        .collect()
+}
+
+/// How a request body is delimited (RFC 9112, 6.3): only `Transfer-Encoding: chunked` is
+/// read, and it overrides any Content-Length; a request without length has none.
 pub fn request_framing(head: &RequestHead) -> Result<Framing, FramingError> {
-    if has_token(&head.headers, "transfer-encoding", "chunked") {
+    let codings = transfer_codings(&head.headers);
+    if !codings.is_empty() {
+        if let Some(unknown) = codings.iter().find(|coding| *coding != "chunked") {
+            return Err(FramingError::UnsupportedCoding(unknown.clone()));
+        }
+        if codings.len() > 1 {
+            return Err(FramingError::BadTransferEncoding(codings.join(", ")));
+        }
         return Ok(Framing::Chunked);
     }
     Ok(match content_length(&head.headers)? {
         Some(0) | None => Framing::Empty,
         Some(length) => Framing::Length(length),
     })
+}
+
+/// Whether a request's framing is suspect, so the connection must close once it is answered
+/// (RFC 9112, 6.1): Transfer-Encoding beside Content-Length, where another server on the way
+/// may have read the other length (request smuggling), or in an HTTP/1.0 request.
+pub fn framing_needs_close(head: &RequestHead) -> bool {
+    header(&head.headers, "transfer-encoding").is_some()
+        && (header(&head.headers, "content-length").is_some() || head.minor_version == 0)
 }
 
 /// Whether the connection stays open after this message (HTTP/1.1 unless `close`; HTTP/1.0

@@ -19,6 +19,8 @@ pub struct HttpEcho {
 
 struct Pending {
     head: RequestHead,
+    /// The framing was suspect: answer, then close.
+    close_after: bool,
     framing: Framing,
     body: Vec<u8>,
     body_bytes: u64,
@@ -63,11 +65,15 @@ impl HttpEcho {
                         self.buffer.drain(..len);
                         let framing = match h1::request_framing(&head) {
                             Ok(framing) => framing,
+                            Err(error @ FramingError::UnsupportedCoding(_)) => {
+                                return refuse(reply, 501, "Not Implemented", &error.to_string());
+                            }
                             Err(error) => {
                                 return refuse(reply, 400, "Bad Request", &error.to_string());
                             }
                         };
                         self.request = Some(Pending {
+                            close_after: h1::framing_needs_close(&head),
                             head,
                             framing,
                             body: Vec::new(),
@@ -87,7 +93,8 @@ impl HttpEcho {
                 return reply;
             }
             let pending = self.request.take().expect("a request is under way");
-            let keep_alive = h1::keeps_alive(pending.head.minor_version, &pending.head.headers);
+            let keep_alive = !pending.close_after
+                && h1::keeps_alive(pending.head.minor_version, &pending.head.headers);
             reply
                 .bytes
                 .extend_from_slice(&describe(&pending, client, keep_alive));

@@ -8,6 +8,7 @@ pub mod http_echo;
 pub mod server;
 pub mod tls;
 pub mod tls_server;
+pub mod tunnel;
 pub mod udp;
 
 use std::sync::Arc;

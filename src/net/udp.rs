@@ -10,6 +10,7 @@ use async_net::UdpSocket;
 use futures_lite::FutureExt;
 use smol::{Executor, Task};
 
+use super::error::{LocalUse, Transport};
 use super::{EventSink, NetError, SessionId};
 
 /// The largest payload a UDP datagram carries over IPv4 (65,535 less the IP and UDP
@@ -115,7 +116,12 @@ impl<E: From<(SessionId, UdpEvent)> + Send + 'static> UdpSession<E> {
     ) -> Result<Self, NetError> {
         let socket = bind(&config).await?;
         let local = socket.local_addr().map_err(|error| {
-            NetError::from_bind(config.bind.unwrap_or(local_any(&config)), error)
+            NetError::from_local(
+                config.bind.unwrap_or(local_any(&config)),
+                LocalUse::Listen,
+                Transport::Udp,
+                error,
+            )
         })?;
         events.emit(UdpEvent::Bound { addr: local }).await;
         let (outgoing, queue) = async_channel::bounded(OUTGOING_QUEUE);
@@ -167,9 +173,9 @@ fn local_any(config: &UdpConfig) -> SocketAddr {
 /// The socket, bound and set up: broadcast, TTL, groups joined, connected to its peer.
 async fn bind(config: &UdpConfig) -> Result<UdpSocket, NetError> {
     let requested = config.bind.unwrap_or_else(|| local_any(config));
-    let socket = UdpSocket::bind(requested)
-        .await
-        .map_err(|error| NetError::from_bind(requested, error))?;
+    let socket = UdpSocket::bind(requested).await.map_err(|error| {
+        NetError::from_local(requested, LocalUse::Listen, Transport::Udp, error)
+    })?;
     let failed = |action: String| move |source| NetError::Io { action, source };
     if config.broadcast {
         socket
@@ -281,9 +287,14 @@ fn send_multicast_from(
             set_option(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &address)
         }
         (IpAddr::V4(_), Interface::Index(index)) => {
+            // With the index alone, the system takes the source address from another
+            // interface when this one's addresses are host-scoped (loopback): name it too.
+            let source = interface_ipv4(index).unwrap_or(Ipv4Addr::UNSPECIFIED);
             let request = libc::ip_mreqn {
                 imr_multiaddr: libc::in_addr { s_addr: 0 },
-                imr_address: libc::in_addr { s_addr: 0 },
+                imr_address: libc::in_addr {
+                    s_addr: u32::from(source).to_be(),
+                },
                 imr_ifindex: index as libc::c_int,
             };
             set_option(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &request)
@@ -304,6 +315,35 @@ fn send_multicast_from(
     set.map_err(|error| {
         NetError::invalid("interface", format!("cannot send multicast there: {error}"))
     })
+}
+
+/// The first IPv4 address of the interface with this index.
+fn interface_ipv4(index: u32) -> Option<Ipv4Addr> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return None;
+    }
+    let mut found = None;
+    let mut entry = list;
+    while found.is_none() && !entry.is_null() {
+        // SAFETY: `entry` is a node of the list getifaddrs made, not yet freed; an address
+        // whose family is AF_INET is a sockaddr_in.
+        unsafe {
+            let address = (*entry).ifa_addr;
+            if !address.is_null()
+                && libc::c_int::from((*address).sa_family) == libc::AF_INET
+                && libc::if_nametoindex((*entry).ifa_name) == index
+            {
+                let ipv4 = &*(address as *const libc::sockaddr_in);
+                found = Some(Ipv4Addr::from(u32::from_be(ipv4.sin_addr.s_addr)));
+            }
+            entry = (*entry).ifa_next;
+        }
+    }
+    // SAFETY: the list getifaddrs made, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    found
 }
 
 fn set_option<T>(

@@ -1,4 +1,5 @@
-//! Servers netdeck did not write, from Debian: nginx and tinyproxy, each started for one test.
+//! Servers netdeck did not write, from Debian: nginx, tinyproxy and microsocks, each started
+//! for one test.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -92,6 +93,11 @@ pub struct Tinyproxy {
 
 impl Tinyproxy {
     pub fn start(credentials: Option<(&str, &str)>) -> Self {
+        Self::start_with(credentials, "")
+    }
+
+    /// With more lines for its configuration (`Bind 127.0.0.3`, `ConnectPort 443`).
+    pub fn start_with(credentials: Option<(&str, &str)>, more: &str) -> Self {
         let dir = TempDir::new("tinyproxy");
         // tinyproxy takes a port number only: a free one, given straight back.
         let addr = TcpListener::bind("127.0.0.1:0")
@@ -105,6 +111,7 @@ impl Tinyproxy {
         if let Some((user, password)) = credentials {
             config.push_str(&format!("BasicAuth {user} {password}\n"));
         }
+        config.push_str(more);
         let path = dir.join("tinyproxy.conf");
         std::fs::File::create(&path)
             .and_then(|mut file| file.write_all(config.as_bytes()))
@@ -118,14 +125,7 @@ impl Tinyproxy {
             .stderr(Stdio::null())
             .spawn()
             .expect("tinyproxy runs (apt-get install tinyproxy)");
-        let deadline = Instant::now() + PATIENCE;
-        while TcpStream::connect(addr).is_err() {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("tinyproxy exited: {status}");
-            }
-            assert!(Instant::now() < deadline, "tinyproxy did not listen");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        wait_listening(&mut child, addr, "tinyproxy");
         Tinyproxy {
             child,
             addr,
@@ -139,6 +139,66 @@ impl Tinyproxy {
 }
 
 impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `child`, which takes only a port number, listens on `addr`.
+fn wait_listening(child: &mut Child, addr: SocketAddr, name: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while TcpStream::connect(addr).is_err() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{name} exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "{name} did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// microsocks, a SOCKS5 server, making its own connections from `outgoing` (so a server
+/// behind it sees that address), and resolving names with the hosts in `hosts` only when
+/// given (through nss_wrapper).
+pub struct Microsocks {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Microsocks {
+    pub fn start(outgoing: &str, hosts: Option<&std::path::Path>) -> Self {
+        // microsocks takes a port number only: a free one, given straight back.
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut command = Command::new("microsocks");
+        command
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &addr.port().to_string(),
+                "-b",
+                outgoing,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(hosts) = hosts {
+            command
+                .env("LD_PRELOAD", "libnss_wrapper.so")
+                .env("NSS_WRAPPER_HOSTS", hosts);
+        }
+        let mut child = command
+            .spawn()
+            .expect("microsocks runs (apt-get install microsocks)");
+        wait_listening(&mut child, addr, "microsocks");
+        Microsocks { child, addr }
+    }
+}
+
+impl Drop for Microsocks {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -271,3 +271,65 @@ impl Drop for RemoveOnDrop {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+#[test]
+fn random_bytes_print_as_escapes_without_stray_glyphs_and_text_as_itself() {
+    let mut serve = ServeProcess::start(&[]);
+    let mut client = connect(serve.addr);
+    let peer = client.local_addr().unwrap();
+    serve.line_where(|line| line.ends_with("connected"));
+    send(&mut client, b"\x8a\xd6\x8cye\xcd\x93\x1b[2J\xff");
+    assert_eq!(
+        serve.line(),
+        format!(r"{peer} > \x8a\xd6\x8cye\xcd\x93\x1b[2J\xff")
+    );
+    send(&mut client, "grüße ✓\n".as_bytes());
+    assert_eq!(serve.line(), format!(r"{peer} > grüße ✓\n"));
+}
+
+#[test]
+fn a_port_held_only_in_time_wait_is_told_as_such() {
+    // A client socket without SO_REUSEADDR that closes first leaves its port in TIME-WAIT,
+    // which keeps even a listener with SO_REUSEADDR off it.
+    let script = "import socket\n\
+                  server = socket.socket(); server.bind(('127.0.0.1', 0)); server.listen()\n\
+                  client = socket.socket(); client.bind(('127.0.0.1', 0))\n\
+                  client.connect(server.getsockname())\n\
+                  accepted, _ = server.accept()\n\
+                  print(client.getsockname()[1], flush=True)\n\
+                  client.close(); accepted.recv(1); accepted.close()\n";
+    let output = std::process::Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .expect("python3 runs");
+    let port = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let (code, _, stderr) = run(&["serve", "--port", &port]);
+    assert_eq!(code, 45, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "netdeck: cannot listen on 127.0.0.1:{port}: port {port} is still held by connections that closed moments ago (TIME-WAIT)"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: Wait a minute"), "{stderr}");
+}
+
+#[test]
+fn the_servers_own_closed_connections_do_not_keep_it_off_its_port() {
+    let serve = ServeProcess::start(&["--http", "--quiet"]);
+    let port = serve.addr.port();
+    // The server closes first after answering: its side of the connection stays in
+    // TIME-WAIT.
+    let mut client = connect(serve.addr);
+    send(
+        &mut client,
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    let mut answer = Vec::new();
+    client.read_to_end(&mut answer).unwrap();
+    drop(client);
+    drop(serve);
+    assert!(netdeck::net::error::held_only_in_time_wait(port));
+    let again = ServeProcess::spawn(netdeck(&["serve", "--port", &port.to_string()]));
+    assert_eq!(again.addr.port(), port);
+}

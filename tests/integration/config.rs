@@ -13,6 +13,7 @@ use netdeck::config::{self, Config, Presets, Settings, Theme};
 use netdeck::forms::parse::{parse_log_lines, parse_scale, preset_name};
 use netdeck::forms::{ClientForm, Header, HttpForm, LineEndingChoice, ServerForm, ServerMode};
 use netdeck::net::NetError;
+use netdeck::net::client::Family;
 
 /// A config with every field away from its default, and a preset of each kind.
 fn full_config() -> Config {
@@ -38,6 +39,10 @@ fn full_config() -> Config {
         payload: r"HEAD / HTTP/1.0\r\n\r\n".into(),
         hex: false,
         line_ending: LineEndingChoice::Lf,
+        source: "192.0.2.7".into(),
+        source_port: "40000".into(),
+        family: Some(Family::Ipv4),
+        proxy: "socks5h://proxy.lan:1080".into(),
     };
     let http = HttpForm {
         method: "POST".into(),
@@ -720,7 +725,7 @@ fn each_preset_has_a_one_line_summary() {
     );
     assert_eq!(
         config.client.summary(),
-        "example.com:443 · TLS, any certificate"
+        "example.com:443 · TLS, any certificate · through socks5h://proxy.lan:1080"
     );
     assert_eq!(ClientForm::default().summary(), "127.0.0.1:1234");
     assert_eq!(config.http.summary(), "POST https://example.com/api?x=1");

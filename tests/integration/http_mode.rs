@@ -92,3 +92,67 @@ fn an_oversized_request_head_gets_431_from_http_mode() {
         "{answer}"
     );
 }
+
+/// Sends `request` from a Python socket on one connection, without closing its own side, and
+/// returns all the server answered until it closed the connection.
+fn python_raw_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    let script = "import socket, sys\n\
+                  s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n\
+                  s.sendall(sys.argv[3].encode())\n\
+                  answer = b''\n\
+                  while True:\n\
+                  \x20   chunk = s.recv(65536)\n\
+                  \x20   if not chunk: break\n\
+                  \x20   answer += chunk\n\
+                  sys.stdout.buffer.write(answer)\n";
+    let mut python = std::process::Command::new("python3")
+        .args([
+            "-c",
+            script,
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ])
+        .arg(request)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    // A server that keeps the connection open never lets Python finish.
+    let _watchdog = common::Watchdog::new(python.id());
+    let mut answer = String::new();
+    std::io::Read::read_to_string(python.stdout.as_mut().unwrap(), &mut answer).unwrap();
+    assert!(python.wait().unwrap().success(), "{answer}");
+    answer
+}
+
+#[test]
+fn a_request_with_both_lengths_is_read_chunked_answered_and_the_connection_closed() {
+    let serve = ServeProcess::start(&["--http", "--quiet"]);
+    // A server that read Content-Length would take `0\r\n\r\n` and 3 bytes of the next
+    // request as the body; read chunked, the body is `hi` and a second request follows.
+    let smuggled = "POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\
+                    Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n\
+                    GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    let answer = python_raw_exchange(serve.addr, smuggled);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(answer.contains("\"body\": \"hi\""), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    assert!(!answer.contains("/smuggled"), "{answer}");
+}
+
+#[test]
+fn an_unknown_transfer_coding_gets_501_and_a_close() {
+    let serve = ServeProcess::start(&["--http", "--quiet"]);
+    for coding in ["xchunked", "gzip, chunked"] {
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: {coding}\r\n\r\n2\r\nhi\r\n0\r\n\r\n"
+        );
+        let answer = python_raw_exchange(serve.addr, &request);
+        assert!(
+            answer.starts_with("HTTP/1.1 501 Not Implemented\r\n"),
+            "{coding}: {answer}"
+        );
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+}

@@ -11,6 +11,7 @@ mod cli_serve;
 mod cli_streams;
 mod client;
 mod config;
+mod connect_routes;
 mod demo;
 mod fuzz_regressions;
 mod h1;

@@ -186,3 +186,19 @@ fn byte_counts_read_like_people_write_them() {
     assert_eq!(ByteCount(1_048_524).to_string(), "1023.9 KiB");
     assert_eq!(ByteCount(2 * 1024 * 1024 * 1024).to_string(), "2.0 GiB");
 }
+
+#[test]
+fn bytes_that_are_not_text_keep_only_printable_ascii_and_text_stays_whole() {
+    // Random bytes: among them valid two-byte characters (U+058C, an unassigned letter; U+0353,
+    // a combining mark) that would be drawn as stray glyphs.
+    let random = b"<\x97\x8b!^\xd6\x8cye\xcd\x93q\x1b[31m\xe7\x92\x91\xff";
+    assert_eq!(
+        display_text(random, Lines::Escape),
+        r"<\x97\x8b!^\xd6\x8cye\xcd\x93q\x1b[31m\xe7\x92\x91\xff"
+    );
+    let text = "grüße ✓ 한국 \u{1b}".as_bytes();
+    assert_eq!(display_text(text, Lines::Escape), r"grüße ✓ 한국 \x1b");
+    // Text cut by the reads before and after it is still text.
+    let cut = &"한국어".as_bytes()[1..8];
+    assert_eq!(display_text(cut, Lines::Escape), r"\x95\x9c국\xec\x96");
+}

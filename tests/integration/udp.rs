@@ -266,6 +266,36 @@ fn a_joined_ipv4_group_hears_python_on_loopback_and_netdeck_sends_to_it() {
     assert!(listener.line().ends_with(" > from netdeck (12 bytes)"));
 }
 
+#[test]
+fn multicast_sent_on_lo_by_name_comes_from_127_0_0_1_to_python() {
+    let mut python = udp_peer(&["receive", "239.255.0.78", "127.0.0.1"]);
+    let _watchdog = Watchdog::new(python.id());
+    let mut lines = BufReader::new(python.stdout.take().unwrap());
+    let first = read_line(&mut lines);
+    let port = first
+        .strip_prefix("port ")
+        .unwrap_or_else(|| panic!("expected the port, got {first:?}"));
+    let (code, _, stderr) = run_netdeck(&[
+        "udp",
+        "send",
+        "239.255.0.78",
+        port,
+        "--interface",
+        "lo",
+        "--send",
+        "from lo",
+        "--wait",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let received = read_line(&mut lines);
+    assert!(
+        received.starts_with("from 127.0.0.1 ") && received.ends_with(": from lo"),
+        "{received}"
+    );
+    let _ = python.wait();
+}
+
 /// The first interface that is up, does multicast and has an IPv6 address: loopback does not
 /// do IPv6 multicast on Linux.
 fn ipv6_multicast_interface() -> String {
@@ -352,6 +382,43 @@ fn a_stdin_line_too_big_for_a_datagram_is_refused_by_name() {
     assert!(
         stderr.contains(
             "netdeck: stdin: a datagram of 70000 bytes is too large: UDP carries at most 65507"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bind_address_that_cannot_be_sent_from_is_told_with_its_own_port() {
+    let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let send_from = |bind: &str| {
+        run_netdeck(&[
+            "udp",
+            "send",
+            "127.0.0.1",
+            "9",
+            "--bind",
+            bind,
+            "--send",
+            "x",
+            "--wait",
+            "0",
+        ])
+    };
+    let (code, _, stderr) = send_from(&format!("127.0.0.1:{port}"));
+    assert_eq!(code, 45, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "netdeck: cannot send from 127.0.0.1:{port}: another program is using port {port}"
+        )),
+        "{stderr}"
+    );
+    // No port given: the system was to pick one, so none is named.
+    let (code, _, stderr) = send_from("203.0.113.1");
+    assert_eq!(code, 45, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "netdeck: cannot send from 203.0.113.1: 203.0.113.1 is not an address of this machine"
         ),
         "{stderr}"
     );

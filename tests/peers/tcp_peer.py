@@ -9,8 +9,10 @@ usage: tcp_peer.py MODE [CERT KEY]
   one-client like echo for the first connection only, as a device that takes one client:
              stops listening once it is accepted ("client PORT"), and says what arrives
              ("received HEX") before echoing it
+  who        on IPv4 and IPv6 at once: reads each connection to its end, then says who sent
+             what ("from ADDR PORT: TEXT")
 
-Prints "port N" once listening on 127.0.0.1, and "sni NAME" for each TLS handshake.
+Prints "port N" once listening on 127.0.0.1 (on every address for who), and "sni NAME" for each TLS handshake.
 """
 
 import socket
@@ -33,6 +35,16 @@ def serve(conn, mode):
                     break
                 total += len(data)
             print(f"received {total}", flush=True)
+            return
+        if mode == "who":
+            received = b""
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                received += data
+            address, port = conn.getpeername()[:2]
+            print(f"from {address} {port}: {received.decode(errors='replace')}", flush=True)
             return
         if mode == "silent":
             while conn.recv(65536):
@@ -69,9 +81,14 @@ def main():
             print(f"sni {name}", flush=True)
 
         context.sni_callback = remember_sni
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    if mode == "who":
+        listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(("::", 0))
+    else:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     print(f"port {listener.getsockname()[1]}", flush=True)
     if mode == "one-client":

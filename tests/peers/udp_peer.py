@@ -5,6 +5,8 @@ usage: udp_peer.py MODE [ARGS]
   send HOST PORT TEXT [IF]  send TEXT as one datagram (IF: the multicast interface: an IPv4
                           address, or an interface name for IPv6), then print each reply as
                           "from ADDR PORT: TEXT" until none comes for 5 s
+  receive GROUP IF        join the IPv4 GROUP on the interface with address IF, print
+                          "port N", then the first datagram as "from ADDR PORT: TEXT"
 
 Prints "port N" once bound (echo).
 """
@@ -43,8 +45,20 @@ def send(host, port, text, interface=None):
         pass
 
 
+def receive(group, interface):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("", 0))
+    membership = socket.inet_aton(group) + socket.inet_aton(interface)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+    print(f"port {sock.getsockname()[1]}", flush=True)
+    data, source = sock.recvfrom(65536)
+    print(f"from {source[0]} {source[1]}: {data.decode(errors='replace')}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "echo":
         echo()
+    elif sys.argv[1] == "receive":
+        receive(*sys.argv[2:])
     else:
         send(*sys.argv[2:])

@@ -210,10 +210,14 @@ impl Backend {
             return client::connect(&config).await;
         };
         let tls = client::prepare_tls(&config)?;
-        let (mut stream, peer, timings) =
-            client::open_tcp(&proxy.host, proxy.port, config.connect_timeout)
-                .await
-                .map_err(|error| proxy::proxy_error(proxy, error))?;
+        let (mut stream, peer, timings) = client::open_tcp(
+            &proxy.host,
+            proxy.port,
+            config.connect_timeout,
+            config.origin,
+        )
+        .await
+        .map_err(|error| proxy::proxy_error(proxy, error))?;
         if destination.https {
             let authority = match destination.host.contains(':') {
                 true => format!("[{}]:{}", destination.host, destination.port),

@@ -159,7 +159,7 @@ fn same_prefix(ip: u128, network: u128, bits: Option<u32>, width: u32) -> bool {
 }
 
 /// A connecting failure, told as the proxy's.
-pub(super) fn proxy_error(proxy: &Proxy, error: NetError) -> NetError {
+pub(crate) fn proxy_error(proxy: &Proxy, error: NetError) -> NetError {
     let problem = match error {
         NetError::ResolveFailed { detail, .. } => ProxyProblem::Unresolved(detail),
         NetError::Refused { .. } => ProxyProblem::Refused,
@@ -171,7 +171,7 @@ pub(super) fn proxy_error(proxy: &Proxy, error: NetError) -> NetError {
 }
 
 /// Asks the proxy for a tunnel to `authority` (`CONNECT host:port`) and reads its answer.
-pub(super) async fn open_tunnel(
+pub(crate) async fn open_tunnel(
     stream: &mut async_net::TcpStream,
     proxy: &Proxy,
     authority: &str,

@@ -115,6 +115,7 @@ impl Vocabulary for Flags {
     fn name(&self, setting: Setting) -> Option<&'static str> {
         Some(match setting {
             Setting::StartServer => "the Server tab or `netdeck serve`",
+            Setting::Tls => "--tls",
             Setting::Timeout => "--timeout",
             Setting::TrustedCa => "--cacert",
             Setting::AnyCertificate => "--insecure",

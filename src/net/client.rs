@@ -64,7 +64,7 @@ pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
     /// A client of netdeck's TLS server.
-    TlsServer(Box<futures_rustls::server::TlsStream<TcpStream>>),
+    TlsServer(Box<super::tls_server::ServerTlsStream>),
 }
 
 impl AsyncRead for Stream {
@@ -81,7 +81,7 @@ impl AsyncRead for Stream {
                 end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
             }
             Stream::TlsServer(stream) => {
-                end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
+                end_without_close_notify(Pin::new(&mut stream.0).poll_read(cx, buf))
             }
         }
     }
@@ -93,7 +93,7 @@ impl Stream {
         match self {
             Stream::Plain(stream) => stream,
             Stream::Tls(stream) => stream.get_ref().0,
-            Stream::TlsServer(stream) => stream.get_ref().0,
+            Stream::TlsServer(stream) => stream.0.get_ref().0,
         }
     }
 }
@@ -116,7 +116,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_write(cx, buf),
         }
     }
 
@@ -124,7 +124,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_flush(cx),
         }
     }
 
@@ -132,7 +132,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_close(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_close(cx),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_close(cx),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_close(cx),
         }
     }
 }
@@ -363,23 +363,6 @@ pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
             source: error,
         },
     }
-}
-
-/// Whether `host:port` completes a TLS handshake (any certificate, any name) within `limit`:
-/// asked when a plain connection ended with nothing received, to say why.
-pub async fn speaks_tls(host: &str, port: u16, limit: Duration) -> bool {
-    let config = ClientConfig {
-        connect_timeout: limit,
-        tls: Some(TlsOptions {
-            accept_invalid_certificates: true,
-            ..TlsOptions::default()
-        }),
-        ..ClientConfig::new(host, port)
-    };
-    matches!(
-        connect(&config).await,
-        Ok(_) | Err(NetError::TlsRefused { .. })
-    )
 }
 
 /// Runs `future`, or gives a timeout error naming what was being waited for.

@@ -20,7 +20,7 @@ use smol::{Executor, Task, Timer};
 
 use super::client::{Stream, write_all_and_flush};
 use super::http_echo::HttpEcho;
-use super::tls_server::{ClientTls, ServerIdentity, TlsServer, client_tls};
+use super::tls_server::{ClientTls, ServerIdentity, ServerTlsStream, TlsServer, client_tls};
 use super::{Counters, EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
@@ -657,7 +657,7 @@ async fn accept_tls(
         None => Err(too_late()),
         Some(Ok(stream)) => {
             let info = client_tls(stream.get_ref().1, started.elapsed());
-            Ok((Stream::TlsServer(Box::new(stream)), info))
+            Ok((Stream::TlsServer(Box::new(ServerTlsStream(stream))), info))
         }
         Some(Err(error)) => Err(super::tls::client_handshake_problem(&error)),
     }

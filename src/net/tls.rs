@@ -353,6 +353,23 @@ pub fn begins_record(bytes: &[u8], content_types: &[u8]) -> bool {
     matches!(bytes, [kind, 0x03, 0x00..=0x04, ..] if content_types.contains(kind))
 }
 
+/// The alert a TLS record at the start of `bytes` carries in the clear: its level (1 warning,
+/// 2 fatal) and description.
+pub fn plain_alert(bytes: &[u8]) -> Option<(u8, rustls::AlertDescription)> {
+    match bytes {
+        [ALERT_RECORD, 0x03, 0x00..=0x04, 0x00, 0x02, level @ (1 | 2), description, ..] => {
+            Some((*level, rustls::AlertDescription::from(*description)))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a server's first bytes are TLS speaking, not data: an alert (what a TLS server
+/// answers plain bytes with) or a handshake record.
+pub fn answers_in_tls(bytes: &[u8]) -> bool {
+    plain_alert(bytes).is_some() || begins_record(bytes, &[HANDSHAKE_RECORD])
+}
+
 /// Classifies a failed handshake: an untrusted certificate (and why) or anything else.
 pub fn handshake_error(host: &str, error: io::Error) -> NetError {
     let host = host.to_string();

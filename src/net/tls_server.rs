@@ -142,6 +142,24 @@ pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) ->
     }
 }
 
+/// A client of the TLS server. Whenever the server lets it go (its answer given, the client
+/// gone, kicked, the server stopped), it says close_notify first, so the client can tell the
+/// end from a cut: without it strict clients report truncation.
+pub struct ServerTlsStream(pub futures_rustls::server::TlsStream<async_net::TcpStream>);
+
+impl Drop for ServerTlsStream {
+    fn drop(&mut self) {
+        let (tcp, session) = self.0.get_mut();
+        // Once only: after `close` (the end of a stream to it), nothing more is queued.
+        session.send_close_notify();
+        // Without waiting, as a drop cannot: the alert is a few bytes and the socket's buffer
+        // almost always takes them; a client that stopped reading just misses it.
+        let socket = std::sync::Arc::<smol::Async<std::net::TcpStream>>::from(tcp.clone());
+        let mut out = socket.get_ref();
+        while session.wants_write() && matches!(session.write_tls(&mut out), Ok(n) if n > 0) {}
+    }
+}
+
 /// A self-signed certificate for the bind address and `localhost` (and both loopback addresses
 /// when listening on every interface), made fresh at each start.
 fn generate(

@@ -172,7 +172,7 @@ impl ConnectArgs {
         if !form.tls && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
             return Err(NetError::invalid(
                 "tls",
-                "--insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
+                "--insecure, --cacert, --cert, --alpn, --sni, --ciphers and --tlsv1.x need TLS, which is off; add --tls",
             ));
         }
         let tls = match checked.tls {

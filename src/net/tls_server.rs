@@ -11,7 +11,8 @@ use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
 use super::tls::{
-    Agreed, agreed, provider, read_certificates, read_identity, summarize_certificate,
+    Agreed, agreed, cipher_suites, provider, provider_with, read_certificates, read_identity,
+    summarize_certificate, versions_problem,
 };
 
 /// Where the server's certificate comes from, and whether clients must show one.
@@ -24,6 +25,8 @@ pub struct TlsServerOptions {
     pub key: Option<String>,
     /// Require a client certificate signed by one of these CAs (PEM).
     pub client_ca: Option<String>,
+    /// The cipher suites spoken, as `--ciphers` names them; every one if none.
+    pub ciphers: Option<String>,
 }
 
 /// A server configuration ready for handshakes, and what clients may check of it.
@@ -83,9 +86,13 @@ impl TlsServerOptions {
             None => generate(bind)?,
         };
         let fingerprint = fingerprint(&chain[0]);
-        let builder = ServerConfig::builder_with_provider(provider())
+        let ciphers = match &self.ciphers {
+            Some(list) => cipher_suites("ciphers", list)?,
+            None => Vec::new(),
+        };
+        let builder = ServerConfig::builder_with_provider(provider_with(&ciphers))
             .with_safe_default_protocol_versions()
-            .map_err(|error| NetError::invalid("tls", error.to_string()))?;
+            .map_err(|error| versions_problem(&ciphers, error))?;
         let builder = match &self.client_ca {
             Some(path) => {
                 let mut roots = RootCertStore::empty();

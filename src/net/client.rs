@@ -246,12 +246,14 @@ pub async fn finish_connecting(
         });
     };
     let started = Instant::now();
+    // The name the certificate must match: the host, or the one given as SNI.
+    let checked_name = tls.server_name.to_str().into_owned();
     let handshake = TlsConnector::from(tls.config).connect(tls.server_name, stream);
     let stream = with_timeout(handshake, config.connect_timeout, || {
         format!("TLS handshake with {}", config.host)
     })
     .await?
-    .map_err(|error| tls::handshake_error(&config.host, error))?;
+    .map_err(|error| tls::handshake_error(&config.host, &checked_name, error))?;
     timings.tls = Some(started.elapsed());
     let (_, session) = stream.get_ref();
     let tls::Agreed {

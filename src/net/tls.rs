@@ -390,6 +390,19 @@ pub fn read_identity(
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NetError> {
     use rustls::pki_types::pem::PemObject;
     let chain = read_certificates("cert", cert)?;
+    let (key_field, key_path) = match key_file {
+        Some(path) => ("key", path),
+        None => ("cert", cert),
+    };
+    if holds_encrypted_key(key_path) {
+        return Err(NetError::invalid(
+            key_field,
+            format!(
+                "the private key in {key_path} is encrypted (it needs a passphrase), and only plain keys are read; \
+                 decrypt it with `openssl pkey -in {key_path} -out plain.pem` and give plain.pem"
+            ),
+        ));
+    }
     let key = match key_file {
         Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
             NetError::invalid(
@@ -408,6 +421,16 @@ pub fn read_identity(
         })?,
     };
     Ok((chain, key))
+}
+
+/// Whether a PEM file holds a private key locked by a passphrase (PKCS #8 or OpenSSL's older
+/// form), which reads as no key at all.
+fn holds_encrypted_key(path: &str) -> bool {
+    std::fs::read(path).is_ok_and(|text| {
+        let text = String::from_utf8_lossy(&text);
+        text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            || text.contains("Proc-Type: 4,ENCRYPTED")
+    })
 }
 
 /// A PEM reading problem in words: the system's for a file that cannot be read.
@@ -469,8 +492,9 @@ pub fn answers_in_tls(bytes: &[u8]) -> bool {
     plain_alert(bytes).is_some() || begins_record(bytes, &[HANDSHAKE_RECORD])
 }
 
-/// Classifies a failed handshake: an untrusted certificate (and why) or anything else.
-pub fn handshake_error(host: &str, error: io::Error) -> NetError {
+/// Classifies a failed handshake with `host`, whose certificate was checked against
+/// `checked_name`: an untrusted certificate (and why) or anything else.
+pub fn handshake_error(host: &str, checked_name: &str, error: io::Error) -> NetError {
     let host = host.to_string();
     let rustls_error = error
         .get_ref()
@@ -480,7 +504,7 @@ pub fn handshake_error(host: &str, error: io::Error) -> NetError {
     }
     match rustls_error {
         Some(rustls::Error::InvalidCertificate(problem)) => NetError::CertificateUntrusted {
-            problem: certificate_problem(&host, problem),
+            problem: certificate_problem(checked_name, problem),
             host,
         },
         Some(

@@ -11,7 +11,7 @@ use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
 use super::tls::{
-    Agreed, agreed, cipher_suites, provider, provider_with, read_certificates, read_identity,
+    Agreed, HANDSHAKE_RECORD, agreed, cipher_suites, provider, provider_with, read_certificates, read_identity,
     summarize_certificate, versions_problem,
 };
 
@@ -166,6 +166,29 @@ impl Drop for ServerTlsStream {
         while session.wants_write() && matches!(session.write_tls(&mut out), Ok(n) if n > 0) {}
     }
 }
+
+/// The newest version a ClientHello at the start of `hello` offers, by name, when it is older
+/// than TLS 1.2: a client that speaks 1.2 or 1.3 puts 1.2 there (1.3 goes in an extension).
+pub fn only_old_versions(hello: &[u8]) -> Option<&'static str> {
+    match hello {
+        [HANDSHAKE_RECORD, 0x03, _, _, _, CLIENT_HELLO, _, _, _, 0x03, minor, ..] => match minor {
+            0 => Some("SSL 3.0"),
+            1 => Some("TLS 1.0"),
+            2 => Some("TLS 1.1"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `bytes` begin a hello in SSL 2.0's record format (a two-byte length with the top
+/// bit set, then CLIENT-HELLO and a version), as clients of SSL 2.0 and 3.0 once sent.
+pub fn is_sslv2_hello(bytes: &[u8]) -> bool {
+    matches!(bytes, [length, _, CLIENT_HELLO, 0x00, 0x02, ..] | [length, _, CLIENT_HELLO, 0x03, 0x00..=0x03, ..] if length & 0x80 != 0)
+}
+
+/// The handshake message type of a ClientHello, in SSL 2.0 and TLS alike.
+const CLIENT_HELLO: u8 = 0x01;
 
 /// A self-signed certificate for the bind address and `localhost` (and both loopback addresses
 /// when listening on every interface), made fresh at each start.

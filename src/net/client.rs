@@ -93,7 +93,7 @@ impl Stream {
         match self {
             Stream::Plain(stream) => stream,
             Stream::Tls(stream) => stream.get_ref().0,
-            Stream::TlsServer(stream) => stream.0.get_ref().0,
+            Stream::TlsServer(stream) => &stream.0.get_ref().0.tcp,
         }
     }
 }

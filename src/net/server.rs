@@ -20,7 +20,9 @@ use smol::{Executor, Task, Timer};
 
 use super::client::{Stream, write_all_and_flush};
 use super::http_echo::HttpEcho;
-use super::tls_server::{ClientTls, ServerIdentity, ServerTlsStream, TlsServer, client_tls};
+use super::tls_server::{
+    ClientTls, RecordWatch, ServerIdentity, ServerTlsStream, TlsServer, client_tls,
+};
 use super::{Counters, EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
@@ -642,7 +644,7 @@ async fn accept_tls(
     let accepted = async {
         Some(
             futures_rustls::TlsAcceptor::from(tls.config.clone())
-                .accept(stream)
+                .accept(RecordWatch::new(stream))
                 .await,
         )
     }
@@ -653,7 +655,8 @@ async fn accept_tls(
     .await;
     match accepted {
         None => Err(too_late()),
-        Some(Ok(stream)) => {
+        Some(Ok(mut stream)) => {
+            stream.get_mut().0.established = true;
             let info = client_tls(stream.get_ref().1, started.elapsed());
             Ok((Stream::TlsServer(Box::new(ServerTlsStream(stream))), info))
         }

@@ -2,8 +2,14 @@
 //! client certificates it may require, and what a finished handshake says about the client.
 
 use std::fmt::Write as _;
+use std::io;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_net::TcpStream;
+use futures_lite::{AsyncRead, AsyncWrite};
 
 use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use futures_rustls::rustls::server::{ServerConnection, WebPkiClientVerifier};
@@ -152,11 +158,11 @@ pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) ->
 /// A client of the TLS server. Whenever the server lets it go (its answer given, the client
 /// gone, kicked, the server stopped), it says close_notify first, so the client can tell the
 /// end from a cut: without it strict clients report truncation.
-pub struct ServerTlsStream(pub futures_rustls::server::TlsStream<async_net::TcpStream>);
+pub struct ServerTlsStream(pub futures_rustls::server::TlsStream<RecordWatch>);
 
 impl Drop for ServerTlsStream {
     fn drop(&mut self) {
-        let (tcp, session) = self.0.get_mut();
+        let (RecordWatch { tcp, .. }, session) = self.0.get_mut();
         // Once only: after `close` (the end of a stream to it), nothing more is queued.
         session.send_close_notify();
         // Without waiting, as a drop cannot: the alert is a few bytes and the socket's buffer
@@ -164,6 +170,96 @@ impl Drop for ServerTlsStream {
         let socket = std::sync::Arc::<smol::Async<std::net::TcpStream>>::from(tcp.clone());
         let mut out = socket.get_ref();
         while session.wants_write() && matches!(session.write_tls(&mut out), Ok(n) if n > 0) {}
+    }
+}
+
+/// A TLS server's socket, with the client's records followed as they pass (their type and
+/// length are in the clear), so that a request to renegotiate is seen: rustls refuses it with
+/// a warning no client acts on (OpenSSL's then waits for a handshake that never comes), so
+/// the connection ends instead, with that reason.
+pub struct RecordWatch {
+    pub tcp: TcpStream,
+    /// The handshake is over: a handshake record from now on asks to renegotiate.
+    pub established: bool,
+    header: [u8; RECORD_HEADER],
+    header_len: usize,
+    /// Bytes of the current record's body still to come.
+    body_left: usize,
+}
+
+/// A TLS record's header: type, version, length.
+const RECORD_HEADER: usize = 5;
+
+/// Why a client asking to renegotiate is let go.
+pub const RENEGOTIATION_REFUSED: &str =
+    "the client asked to renegotiate TLS, which this server refuses (renegotiation is not spoken here)";
+
+impl RecordWatch {
+    pub fn new(tcp: TcpStream) -> Self {
+        RecordWatch {
+            tcp,
+            established: false,
+            header: [0; RECORD_HEADER],
+            header_len: 0,
+            body_left: 0,
+        }
+    }
+
+    /// Follows the records in `bytes`; true when one asks to renegotiate.
+    fn asks_to_renegotiate(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            if self.body_left > 0 {
+                let skipped = self.body_left.min(bytes.len());
+                self.body_left -= skipped;
+                bytes = &bytes[skipped..];
+                continue;
+            }
+            let taken = (RECORD_HEADER - self.header_len).min(bytes.len());
+            self.header[self.header_len..self.header_len + taken].copy_from_slice(&bytes[..taken]);
+            self.header_len += taken;
+            bytes = &bytes[taken..];
+            if self.header_len == RECORD_HEADER {
+                self.header_len = 0;
+                if self.established && self.header[0] == HANDSHAKE_RECORD {
+                    return true;
+                }
+                self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+            }
+        }
+        false
+    }
+}
+
+impl AsyncRead for RecordWatch {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = std::task::ready!(Pin::new(&mut this.tcp).poll_read(cx, buf))?;
+        if this.asks_to_renegotiate(&buf[..n]) {
+            return Poll::Ready(Err(io::Error::other(RENEGOTIATION_REFUSED)));
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for RecordWatch {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_close(cx)
     }
 }
 

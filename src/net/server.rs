@@ -673,7 +673,9 @@ async fn accept_tls(
 fn not_a_handshake(first: &[u8]) -> String {
     if let Some((level, description)) = super::tls::plain_alert(first) {
         let level = if level == 2 { "fatal" } else { "warning" };
-        return format!("the client sent a TLS alert ({level}, {description:?}) instead of a handshake");
+        return format!(
+            "the client sent a TLS alert ({level}, {description:?}) instead of a handshake"
+        );
     }
     if super::tls_server::is_sslv2_hello(first) {
         return "the client began with an SSLv2-format hello, which only clients of SSL 2.0 send; this server speaks TLS 1.2 and 1.3".into();

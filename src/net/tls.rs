@@ -92,7 +92,11 @@ pub fn cipher_suites(
     list: &str,
 ) -> Result<Vec<SupportedCipherSuite>, NetError> {
     let mut chosen = Vec::new();
-    for name in list.split([',', ':']).map(str::trim).filter(|n| !n.is_empty()) {
+    for name in list
+        .split([',', ':'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         let suite = ring::ALL_CIPHER_SUITES
             .iter()
             .find(|suite| {
@@ -479,9 +483,16 @@ pub fn begins_record(bytes: &[u8], content_types: &[u8]) -> bool {
 /// 2 fatal) and description.
 pub fn plain_alert(bytes: &[u8]) -> Option<(u8, rustls::AlertDescription)> {
     match bytes {
-        [ALERT_RECORD, 0x03, 0x00..=0x04, 0x00, 0x02, level @ (1 | 2), description, ..] => {
-            Some((*level, rustls::AlertDescription::from(*description)))
-        }
+        [
+            ALERT_RECORD,
+            0x03,
+            0x00..=0x04,
+            0x00,
+            0x02,
+            level @ (1 | 2),
+            description,
+            ..,
+        ] => Some((*level, rustls::AlertDescription::from(*description))),
         _ => None,
     }
 }
@@ -817,5 +828,34 @@ mod tests {
         };
         assert_eq!(time_text(odd), None);
         assert!(summarize_certificate(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+    }
+
+    #[test]
+    fn ciphers_are_found_by_any_of_their_names() {
+        let names = |list| {
+            cipher_suites("ciphers", list)
+                .unwrap()
+                .iter()
+                .map(|suite| format!("{:?}", suite.suite()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("tls_aes_128_gcm_sha256:ECDHE-RSA-AES128-GCM-SHA256, TLS13_AES_128_GCM_SHA256"),
+            [
+                "TLS13_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+            ]
+        );
+        let error = cipher_suites("ciphers", "AES128-SHA").unwrap_err();
+        assert_eq!(error.field(), Some("ciphers"));
+        assert!(
+            error
+                .to_string()
+                .contains("`AES128-SHA` is not a cipher suite spoken here")
+        );
+        assert_eq!(
+            cipher_suites("ciphers", " , ").unwrap_err().field(),
+            Some("ciphers")
+        );
     }
 }

@@ -17,8 +17,8 @@ use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
 use super::tls::{
-    Agreed, HANDSHAKE_RECORD, agreed, cipher_suites, provider, provider_with, read_certificates, read_identity,
-    summarize_certificate, versions_problem,
+    Agreed, HANDSHAKE_RECORD, agreed, cipher_suites, provider, provider_with, read_certificates,
+    read_identity, summarize_certificate, versions_problem,
 };
 
 /// Where the server's certificate comes from, and whether clients must show one.
@@ -191,8 +191,7 @@ pub struct RecordWatch {
 const RECORD_HEADER: usize = 5;
 
 /// Why a client asking to renegotiate is let go.
-pub const RENEGOTIATION_REFUSED: &str =
-    "the client asked to renegotiate TLS, which this server refuses (renegotiation is not spoken here)";
+pub const RENEGOTIATION_REFUSED: &str = "the client asked to renegotiate TLS, which this server refuses (renegotiation is not spoken here)";
 
 impl RecordWatch {
     pub fn new(tcp: TcpStream) -> Self {
@@ -267,7 +266,20 @@ impl AsyncWrite for RecordWatch {
 /// than TLS 1.2: a client that speaks 1.2 or 1.3 puts 1.2 there (1.3 goes in an extension).
 pub fn only_old_versions(hello: &[u8]) -> Option<&'static str> {
     match hello {
-        [HANDSHAKE_RECORD, 0x03, _, _, _, CLIENT_HELLO, _, _, _, 0x03, minor, ..] => match minor {
+        [
+            HANDSHAKE_RECORD,
+            0x03,
+            _,
+            _,
+            _,
+            CLIENT_HELLO,
+            _,
+            _,
+            _,
+            0x03,
+            minor,
+            ..,
+        ] => match minor {
             0 => Some("SSL 3.0"),
             1 => Some("TLS 1.0"),
             2 => Some("TLS 1.1"),
@@ -329,4 +341,29 @@ pub fn fingerprint(certificate: &CertificateDer<'_>) -> String {
         let _ = write!(text, "{byte:02X}");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handshake_record_after_the_handshake_is_seen_across_reads() {
+        let (tcp, _) = smol::block_on(async {
+            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            futures_lite::future::zip(TcpStream::connect(addr), listener.accept()).await
+        });
+        let mut watch = RecordWatch::new(tcp.unwrap());
+        // During the handshake, handshake records are what is expected.
+        assert!(!watch.asks_to_renegotiate(&[0x16, 0x03, 0x03, 0x00, 0x02, 0xaa, 0xbb]));
+        watch.established = true;
+        // Application data whose body looks like a header, split in odd places.
+        assert!(!watch.asks_to_renegotiate(&[0x17, 0x03]));
+        assert!(!watch.asks_to_renegotiate(&[0x03, 0x00, 0x05, 0x16, 0x03]));
+        assert!(!watch.asks_to_renegotiate(&[0x03, 0x00, 0x01]));
+        // Then a handshake record, its header in two reads.
+        assert!(!watch.asks_to_renegotiate(&[0x16, 0x03, 0x03]));
+        assert!(watch.asks_to_renegotiate(&[0x00, 0x04]));
+    }
 }

@@ -474,7 +474,10 @@ fn a_plain_connect_to_a_tls_port_exits_35_without_writing_the_alert() {
         stderr.contains("answered in TLS: this port speaks TLS, and the connection is plain TCP"),
         "{stderr}"
     );
-    assert!(stderr.contains("hint: Connect with TLS (--tls)."), "{stderr}");
+    assert!(
+        stderr.contains("hint: Connect with TLS (--tls)."),
+        "{stderr}"
+    );
 
     // netdeck's own TLS server answers any plain bytes with an alert, as rustls does.
     let serve = ServeProcess::start(&["--tls", "--echo"]);
@@ -486,7 +489,10 @@ fn a_plain_connect_to_a_tls_port_exits_35_without_writing_the_alert() {
         "hi",
     ]);
     assert_eq!((code, stdout.len()), (35, 0), "{stderr}");
-    assert!(stderr.contains("hint: Connect with TLS (--tls)."), "{stderr}");
+    assert!(
+        stderr.contains("hint: Connect with TLS (--tls)."),
+        "{stderr}"
+    );
 
     // A plain server that closes without a word says nothing of TLS.
     let closing = Peer::start(&["half-close"]);
@@ -557,8 +563,7 @@ impl NcatListener {
     /// Sends a marker from a connection of the test's own: everything received before it
     /// came from the clients before.
     fn expect_nothing_before_a_marker(&mut self) {
-        let mut marker = std::net::TcpStream::connect(("127.0.0.1", self.port))
-            .unwrap();
+        let mut marker = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         marker.write_all(b"<marker>").unwrap();
         drop(marker);
         assert_eq!(
@@ -818,13 +823,25 @@ fn an_encrypted_key_is_named_as_such_with_how_to_decrypt_it() {
     let encrypted = pki.dir.join("encrypted.pem");
     let encrypted = encrypted.to_str().unwrap();
     let status = Command::new("openssl")
-        .args(["pkey", "-in", &pki.key_path, "-aes256", "-passout", "pass:secret"])
+        .args([
+            "pkey",
+            "-in",
+            &pki.key_path,
+            "-aes256",
+            "-passout",
+            "pass:secret",
+        ])
         .args(["-out", encrypted])
         .status()
         .expect("openssl runs");
     assert!(status.success());
     let (code, _, stderr) = run_netdeck(&[
-        "serve", "--tls", "--cert", &pki.cert_path, "--key", encrypted,
+        "serve",
+        "--tls",
+        "--cert",
+        &pki.cert_path,
+        "--key",
+        encrypted,
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
@@ -881,7 +898,9 @@ fn the_tls_server_names_what_it_met_instead_of_a_handshake() {
     );
     // SSL 2.0's record format: length 0x801c, CLIENT-HELLO, version 3.1, one cipher spec,
     // no session id, 16 bytes of challenge.
-    let mut sslv2 = vec![0x80, 0x1c, 0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10];
+    let mut sslv2 = vec![
+        0x80, 0x1c, 0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10,
+    ];
     sslv2.extend_from_slice(&[0x00, 0x00, 0x2f]);
     sslv2.extend_from_slice(&[0x5a; 16]);
     let sslv2: &'static [u8] = sslv2.leak();
@@ -933,8 +952,14 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
     let port = s_server.port.to_string();
     // rustls's, IANA's and OpenSSL's names; the summary names what was agreed.
     let cases = [
-        ("TLS13_AES_128_GCM_SHA256", "TLSv1_3, TLS13_AES_128_GCM_SHA256"),
-        ("TLS_CHACHA20_POLY1305_SHA256", "TLSv1_3, TLS13_CHACHA20_POLY1305_SHA256"),
+        (
+            "TLS13_AES_128_GCM_SHA256",
+            "TLSv1_3, TLS13_AES_128_GCM_SHA256",
+        ),
+        (
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLSv1_3, TLS13_CHACHA20_POLY1305_SHA256",
+        ),
         (
             "ECDHE-ECDSA-AES128-GCM-SHA256",
             "TLSv1_2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -946,8 +971,18 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
     ];
     for (ciphers, agreed) in cases {
         let (code, _, stderr) = run_netdeck(&[
-            "connect", "localhost", &port, "--tls", "--cacert", &pki.ca_pem_path, "--ciphers",
-            ciphers, "--send", "x\n", "--wait", "100",
+            "connect",
+            "localhost",
+            &port,
+            "--tls",
+            "--cacert",
+            &pki.ca_pem_path,
+            "--ciphers",
+            ciphers,
+            "--send",
+            "x\n",
+            "--wait",
+            "100",
         ]);
         assert_eq!(code, 0, "{ciphers}: {stderr}");
         assert!(
@@ -958,8 +993,14 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
 
     // The server speaks only the one chosen, and s_client agrees on it.
     for (ciphers, openssl_says) in [
-        ("ECDHE-ECDSA-AES128-GCM-SHA256", "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"),
-        ("TLS13_AES_128_GCM_SHA256", "Cipher is TLS_AES_128_GCM_SHA256"),
+        (
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256",
+        ),
+        (
+            "TLS13_AES_128_GCM_SHA256",
+            "Cipher is TLS_AES_128_GCM_SHA256",
+        ),
     ] {
         let mut serve = ServeProcess::start(&["--tls", "--echo", "--ciphers", ciphers]);
         let mut s_client = SClient::start(serve.addr, &[]);
@@ -976,7 +1017,14 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
 
     // A name not spoken here is refused before anything starts, with the choices.
     let (code, _, stderr) = run_netdeck(&[
-        "connect", "localhost", &port, "--tls", "--ciphers", "RC4-MD5", "--send", "x",
+        "connect",
+        "localhost",
+        &port,
+        "--tls",
+        "--ciphers",
+        "RC4-MD5",
+        "--send",
+        "x",
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
@@ -986,5 +1034,8 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
     assert!(stderr.contains("(ECDHE-RSA-AES128-GCM-SHA256)"), "{stderr}");
     let (code, _, stderr) = run_netdeck(&["serve", "--tls", "--ciphers", "RC4-MD5"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("ciphers: `RC4-MD5` is not a cipher suite"), "{stderr}");
+    assert!(
+        stderr.contains("ciphers: `RC4-MD5` is not a cipher suite"),
+        "{stderr}"
+    );
 }

@@ -83,9 +83,15 @@ impl ServerForm {
             ciphers: given(&self.ciphers),
         };
         if !self.tls && options != TlsServerOptions::default() {
+            // The window has no cipher field: it names the list only when a preset gave one.
+            let given = if options.ciphers.is_some() {
+                "a certificate, key, client CA or cipher list"
+            } else {
+                "a certificate, key or client CA"
+            };
             return Err(NetError::invalid(
                 "tls",
-                "a certificate, key, client CA or cipher list is only used with TLS, which is off; turn it on",
+                format!("{given} is only used with TLS, which is off; turn it on"),
             ));
         }
         Ok(ServerConfig {

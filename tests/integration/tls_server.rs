@@ -991,6 +991,24 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
         );
     }
 
+    // `http` takes the same choice.
+    let www = SServer::start(&pki, &["-www"]);
+    let url = format!("https://localhost:{}/", www.port);
+    let (code, _, stderr) = run_netdeck(&[
+        "http",
+        "-v",
+        "--cacert",
+        &pki.ca_pem_path,
+        "--ciphers",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        &url,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("* TLSv1_2, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+        "{stderr}"
+    );
+
     // The server speaks only the one chosen, and s_client agrees on it.
     for (ciphers, openssl_says) in [
         (

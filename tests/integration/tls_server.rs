@@ -1050,6 +1050,24 @@ fn ciphers_are_chosen_by_their_names_on_either_end() {
         "{stderr}"
     );
     assert!(stderr.contains("(ECDHE-RSA-AES128-GCM-SHA256)"), "{stderr}");
+    let (code, _, stderr) = run_netdeck(&[
+        "connect",
+        "localhost",
+        &port,
+        "--tls",
+        "--tlsv1.3",
+        "--ciphers",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "--send",
+        "x",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "ciphers: none of the cipher suites chosen is for a TLS version accepted here"
+        ),
+        "{stderr}"
+    );
     let (code, _, stderr) = run_netdeck(&["serve", "--tls", "--ciphers", "RC4-MD5"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(

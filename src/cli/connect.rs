@@ -25,9 +25,6 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 /// Bytes written between two marks of progress (see `--idle`).
 const PROGRESS_PIECE: usize = 16 * 1024;
 
-/// How long asking a silent port whether it speaks TLS may take.
-const TLS_PROBE_LIMIT: Duration = Duration::from_secs(2);
-
 /// Bytes moved per read, from the socket or from standard input.
 const CHUNK: usize = 256 * 1024;
 
@@ -206,7 +203,7 @@ impl ConnectArgs {
         if !form.tls && (self.insecure || self.cacert.is_some() || self.tls_choices.any()) {
             return Err(NetError::invalid(
                 "tls",
-                "--insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
+                "--insecure, --cacert, --cert, --alpn, --sni, --ciphers and --tlsv1.x need TLS, which is off; add --tls",
             ));
         }
         let tls = match checked.tls {
@@ -267,18 +264,8 @@ pub fn run(
         let plain = connection.tls.is_none();
         let (mut reader, mut writer) = futures_lite::io::split(connection.stream);
         let last_activity = Cell::new(Instant::now());
-        let received_any = Cell::new(false);
-        let peer_ended = Cell::new(false);
         let exchange = talk(
-            receive(
-                &mut reader,
-                &plan,
-                peer,
-                plain,
-                &last_activity,
-                &received_any,
-                &peer_ended,
-            ),
+            receive(&mut reader, &plan, peer, plain, &last_activity),
             send(&mut writer, &plan, peer, &last_activity),
             plan.wait,
         );
@@ -299,13 +286,6 @@ pub fn run(
         let result = exchange.or(idle).or(interrupted).await;
         // A peer that stopped reading must not keep us here: closing gets a short while.
         let _ = client::with_timeout(writer.close(), CLOSE_LIMIT, String::new).await;
-        // A TLS server closes on plain bytes without a word: ask it in TLS why.
-        let silent_close = matches!(&result, Ok(()) | Err(NetError::Reset { .. }))
-            && peer_ended.get()
-            && !received_any.get();
-        if plain && silent_close && client::speaks_tls(&plan.config, TLS_PROBE_LIMIT).await {
-            plan.note("this port speaks TLS — add --tls");
-        }
         result
     })
 }
@@ -421,16 +401,14 @@ impl CrLf {
     }
 }
 
-/// Copies what arrives to stdout until the server closes.
+/// Copies what arrives to stdout until the server closes. A plain connection whose first
+/// bytes are the server's TLS record ends there: they are TLS, not the server's data.
 async fn receive(
     reader: &mut futures_lite::io::ReadHalf<Stream>,
     plan: &Plan,
     peer: std::net::SocketAddr,
     plain: bool,
     last_activity: &Cell<Instant>,
-    received_any: &Cell<bool>,
-    // Set when the server closes or resets the connection.
-    peer_ended: &Cell<bool>,
 ) -> Result<(), NetError> {
     let mut out = io::stdout().lock();
     let mut buffer = vec![0; CHUNK];
@@ -439,24 +417,14 @@ async fn receive(
     let mut at_line_start = true;
     loop {
         let n = match reader.read(&mut buffer).await {
-            Ok(0) => {
-                peer_ended.set(true);
-                return Ok(());
-            }
+            Ok(0) => return Ok(()),
             Ok(n) => n,
-            Err(error) => {
-                peer_ended.set(true);
-                return Err(client::transfer_error(peer, error));
-            }
+            Err(error) => return Err(client::transfer_error(peer, error)),
         };
         last_activity.set(Instant::now());
-        received_any.set(true);
         let received = &buffer[..n];
-        if plain
-            && offset == 0
-            && tls::begins_record(received, &[tls::ALERT_RECORD, tls::HANDSHAKE_RECORD])
-        {
-            plan.note("this port speaks TLS — add --tls");
+        if plain && offset == 0 && tls::answers_in_tls(received) {
+            return Err(NetError::TlsOnPlainConnection { peer });
         }
         let written = match (plan.hex_output, plan.timestamps) {
             (true, false) => out.write_all(payload::hex_dump(received, offset).as_bytes()),

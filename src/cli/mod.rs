@@ -115,6 +115,7 @@ impl Vocabulary for Flags {
     fn name(&self, setting: Setting) -> Option<&'static str> {
         Some(match setting {
             Setting::StartServer => "the Server tab or `netdeck serve`",
+            Setting::Tls => "--tls",
             Setting::Timeout => "--timeout",
             Setting::TrustedCa => "--cacert",
             Setting::AnyCertificate => "--insecure",
@@ -160,6 +161,10 @@ pub struct TlsChoices {
     /// Send no server name (SNI) at all.
     #[arg(long)]
     pub no_sni: bool,
+    /// Offer only these cipher suites, most wanted first, separated by commas, in rustls's,
+    /// IANA's or OpenSSL's names (TLS13_AES_128_GCM_SHA256, ECDHE-RSA-AES128-GCM-SHA256).
+    #[arg(long, value_name = "LIST")]
+    pub ciphers: Option<String>,
 }
 
 impl TlsChoices {
@@ -170,9 +175,11 @@ impl TlsChoices {
             || !self.alpn.is_empty()
             || self.sni.is_some()
             || self.no_sni
+            || self.ciphers.is_some()
     }
 
-    /// `options` with the client certificate and the oldest version chosen here.
+    /// `options` with the client certificate, versions, protocols, name and ciphers chosen
+    /// here.
     pub fn apply(&self, mut options: TlsOptions) -> Result<TlsOptions, NetError> {
         if let Some(cert) = &self.cert {
             options.identity = Some(std::sync::Arc::new(tls::load_identity(
@@ -197,6 +204,9 @@ impl TlsChoices {
             options.sni = Sni::Name(name.clone());
         } else if self.no_sni {
             options.sni = Sni::Off;
+        }
+        if let Some(list) = &self.ciphers {
+            options.ciphers = tls::cipher_suites("ciphers", list)?;
         }
         Ok(options)
     }

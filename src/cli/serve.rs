@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// client's certificate subject is printed.
     #[arg(long, value_name = "FILE")]
     pub client_ca: Option<String>,
+    /// With --tls: speak only these cipher suites, separated by commas, in rustls's, IANA's
+    /// or OpenSSL's names (TLS13_AES_128_GCM_SHA256, ECDHE-ECDSA-AES128-GCM-SHA256).
+    #[arg(long, value_name = "LIST")]
+    pub ciphers: Option<String>,
     /// Start from the server preset NAME saved in the window: its address, port, client limit
     /// and mode. What is given here replaces the preset's value.
     #[arg(long, value_name = "NAME")]
@@ -99,6 +103,7 @@ impl ServeArgs {
             (&self.cert, &mut form.cert),
             (&self.key, &mut form.key),
             (&self.client_ca, &mut form.client_ca),
+            (&self.ciphers, &mut form.ciphers),
         ];
         for (given, field) in given {
             if let Some(text) = given {
@@ -106,10 +111,11 @@ impl ServeArgs {
             }
         }
         form.tls |= self.tls;
-        if !form.tls && (self.cert.is_some() || self.key.is_some() || self.client_ca.is_some()) {
+        let tls_only = [&self.cert, &self.key, &self.client_ca, &self.ciphers];
+        if !form.tls && tls_only.iter().any(|given| given.is_some()) {
             return Err(NetError::invalid(
                 "tls",
-                "--cert, --key and --client-ca need TLS, which is off; add --tls",
+                "--cert, --key, --client-ca and --ciphers need TLS, which is off; add --tls",
             ));
         }
         if self.reply.as_deref() == Some("") {

@@ -44,6 +44,8 @@ pub struct ServerForm {
     pub key: String,
     /// Require client certificates signed by the CAs in this PEM file; empty for none.
     pub client_ca: String,
+    /// The TLS cipher suites spoken, separated by commas; empty for every one.
+    pub ciphers: String,
 }
 
 impl Default for ServerForm {
@@ -61,6 +63,7 @@ impl Default for ServerForm {
             cert: String::new(),
             key: String::new(),
             client_ca: String::new(),
+            ciphers: String::new(),
         }
     }
 }
@@ -77,11 +80,18 @@ impl ServerForm {
             cert: given(&self.cert),
             key: given(&self.key),
             client_ca: given(&self.client_ca),
+            ciphers: given(&self.ciphers),
         };
         if !self.tls && options != TlsServerOptions::default() {
+            // The window has no cipher field: it names the list only when a preset gave one.
+            let given = if options.ciphers.is_some() {
+                "a certificate, key, client CA or cipher list"
+            } else {
+                "a certificate, key or client CA"
+            };
             return Err(NetError::invalid(
                 "tls",
-                "a certificate, key or client CA is only used with TLS, which is off; turn it on",
+                format!("{given} is only used with TLS, which is off; turn it on"),
             ));
         }
         Ok(ServerConfig {

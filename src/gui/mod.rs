@@ -581,6 +581,7 @@ impl Vocabulary for Page {
             (_, Setting::StartServer) => Some("the Server tab"),
             (Page::Http, Setting::Timeout) => Some("Options › Timeout"),
             (Page::Http | Page::Client, Setting::AnyCertificate) => Some("Any certificate"),
+            (Page::Client, Setting::Tls) => Some("TLS"),
             (Page::Http, Setting::MaxRedirects) => Some("Options › Max redirects"),
             (Page::Http, Setting::Proxy) => Some("Settings › HTTP proxy"),
             (Page::Http, Setting::NoProxy) => Some("Settings › HTTP proxy: None"),

@@ -891,6 +891,7 @@ fn fields_of(adapter: &ServerAdapter) -> ServerForm {
         cert: adapter.get_cert().into(),
         key: adapter.get_key().into(),
         client_ca: adapter.get_client_ca().into(),
+        ciphers: adapter.get_ciphers().into(),
     }
 }
 
@@ -909,5 +910,6 @@ pub fn restore(window: &AppWindow, form: &ServerForm) {
     adapter.set_cert(form.cert.as_str().into());
     adapter.set_key(form.key.as_str().into());
     adapter.set_client_ca(form.client_ca.as_str().into());
+    adapter.set_ciphers(form.ciphers.as_str().into());
     clear_errors(&adapter);
 }

@@ -127,7 +127,7 @@ pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
     /// A client of netdeck's TLS server.
-    TlsServer(Box<futures_rustls::server::TlsStream<TcpStream>>),
+    TlsServer(Box<super::tls_server::ServerTlsStream>),
 }
 
 impl AsyncRead for Stream {
@@ -144,7 +144,7 @@ impl AsyncRead for Stream {
                 end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
             }
             Stream::TlsServer(stream) => {
-                end_without_close_notify(Pin::new(stream.as_mut()).poll_read(cx, buf))
+                end_without_close_notify(Pin::new(&mut stream.0).poll_read(cx, buf))
             }
         }
     }
@@ -156,7 +156,7 @@ impl Stream {
         match self {
             Stream::Plain(stream) => stream,
             Stream::Tls(stream) => stream.get_ref().0,
-            Stream::TlsServer(stream) => stream.get_ref().0,
+            Stream::TlsServer(stream) => &stream.0.get_ref().0.tcp,
         }
     }
 }
@@ -179,7 +179,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_write(cx, buf),
         }
     }
 
@@ -187,7 +187,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_flush(cx),
         }
     }
 
@@ -195,7 +195,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(stream) => Pin::new(stream).poll_close(cx),
             Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_close(cx),
-            Stream::TlsServer(stream) => Pin::new(stream.as_mut()).poll_close(cx),
+            Stream::TlsServer(stream) => Pin::new(&mut stream.0).poll_close(cx),
         }
     }
 }
@@ -525,12 +525,14 @@ pub async fn finish_connecting(
         });
     };
     let started = Instant::now();
+    // The name the certificate must match: the host, or the one given as SNI.
+    let checked_name = tls.server_name.to_str().into_owned();
     let handshake = TlsConnector::from(tls.config).connect(tls.server_name, stream);
     let stream = with_timeout(handshake, config.connect_timeout, || {
         format!("TLS handshake with {}", config.host)
     })
     .await?
-    .map_err(|error| tls::handshake_error(&config.host, error))?;
+    .map_err(|error| tls::handshake_error(&config.host, &checked_name, error))?;
     timings.tls = Some(started.elapsed());
     let (_, session) = stream.get_ref();
     let tls::Agreed {
@@ -643,24 +645,6 @@ pub fn transfer_error(peer: SocketAddr, error: io::Error) -> NetError {
             source: error,
         },
     }
-}
-
-/// Whether the server of `plain` completes a TLS handshake (any certificate, any name) within
-/// `limit`, reached the same way (source, family, proxy): asked when a plain connection ended
-/// with nothing received, to say why.
-pub async fn speaks_tls(plain: &ClientConfig, limit: Duration) -> bool {
-    let config = ClientConfig {
-        connect_timeout: limit,
-        tls: Some(TlsOptions {
-            accept_invalid_certificates: true,
-            ..TlsOptions::default()
-        }),
-        ..plain.clone()
-    };
-    matches!(
-        connect(&config).await,
-        Ok(_) | Err(NetError::TlsRefused { .. })
-    )
 }
 
 /// Runs `future`, or gives a timeout error naming what was being waited for.

@@ -39,6 +39,8 @@ pub mod exit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Setting {
     StartServer,
+    /// Speaking TLS at all.
+    Tls,
     Timeout,
     TrustedCa,
     AnyCertificate,
@@ -265,6 +267,9 @@ pub enum NetError {
     #[error("TLS handshake with {host} failed: {detail}")]
     TlsHandshake { host: String, detail: String },
 
+    #[error("{peer} answered in TLS: this port speaks TLS, and the connection is plain TCP")]
+    TlsOnPlainConnection { peer: SocketAddr },
+
     #[error("TLS with {host}: {problem}")]
     TlsRefused { host: String, problem: TlsRefusal },
 
@@ -489,6 +494,9 @@ impl NetError {
             NetError::TlsHandshake { .. } => {
                 "Check that the server speaks TLS on this port; turn TLS off for a plain TCP port.".into()
             }
+            NetError::TlsOnPlainConnection { .. } => {
+                format!("Connect with TLS{}.", named(Setting::Tls, " (NAME)"))
+            }
             NetError::TlsRefused { problem, .. } => match problem {
                 TlsRefusal::CertificateRequired => format!(
                     "Show a client certificate the server trusts{}.",
@@ -594,7 +602,9 @@ impl NetError {
             | NetError::Unreachable { .. }
             | NetError::UdpUnreachable { .. } => exit::COULD_NOT_CONNECT,
             NetError::Timeout { .. } | NetError::Idle { .. } => exit::TIMED_OUT,
-            NetError::TlsHandshake { .. } | NetError::TlsRefused { .. } => exit::TLS_HANDSHAKE,
+            NetError::TlsHandshake { .. }
+            | NetError::TlsRefused { .. }
+            | NetError::TlsOnPlainConnection { .. } => exit::TLS_HANDSHAKE,
             NetError::CertificateUntrusted { .. } => exit::CERTIFICATE_UNTRUSTED,
             NetError::Reset { .. } => exit::RECEIVE_FAILED,
             NetError::BadUrl { .. } => exit::BAD_URL,

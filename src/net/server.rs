@@ -20,7 +20,9 @@ use smol::{Executor, Task, Timer};
 
 use super::client::{Stream, write_all_and_flush};
 use super::http_echo::HttpEcho;
-use super::tls_server::{ClientTls, ServerIdentity, TlsServer, client_tls};
+use super::tls_server::{
+    ClientTls, RecordWatch, ServerIdentity, ServerTlsStream, TlsServer, client_tls,
+};
 use super::{Counters, EventSink, NetError, SessionId};
 
 /// Bytes read per system call while a client is sending; allocated only while data flows,
@@ -606,12 +608,12 @@ async fn accept_tls(
             None
         })
         .await;
-    match peeked {
+    let hello = match peeked {
         None => return Err(too_late()),
         Some(Err(error)) => return Err(error.to_string()),
         Some(Ok(0)) => return Err("the client closed before its handshake".into()),
         // A TLS handshake record.
-        Some(Ok(_)) if first[0] == super::tls::HANDSHAKE_RECORD => {}
+        Some(Ok(n)) if first[0] == super::tls::HANDSHAKE_RECORD => &first[..n],
         Some(Ok(n)) => {
             // As a TLS server answers bytes it cannot read: an HTTP client gets words, any
             // other a fatal unexpected_message alert.
@@ -634,17 +636,15 @@ async fn accept_tls(
                     Timer::after(PLAIN_CLIENT_DRAIN).await;
                 })
                 .await;
-            return Err(format!(
-                "the client speaks plain TCP, not TLS (it sent \"{}\")",
-                crate::payload::display_text(&first[..n], crate::payload::Lines::Escape)
-            ));
+            return Err(not_a_handshake(&first[..n]));
         }
-    }
+    };
+    let only_old_versions = super::tls_server::only_old_versions(hello);
     let started = Instant::now();
     let accepted = async {
         Some(
             futures_rustls::TlsAcceptor::from(tls.config.clone())
-                .accept(stream)
+                .accept(RecordWatch::new(stream))
                 .await,
         )
     }
@@ -655,12 +655,35 @@ async fn accept_tls(
     .await;
     match accepted {
         None => Err(too_late()),
-        Some(Ok(stream)) => {
+        Some(Ok(mut stream)) => {
+            stream.get_mut().0.established = true;
             let info = client_tls(stream.get_ref().1, started.elapsed());
-            Ok((Stream::TlsServer(Box::new(stream)), info))
+            Ok((Stream::TlsServer(Box::new(ServerTlsStream(stream))), info))
         }
-        Some(Err(error)) => Err(super::tls::client_handshake_problem(&error)),
+        Some(Err(error)) => Err(match only_old_versions {
+            Some(newest) => format!(
+                "the client offers only {newest} and older; this server speaks TLS 1.2 and 1.3"
+            ),
+            None => super::tls::client_handshake_problem(&error),
+        }),
     }
+}
+
+/// Why a client's first bytes are not a TLS handshake, in words.
+fn not_a_handshake(first: &[u8]) -> String {
+    if let Some((level, description)) = super::tls::plain_alert(first) {
+        let level = if level == 2 { "fatal" } else { "warning" };
+        return format!(
+            "the client sent a TLS alert ({level}, {description:?}) instead of a handshake"
+        );
+    }
+    if super::tls_server::is_sslv2_hello(first) {
+        return "the client began with an SSLv2-format hello, which only clients of SSL 2.0 send; this server speaks TLS 1.2 and 1.3".into();
+    }
+    format!(
+        "the client speaks plain TCP, not TLS (it sent \"{}\")",
+        crate::payload::display_text(first, crate::payload::Lines::Escape)
+    )
 }
 
 /// How long a plain client on the TLS port may take to close after its answer.

@@ -12,6 +12,7 @@ use futures_rustls::rustls::crypto::{self, CryptoProvider, ring};
 use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use futures_rustls::rustls::{
     self, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    SupportedCipherSuite,
 };
 
 use super::error::{CertificateProblem, NetError, TlsRefusal};
@@ -32,6 +33,8 @@ pub struct TlsOptions {
     /// Application protocols offered by ALPN, in order of preference; none offered if empty.
     pub alpn: Vec<String>,
     pub sni: Sni,
+    /// The cipher suites offered, in order of preference; every one spoken here if empty.
+    pub ciphers: Vec<SupportedCipherSuite>,
 }
 
 /// The name sent as SNI (Server Name Indication), which the certificate must also match.
@@ -73,15 +76,115 @@ pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
+/// The provider, speaking only `ciphers` when any are chosen.
+pub(super) fn provider_with(ciphers: &[SupportedCipherSuite]) -> Arc<CryptoProvider> {
+    let mut provider = ring::default_provider();
+    if !ciphers.is_empty() {
+        provider.cipher_suites = ciphers.to_vec();
+    }
+    Arc::new(provider)
+}
+
+/// The cipher suites named in `list` (separated by commas or colons), in rustls's, IANA's or
+/// OpenSSL's names, any case; `field` is the option that gave it.
+pub fn cipher_suites(
+    field: &'static str,
+    list: &str,
+) -> Result<Vec<SupportedCipherSuite>, NetError> {
+    let mut chosen = Vec::new();
+    for name in list
+        .split([',', ':'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let suite = ring::ALL_CIPHER_SUITES
+            .iter()
+            .find(|suite| {
+                cipher_names(suite)
+                    .iter()
+                    .any(|known| known.eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| {
+                NetError::invalid(
+                    field,
+                    format!(
+                        "`{name}` is not a cipher suite spoken here; choose from {}",
+                        cipher_choices()
+                    ),
+                )
+            })?;
+        if !chosen.contains(suite) {
+            chosen.push(*suite);
+        }
+    }
+    if chosen.is_empty() {
+        return Err(NetError::invalid(
+            field,
+            format!("names no cipher suite; choose from {}", cipher_choices()),
+        ));
+    }
+    Ok(chosen)
+}
+
+/// A suite's names: rustls's (`TLS13_AES_128_GCM_SHA256`), IANA's (`TLS_AES_128_GCM_SHA256`)
+/// and OpenSSL's (the IANA name for TLS 1.3, `ECDHE-RSA-AES128-GCM-SHA256` for TLS 1.2).
+fn cipher_names(suite: &SupportedCipherSuite) -> [String; 3] {
+    let rustls_name = format!("{:?}", suite.suite());
+    let iana = match rustls_name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => rustls_name.clone(),
+    };
+    let openssl = match iana.as_str() {
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" => "ECDHE-RSA-AES256-GCM-SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" => "ECDHE-RSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" => "ECDHE-RSA-CHACHA20-POLY1305",
+        other => other,
+    }
+    .to_string();
+    [rustls_name, iana, openssl]
+}
+
+/// Every suite spoken here, for an error message: rustls's name, and OpenSSL's where it
+/// differs.
+fn cipher_choices() -> String {
+    ring::ALL_CIPHER_SUITES
+        .iter()
+        .map(|suite| {
+            let [rustls_name, _, openssl] = cipher_names(suite);
+            if openssl.starts_with("TLS_") {
+                rustls_name
+            } else {
+                format!("{rustls_name} ({openssl})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A builder's refusal of the versions and ciphers chosen, in words.
+pub(super) fn versions_problem(ciphers: &[SupportedCipherSuite], error: rustls::Error) -> NetError {
+    if ciphers.is_empty() {
+        NetError::invalid("tls", error.to_string())
+    } else {
+        NetError::invalid(
+            "ciphers",
+            "none of the cipher suites chosen is for a TLS version accepted here",
+        )
+    }
+}
+
 /// A rustls client configuration for these options.
 pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, NetError> {
     let versions: &[&rustls::SupportedProtocolVersion] = match options.min_version {
         TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
         TlsVersion::V1_3 => &[&rustls::version::TLS13],
     };
-    let builder = ClientConfig::builder_with_provider(provider())
+    let builder = ClientConfig::builder_with_provider(provider_with(&options.ciphers))
         .with_protocol_versions(versions)
-        .map_err(|error| NetError::invalid("tls", error.to_string()))?;
+        .map_err(|error| versions_problem(&options.ciphers, error))?;
     let builder = if options.accept_invalid_certificates {
         builder
             .dangerous()
@@ -291,6 +394,19 @@ pub fn read_identity(
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NetError> {
     use rustls::pki_types::pem::PemObject;
     let chain = read_certificates("cert", cert)?;
+    let (key_field, key_path) = match key_file {
+        Some(path) => ("key", path),
+        None => ("cert", cert),
+    };
+    if holds_encrypted_key(key_path) {
+        return Err(NetError::invalid(
+            key_field,
+            format!(
+                "the private key in {key_path} is encrypted (it needs a passphrase), and only plain keys are read; \
+                 decrypt it with `openssl pkey -in {key_path} -out plain.pem` and give plain.pem"
+            ),
+        ));
+    }
     let key = match key_file {
         Some(path) => PrivateKeyDer::from_pem_file(path).map_err(|error| {
             NetError::invalid(
@@ -309,6 +425,16 @@ pub fn read_identity(
         })?,
     };
     Ok((chain, key))
+}
+
+/// Whether a PEM file holds a private key locked by a passphrase (PKCS #8 or OpenSSL's older
+/// form), which reads as no key at all.
+fn holds_encrypted_key(path: &str) -> bool {
+    std::fs::read(path).is_ok_and(|text| {
+        let text = String::from_utf8_lossy(&text);
+        text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            || text.contains("Proc-Type: 4,ENCRYPTED")
+    })
 }
 
 /// A PEM reading problem in words: the system's for a file that cannot be read.
@@ -353,8 +479,33 @@ pub fn begins_record(bytes: &[u8], content_types: &[u8]) -> bool {
     matches!(bytes, [kind, 0x03, 0x00..=0x04, ..] if content_types.contains(kind))
 }
 
-/// Classifies a failed handshake: an untrusted certificate (and why) or anything else.
-pub fn handshake_error(host: &str, error: io::Error) -> NetError {
+/// The alert a TLS record at the start of `bytes` carries in the clear: its level (1 warning,
+/// 2 fatal) and description.
+pub fn plain_alert(bytes: &[u8]) -> Option<(u8, rustls::AlertDescription)> {
+    match bytes {
+        [
+            ALERT_RECORD,
+            0x03,
+            0x00..=0x04,
+            0x00,
+            0x02,
+            level @ (1 | 2),
+            description,
+            ..,
+        ] => Some((*level, rustls::AlertDescription::from(*description))),
+        _ => None,
+    }
+}
+
+/// Whether a server's first bytes are TLS speaking, not data: an alert (what a TLS server
+/// answers plain bytes with) or a handshake record.
+pub fn answers_in_tls(bytes: &[u8]) -> bool {
+    plain_alert(bytes).is_some() || begins_record(bytes, &[HANDSHAKE_RECORD])
+}
+
+/// Classifies a failed handshake with `host`, whose certificate was checked against
+/// `checked_name`: an untrusted certificate (and why) or anything else.
+pub fn handshake_error(host: &str, checked_name: &str, error: io::Error) -> NetError {
     let host = host.to_string();
     let rustls_error = error
         .get_ref()
@@ -364,7 +515,7 @@ pub fn handshake_error(host: &str, error: io::Error) -> NetError {
     }
     match rustls_error {
         Some(rustls::Error::InvalidCertificate(problem)) => NetError::CertificateUntrusted {
-            problem: certificate_problem(&host, problem),
+            problem: certificate_problem(checked_name, problem),
             host,
         },
         Some(
@@ -677,5 +828,34 @@ mod tests {
         };
         assert_eq!(time_text(odd), None);
         assert!(summarize_certificate(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
+    }
+
+    #[test]
+    fn ciphers_are_found_by_any_of_their_names() {
+        let names = |list| {
+            cipher_suites("ciphers", list)
+                .unwrap()
+                .iter()
+                .map(|suite| format!("{:?}", suite.suite()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("tls_aes_128_gcm_sha256:ECDHE-RSA-AES128-GCM-SHA256, TLS13_AES_128_GCM_SHA256"),
+            [
+                "TLS13_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+            ]
+        );
+        let error = cipher_suites("ciphers", "AES128-SHA").unwrap_err();
+        assert_eq!(error.field(), Some("ciphers"));
+        assert!(
+            error
+                .to_string()
+                .contains("`AES128-SHA` is not a cipher suite spoken here")
+        );
+        assert_eq!(
+            cipher_suites("ciphers", " , ").unwrap_err().field(),
+            Some("ciphers")
+        );
     }
 }

@@ -2,8 +2,14 @@
 //! client certificates it may require, and what a finished handshake says about the client.
 
 use std::fmt::Write as _;
+use std::io;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_net::TcpStream;
+use futures_lite::{AsyncRead, AsyncWrite};
 
 use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use futures_rustls::rustls::server::{ServerConnection, WebPkiClientVerifier};
@@ -11,7 +17,8 @@ use futures_rustls::rustls::{RootCertStore, ServerConfig};
 
 use super::error::NetError;
 use super::tls::{
-    Agreed, agreed, provider, read_certificates, read_identity, summarize_certificate,
+    Agreed, HANDSHAKE_RECORD, agreed, cipher_suites, provider, provider_with, read_certificates,
+    read_identity, summarize_certificate, versions_problem,
 };
 
 /// Where the server's certificate comes from, and whether clients must show one.
@@ -24,6 +31,8 @@ pub struct TlsServerOptions {
     pub key: Option<String>,
     /// Require a client certificate signed by one of these CAs (PEM).
     pub client_ca: Option<String>,
+    /// The cipher suites spoken, as `--ciphers` names them; every one if none.
+    pub ciphers: Option<String>,
 }
 
 /// A server configuration ready for handshakes, and what clients may check of it.
@@ -83,9 +92,13 @@ impl TlsServerOptions {
             None => generate(bind)?,
         };
         let fingerprint = fingerprint(&chain[0]);
-        let builder = ServerConfig::builder_with_provider(provider())
+        let ciphers = match &self.ciphers {
+            Some(list) => cipher_suites("ciphers", list)?,
+            None => Vec::new(),
+        };
+        let builder = ServerConfig::builder_with_provider(provider_with(&ciphers))
             .with_safe_default_protocol_versions()
-            .map_err(|error| NetError::invalid("tls", error.to_string()))?;
+            .map_err(|error| versions_problem(&ciphers, error))?;
         let builder = match &self.client_ca {
             Some(path) => {
                 let mut roots = RootCertStore::empty();
@@ -142,6 +155,149 @@ pub fn client_tls(session: &ServerConnection, handshake: std::time::Duration) ->
     }
 }
 
+/// A client of the TLS server. Whenever the server lets it go (its answer given, the client
+/// gone, kicked, the server stopped), it says close_notify first, so the client can tell the
+/// end from a cut: without it strict clients report truncation.
+pub struct ServerTlsStream(pub futures_rustls::server::TlsStream<RecordWatch>);
+
+impl Drop for ServerTlsStream {
+    fn drop(&mut self) {
+        let (RecordWatch { tcp, .. }, session) = self.0.get_mut();
+        // Once only: after `close` (the end of a stream to it), nothing more is queued.
+        session.send_close_notify();
+        // Without waiting, as a drop cannot: the alert is a few bytes and the socket's buffer
+        // almost always takes them; a client that stopped reading just misses it.
+        let socket = std::sync::Arc::<smol::Async<std::net::TcpStream>>::from(tcp.clone());
+        let mut out = socket.get_ref();
+        while session.wants_write() && matches!(session.write_tls(&mut out), Ok(n) if n > 0) {}
+    }
+}
+
+/// A TLS server's socket, with the client's records followed as they pass (their type and
+/// length are in the clear), so that a request to renegotiate is seen: rustls refuses it with
+/// a warning no client acts on (OpenSSL's then waits for a handshake that never comes), so
+/// the connection ends instead, with that reason.
+pub struct RecordWatch {
+    pub tcp: TcpStream,
+    /// The handshake is over: a handshake record from now on asks to renegotiate.
+    pub established: bool,
+    header: [u8; RECORD_HEADER],
+    header_len: usize,
+    /// Bytes of the current record's body still to come.
+    body_left: usize,
+}
+
+/// A TLS record's header: type, version, length.
+const RECORD_HEADER: usize = 5;
+
+/// Why a client asking to renegotiate is let go.
+pub const RENEGOTIATION_REFUSED: &str = "the client asked to renegotiate TLS, which this server refuses (renegotiation is not spoken here)";
+
+impl RecordWatch {
+    pub fn new(tcp: TcpStream) -> Self {
+        RecordWatch {
+            tcp,
+            established: false,
+            header: [0; RECORD_HEADER],
+            header_len: 0,
+            body_left: 0,
+        }
+    }
+
+    /// Follows the records in `bytes`; true when one asks to renegotiate.
+    fn asks_to_renegotiate(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            if self.body_left > 0 {
+                let skipped = self.body_left.min(bytes.len());
+                self.body_left -= skipped;
+                bytes = &bytes[skipped..];
+                continue;
+            }
+            let taken = (RECORD_HEADER - self.header_len).min(bytes.len());
+            self.header[self.header_len..self.header_len + taken].copy_from_slice(&bytes[..taken]);
+            self.header_len += taken;
+            bytes = &bytes[taken..];
+            if self.header_len == RECORD_HEADER {
+                self.header_len = 0;
+                if self.established && self.header[0] == HANDSHAKE_RECORD {
+                    return true;
+                }
+                self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+            }
+        }
+        false
+    }
+}
+
+impl AsyncRead for RecordWatch {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = std::task::ready!(Pin::new(&mut this.tcp).poll_read(cx, buf))?;
+        if this.asks_to_renegotiate(&buf[..n]) {
+            return Poll::Ready(Err(io::Error::other(RENEGOTIATION_REFUSED)));
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for RecordWatch {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_close(cx)
+    }
+}
+
+/// The newest version a ClientHello at the start of `hello` offers, by name, when it is older
+/// than TLS 1.2: a client that speaks 1.2 or 1.3 puts 1.2 there (1.3 goes in an extension).
+pub fn only_old_versions(hello: &[u8]) -> Option<&'static str> {
+    match hello {
+        [
+            HANDSHAKE_RECORD,
+            0x03,
+            _,
+            _,
+            _,
+            CLIENT_HELLO,
+            _,
+            _,
+            _,
+            0x03,
+            minor,
+            ..,
+        ] => match minor {
+            0 => Some("SSL 3.0"),
+            1 => Some("TLS 1.0"),
+            2 => Some("TLS 1.1"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `bytes` begin a hello in SSL 2.0's record format (a two-byte length with the top
+/// bit set, then CLIENT-HELLO and a version), as clients of SSL 2.0 and 3.0 once sent.
+pub fn is_sslv2_hello(bytes: &[u8]) -> bool {
+    matches!(bytes, [length, _, CLIENT_HELLO, 0x00, 0x02, ..] | [length, _, CLIENT_HELLO, 0x03, 0x00..=0x03, ..] if length & 0x80 != 0)
+}
+
+/// The handshake message type of a ClientHello, in SSL 2.0 and TLS alike.
+const CLIENT_HELLO: u8 = 0x01;
+
 /// A self-signed certificate for the bind address and `localhost` (and both loopback addresses
 /// when listening on every interface), made fresh at each start.
 fn generate(
@@ -185,4 +341,29 @@ pub fn fingerprint(certificate: &CertificateDer<'_>) -> String {
         let _ = write!(text, "{byte:02X}");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handshake_record_after_the_handshake_is_seen_across_reads() {
+        let (tcp, _) = smol::block_on(async {
+            let listener = async_net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            futures_lite::future::zip(TcpStream::connect(addr), listener.accept()).await
+        });
+        let mut watch = RecordWatch::new(tcp.unwrap());
+        // During the handshake, handshake records are what is expected.
+        assert!(!watch.asks_to_renegotiate(&[0x16, 0x03, 0x03, 0x00, 0x02, 0xaa, 0xbb]));
+        watch.established = true;
+        // Application data whose body looks like a header, split in odd places.
+        assert!(!watch.asks_to_renegotiate(&[0x17, 0x03]));
+        assert!(!watch.asks_to_renegotiate(&[0x03, 0x00, 0x05, 0x16, 0x03]));
+        assert!(!watch.asks_to_renegotiate(&[0x03, 0x00, 0x01]));
+        // Then a handshake record, its header in two reads.
+        assert!(!watch.asks_to_renegotiate(&[0x16, 0x03, 0x03]));
+        assert!(watch.asks_to_renegotiate(&[0x00, 0x04]));
+    }
 }

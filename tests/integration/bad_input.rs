@@ -92,7 +92,7 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
     (
         &["serve", "--cert", "cert.pem"],
         2,
-        "tls: --cert, --key and --client-ca need TLS, which is off; add --tls",
+        "tls: --cert, --key, --client-ca and --ciphers need TLS, which is off; add --tls",
     ),
     (
         &["serve", "--tls", "--cert", "/nonexistent/cert.pem"],
@@ -137,7 +137,7 @@ const COMMAND_LINE: &[(&[&str], i32, &str)] = &[
     (
         &["connect", "127.0.0.1", "80", "--alpn", "h2"],
         2,
-        "tls: --insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
+        "tls: --insecure, --cacert, --cert, --alpn, --sni, --ciphers and --tlsv1.x need TLS, which is off; add --tls",
     ),
     (
         &["connect", "127.0.0.1", "80", "--tls", "--alpn", "h2,"],

@@ -142,7 +142,7 @@ const PRESETS: &[(bool, &[&str], i32, &str, &str)] = &[
         true,
         &["connect", "--preset", "plain", "--insecure"],
         2,
-        "tls: --insecure, --cacert, --cert, --alpn, --sni and --tlsv1.x need TLS, which is off; add --tls",
+        "tls: --insecure, --cacert, --cert, --alpn, --sni, --ciphers and --tlsv1.x need TLS, which is off; add --tls",
         "Correct the value and try again.",
     ),
     (

@@ -30,6 +30,7 @@ fn full_config() -> Config {
         cert: "/etc/netdeck/cert.pem".into(),
         key: "/etc/netdeck/key.pem".into(),
         client_ca: "/etc/netdeck/clients.pem".into(),
+        ciphers: "TLS13_AES_128_GCM_SHA256".into(),
     };
     let client = ClientForm {
         host: "example.com".into(),

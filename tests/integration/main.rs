@@ -24,6 +24,7 @@ mod log;
 mod payload;
 mod screen_reader;
 mod server;
+mod serve_output;
 mod sessions;
 mod soak;
 mod tls_server;

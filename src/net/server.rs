@@ -817,7 +817,8 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     counters: &Counters,
 ) -> DisconnectReason {
     let mut buffer: Option<Box<[u8]>> = None;
-    let mut http: Option<HttpEcho> = None;
+    // Boxed, so that a client that is not an HTTP client does not carry its room.
+    let mut http: Option<Box<HttpEcho>> = None;
     let mut waiting_for_head_since = Instant::now();
     // HTTP mode has answered a request on this connection.
     let mut answered = false;
@@ -828,7 +829,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     loop {
         let mode = shared.mode();
         let head_deadline = (mode == ReplyMode::Http
-            && http.as_ref().is_none_or(HttpEcho::awaiting_head))
+            && http.as_ref().is_none_or(|http| http.awaiting_head()))
         .then(|| waiting_for_head_since + shared.http_head_timeout);
         let step = async { Step::Outgoing(inbox.recv().await) }
             .or(async {
@@ -877,7 +878,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             }
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
             Step::Read(Err(error)) => return disconnect_reason(error),
-            Step::HeadTimeout if answered && http.as_ref().is_some_and(HttpEcho::idle) => {
+            Step::HeadTimeout if answered && http.as_ref().is_some_and(|http| http.idle()) => {
                 return DisconnectReason::IdleAfterAnswers(shared.http_head_timeout);
             }
             Step::HeadTimeout => return DisconnectReason::HeadTimeout(shared.http_head_timeout),

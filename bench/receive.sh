@@ -4,7 +4,9 @@
 #   netdeck serve --raw > /dev/null, netdeck serve -o FILE (on tmpfs), netdeck serve --quiet
 #   (discard), ncat -l > /dev/null, ncat -l > FILE (on tmpfs), socat -u TCP-LISTEN STDOUT,
 #   and iperf3 with the same write size (the machine's limit).
-# Prints a Markdown table and writes it to bench/results-receive.md.
+# Then the client side: a C server writes BYTES the same way to whoever connects, received by
+#   netdeck connect --raw, ncat --recv-only and socat, each > /dev/null.
+# Prints the Markdown tables and writes them to bench/results-receive.md.
 #
 # Usage (from the repository root): bash bench/receive.sh
 # Knobs: ROUNDS (default 3), BYTES (default 4000000000), TMPFS (folder on a tmpfs for the
@@ -80,6 +82,54 @@ int main(int argc, char **argv) {
 EOF
 gcc -O2 -o "$tmp/sender" "$tmp/sender.c"
 
+# The server for the client side: accepts one connection on 127.0.0.1:PORT, writes BYTES in
+# WRITE-byte writes, and closes.
+cat >"$tmp/source.c" <<EOF
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static char buf[$WRITE];
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: source PORT BYTES\\n");
+        return 2;
+    }
+    unsigned long long left = strtoull(argv[2], NULL, 10);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listener, 1) < 0) {
+        perror("listen");
+        return 1;
+    }
+    int fd = accept(listener, NULL, NULL);
+    if (fd < 0) {
+        perror("accept");
+        return 1;
+    }
+    memset(buf, 'x', sizeof buf);
+    while (left > 0) {
+        size_t chunk = left < sizeof buf ? left : sizeof buf;
+        ssize_t n = write(fd, buf, chunk);
+        if (n < 0) {
+            perror("write");
+            return 1;
+        }
+        left -= (unsigned long long)n;
+    }
+    close(fd);
+    return 0;
+}
+EOF
+gcc -O2 -o "$tmp/source" "$tmp/source.c"
+
 # --- Receivers ---------------------------------------------------------------------------
 
 # Each receiver is a shell command run with its port in $port, its data to its own
@@ -138,6 +188,32 @@ print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_se
         "$tmp/iperf3.json")
 }
 
+# The client side: each client is a shell command that connects to $port and writes what it
+# receives to /dev/null.
+clients=(connect ncat-client socat-client)
+label[connect]='`netdeck connect --raw > /dev/null`'
+command[connect]='"$NETDECK" connect "127.0.0.1:$port" --raw >/dev/null'
+label[ncat-client]='`ncat --recv-only > /dev/null`'
+command[ncat-client]='ncat --recv-only 127.0.0.1 "$port" </dev/null >/dev/null'
+label[socat-client]='`socat -u TCP:HOST:P STDOUT > /dev/null`'
+command[socat-client]='socat -u "TCP:127.0.0.1:$port" STDOUT >/dev/null'
+
+# Runs client $1 once against the C source and sets mbps: from the client's start to its exit.
+run_client() {
+    local name=$1 err=$tmp/$1.err port source t0 t1 status=0
+    port=$(free_port)
+    "$tmp/source" "$port" "$BYTES" &
+    source=$!
+    pids+=("$source")
+    wait_for 10 "is_listening $port" || die "the source did not start"
+    t0=$(now_ns)
+    eval "timeout 300 ${command[$name]}" 2>"$err" || status=$?
+    t1=$(now_ns)
+    ((status == 0)) || die "$name exited with status $status: $(cat "$err")"
+    reap "$source" || die "the source for $name failed"
+    mbps=$(mb_per_s "$BYTES" $((t1 - t0)))
+}
+
 declare -A runs
 for ((round = 1; round <= ROUNDS; round++)); do
     # Alternating spreads the machine's background noise over every receiver.
@@ -149,26 +225,38 @@ for ((round = 1; round <= ROUNDS; round++)); do
     run_iperf3
     runs[iperf3]+="$mbps "
     log "round $round/$ROUNDS: iperf3 $mbps MB/s"
+    for name in "${clients[@]}"; do
+        run_client "$name"
+        runs[$name]+="$mbps "
+        log "round $round/$ROUNDS: $name $mbps MB/s"
+    done
 done
 
 # --- Report ------------------------------------------------------------------------------
 
-# shellcheck disable=SC2086 # the runs are a space-separated list
-ncat_median=$(median ${runs[ncat]})
+# Row for receiver $1 labelled $2, with its ratio to receiver $3.
 row() {
     local name=$1 text=$2 median_mbps
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # the runs are a space-separated list
     median_mbps=$(median ${runs[$name]})
     # shellcheck disable=SC2086
-    echo "| $text | $median_mbps | $(join ${runs[$name]% }) | $(ratio "$median_mbps" "$ncat_median") |"
+    echo "| $text | $median_mbps | $(join ${runs[$name]% }) | $(ratio "$median_mbps" "$(median ${runs[$3]})") |"
 }
 
 table=$(
     echo "| Receiver | MB/s (median) | Rounds (MB/s) | / ncat |"
     echo "|---|---:|---|---:|"
-    row iperf3 "\`iperf3\` loopback, $((WRITE / 1024)) KiB writes (the machine's limit)"
+    row iperf3 "\`iperf3\` loopback, $((WRITE / 1024)) KiB writes (the machine's limit)" ncat
     for name in "${receivers[@]}"; do
-        row "$name" "${label[$name]}"
+        row "$name" "${label[$name]}" ncat
+    done
+    echo
+    echo "Client side, from a C server writing the same way:"
+    echo
+    echo "| Client | MB/s (median) | Rounds (MB/s) | / ncat |"
+    echo "|---|---:|---|---:|"
+    for name in "${clients[@]}"; do
+        row "$name" "${label[$name]}" ncat-client
     done
 )
 # shellcheck disable=SC2086

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Receive throughput over loopback: one C sender writes BYTES in 128 KiB writes to each
 # receiver in turn, for ROUNDS alternating rounds:
-#   netdeck serve --raw > /dev/null, netdeck serve -o FILE (on tmpfs), netdeck serve --quiet
-#   (discard), ncat -l > /dev/null, ncat -l > FILE (on tmpfs), socat -u TCP-LISTEN STDOUT,
+#   netdeck serve --raw > /dev/null, netdeck serve -o FILE (on tmpfs, and /dev/null),
+#   netdeck serve --quiet (discard), ncat -l > /dev/null, ncat -l > FILE (on tmpfs),
+#   socat -u TCP-LISTEN STDOUT,
 #   and iperf3 with the same write size (the machine's limit).
 # Then the client side: a C server writes BYTES the same way to whoever connects, received by
 #   netdeck connect --raw, ncat --recv-only and socat, each > /dev/null.
+# Beside the rate, the CPU time (user + system) each receiver took, which the noise of a shared
+# machine disturbs less than the wall-clock rate.
 # Prints the Markdown tables and writes them to bench/results-receive.md.
 #
 # Usage (from the repository root): bash bench/receive.sh
@@ -29,6 +32,7 @@ export DEBIAN_FRONTEND=noninteractive
 ensure_command ncat
 ensure_command socat
 ensure_command iperf3
+[[ -x /usr/bin/time ]] || apt_install time
 require gcc python3 ss
 [[ $(stat -f -c %T "$TMPFS") == tmpfs ]] || die "$TMPFS is not a tmpfs"
 out_dir=$(mktemp -d "$TMPFS/netdeck-receive.XXXXXX")
@@ -134,12 +138,14 @@ gcc -O2 -o "$tmp/source" "$tmp/source.c"
 
 # Each receiver is a shell command run with its port in $port, its data to its own
 # redirection and its messages to $err; it must exit once the sender's connection ends.
-receivers=(raw output discard ncat ncat-file socat)
+receivers=(raw output output-null discard ncat ncat-file socat)
 declare -A label command
 label[raw]='`netdeck serve --raw --once > /dev/null`'
 command[raw]='"$NETDECK" serve --raw --once --port "$port" >/dev/null'
 label[output]="\`netdeck serve --once -o FILE\` (tmpfs)"
 command[output]='"$NETDECK" serve --once --port "$port" -o "$out_dir/received" >/dev/null'
+label[output-null]="\`netdeck serve --once -o /dev/null\`"
+command[output-null]='"$NETDECK" serve --once --port "$port" -o /dev/null >/dev/null'
 label[discard]='`netdeck serve --quiet --once` (discard)'
 command[discard]='"$NETDECK" serve --quiet --once --port "$port" >/dev/null'
 label[ncat]='`ncat -l --recv-only > /dev/null`'
@@ -149,12 +155,15 @@ command[ncat-file]='ncat -l --recv-only 127.0.0.1 "$port" </dev/null >"$out_dir/
 label[socat]='`socat -u TCP-LISTEN:P STDOUT > /dev/null`'
 command[socat]='socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" STDOUT >/dev/null'
 
+# User + system seconds of the run of receiver $1 just ended.
+cpu_seconds() { awk '{ printf "%.2f", $1 + $2 }' "$tmp/$1.cpu"; }
+
 # Runs receiver $1 once and sets mbps: 10^6 bytes per second from the sender's start to the
 # receiver's exit. Runs in this shell so that a failure stops the script.
 run_receiver() {
     local name=$1 err=$tmp/$1.err port pid t0 t1 status=0 size
     port=$(free_port)
-    eval "${command[$name]}" 2>"$err" &
+    eval "/usr/bin/time -f '%U %S' -o \"\$tmp/\$name.cpu\" ${command[$name]}" 2>"$err" &
     pid=$!
     pids+=("$pid")
     wait_for 10 "is_listening $port" || die "$name did not start: $(cat "$err")"
@@ -169,6 +178,7 @@ run_receiver() {
         ((size == BYTES)) || die "$name wrote $size bytes, not $BYTES"
     fi
     mbps=$(mb_per_s "$BYTES" $((t1 - t0)))
+    cpu=$(cpu_seconds "$name")
 }
 
 # iperf3 receiving from its own client, with the same write size: the machine's limit.
@@ -207,20 +217,23 @@ run_client() {
     pids+=("$source")
     wait_for 10 "is_listening $port" || die "the source did not start"
     t0=$(now_ns)
-    eval "timeout 300 ${command[$name]}" 2>"$err" || status=$?
+    eval "timeout 300 /usr/bin/time -f '%U %S' -o \"\$tmp/\$name.cpu\" ${command[$name]}" 2>"$err" ||
+        status=$?
     t1=$(now_ns)
     ((status == 0)) || die "$name exited with status $status: $(cat "$err")"
     reap "$source" || die "the source for $name failed"
     mbps=$(mb_per_s "$BYTES" $((t1 - t0)))
+    cpu=$(cpu_seconds "$name")
 }
 
-declare -A runs
+declare -A runs cpus
 for ((round = 1; round <= ROUNDS; round++)); do
     # Alternating spreads the machine's background noise over every receiver.
     for name in "${receivers[@]}"; do
         run_receiver "$name"
         runs[$name]+="$mbps "
-        log "round $round/$ROUNDS: $name $mbps MB/s"
+        cpus[$name]+="$cpu "
+        log "round $round/$ROUNDS: $name $mbps MB/s, $cpu s CPU"
     done
     run_iperf3
     runs[iperf3]+="$mbps "
@@ -228,24 +241,31 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for name in "${clients[@]}"; do
         run_client "$name"
         runs[$name]+="$mbps "
-        log "round $round/$ROUNDS: $name $mbps MB/s"
+        cpus[$name]+="$cpu "
+        log "round $round/$ROUNDS: $name $mbps MB/s, $cpu s CPU"
     done
 done
 
 # --- Report ------------------------------------------------------------------------------
 
-# Row for receiver $1 labelled $2, with its ratio to receiver $3.
+# Row for receiver $1 labelled $2, with its ratios to receiver $3.
 row() {
-    local name=$1 text=$2 median_mbps
+    local name=$1 text=$2 median_mbps cpu="" cpu_ratio=""
     # shellcheck disable=SC2086 # the runs are a space-separated list
     median_mbps=$(median ${runs[$name]})
+    if [[ -n ${cpus[$name]:-} ]]; then
+        # shellcheck disable=SC2086
+        cpu=$(median ${cpus[$name]})
+        # shellcheck disable=SC2086
+        cpu_ratio=$(ratio "$cpu" "$(median ${cpus[$3]})")
+    fi
     # shellcheck disable=SC2086
-    echo "| $text | $median_mbps | $(join ${runs[$name]% }) | $(ratio "$median_mbps" "$(median ${runs[$3]})") |"
+    echo "| $text | $median_mbps | $(join ${runs[$name]% }) | $(ratio "$median_mbps" "$(median ${runs[$3]})") | $cpu | $cpu_ratio |"
 }
 
 table=$(
-    echo "| Receiver | MB/s (median) | Rounds (MB/s) | / ncat |"
-    echo "|---|---:|---|---:|"
+    echo "| Receiver | MB/s (median) | Rounds (MB/s) | / ncat | CPU s (median) | CPU / ncat |"
+    echo "|---|---:|---|---:|---:|---:|"
     row iperf3 "\`iperf3\` loopback, $((WRITE / 1024)) KiB writes (the machine's limit)" ncat
     for name in "${receivers[@]}"; do
         row "$name" "${label[$name]}" ncat
@@ -253,8 +273,8 @@ table=$(
     echo
     echo "Client side, from a C server writing the same way:"
     echo
-    echo "| Client | MB/s (median) | Rounds (MB/s) | / ncat |"
-    echo "|---|---:|---|---:|"
+    echo "| Client | MB/s (median) | Rounds (MB/s) | / ncat | CPU s (median) | CPU / ncat |"
+    echo "|---|---:|---|---:|---:|---:|"
     for name in "${clients[@]}"; do
         row "$name" "${label[$name]}" ncat-client
     done

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_lite::{AsyncReadExt, FutureExt, StreamExt};
 use smol::{Executor, Unblock};
@@ -12,7 +13,9 @@ use smol::{Executor, Unblock};
 use crate::config::Presets;
 use crate::engine::EVENT_QUEUE;
 use crate::forms::{ServerForm, ServerMode};
-use crate::net::server::{Broadcaster, ClientId, Server, ServerConfig, ServerEvent};
+use crate::net::server::{
+    Broadcaster, ClientId, DisconnectReason, ReceivedSink, Server, ServerConfig, ServerEvent,
+};
 use crate::net::{EventSink, NetError};
 use crate::payload::{self, Encoding};
 use crate::report::{self, Count, DataStyle};
@@ -150,7 +153,7 @@ impl ServeArgs {
             } else {
                 config.max_clients
             },
-            report_data: !self.quiet || self.raw || self.output.is_some(),
+            report_data: !self.quiet,
             streams_to_clients: self.stdin,
             ..config
         })
@@ -158,28 +161,24 @@ impl ServeArgs {
 }
 
 pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
-    let config = args.config(settings)?;
+    let mut config = args.config(settings)?;
     let tls = config.tls.is_some();
-    let mut data_out: Option<(Box<dyn Write>, String)> = match (&args.output, args.raw) {
-        (Some(path), _) => {
-            let target = path.display().to_string();
-            let file = File::create(path).map_err(|source| NetError::WriteFailed {
-                target: target.clone(),
-                source,
-            })?;
-            Some((Box::new(BufWriter::with_capacity(CHUNK, file)), target))
-        }
-        (None, true) => Some((
-            Box::new(BufWriter::with_capacity(CHUNK, io::stdout().lock())),
-            "standard output".into(),
-        )),
+    let data_out = match (&args.output, args.raw) {
+        (Some(path), _) => Some(DataOut::file(path)?),
+        (None, true) => Some(DataOut::stdout()?),
         (None, false) => None,
     };
+    config.sink = data_out.clone().map(|out| out as Arc<dyn ReceivedSink>);
     let mut printer = Printer {
         out: if args.raw {
             Box::new(BufWriter::new(io::stderr().lock()))
         } else {
             Box::new(BufWriter::new(io::stdout().lock()))
+        },
+        target: if args.raw {
+            "standard error"
+        } else {
+            "standard output"
         },
         hex: args.hex,
         timestamps: args.timestamps,
@@ -200,7 +199,6 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stopping = Some(executor.spawn(server.stop()));
             }
         };
-        let mut outcome = Ok(());
         loop {
             let next = async { events.recv().await.ok() }
                 .or(async {
@@ -227,29 +225,18 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stdin_feed = Some(executor.spawn(feed_stdin(server.broadcaster())));
             }
             let ended_only_client = args.once && matches!(event, ServerEvent::Disconnected { .. });
-            if let (ServerEvent::Received { bytes, .. }, Some((out, target))) =
-                (&event, &mut data_out)
-                && let Err(source) = out.write_all(bytes)
+            if let ServerEvent::Disconnected {
+                reason: DisconnectReason::NotWritten(_),
+                ..
+            } = event
             {
-                if source.kind() == io::ErrorKind::BrokenPipe {
-                    // Nobody reads our output any more: nothing left to do.
-                    break;
-                }
-                outcome = Err(NetError::WriteFailed {
-                    target: target.clone(),
-                    source,
-                });
-                stop(&mut server);
-                data_out = None;
-            }
-            if printer.print(&event).is_err() {
+                // Whatever comes next would be lost too: stop at once (dropping the server
+                // closes every client).
                 break;
             }
+            printer.print(&event)?;
             if events.is_empty() {
-                printer.flush();
-                if let Some((out, _)) = &mut data_out {
-                    let _ = out.flush();
-                }
+                printer.flush()?;
             }
             if event == ServerEvent::Stopped {
                 break;
@@ -258,15 +245,91 @@ pub fn run(args: ServeArgs, settings: &Path) -> Result<(), NetError> {
                 stop(&mut server);
             }
         }
-        printer.flush();
-        if let Some((mut out, target)) = data_out
-            && let Err(source) = out.flush()
-            && outcome.is_ok()
-        {
-            outcome = Err(NetError::WriteFailed { target, source });
-        }
-        outcome
+        printer.flush()
     }))
+    .and(data_out.map_or(Ok(()), |out| out.outcome()))
+}
+
+/// Where `--raw` and `-o FILE` write the bytes received: the file itself, written from the
+/// server's read buffer with no buffer of its own, so nothing waits here to be flushed.
+#[derive(Debug)]
+struct DataOut {
+    file: Mutex<File>,
+    /// The path as given, or "standard output".
+    target: String,
+    /// The first write that failed; nothing is written after it.
+    failure: Mutex<Option<io::Error>>,
+}
+
+impl DataOut {
+    /// Opens (or creates) the file given with `-o`; a device or FIFO is written as it is.
+    fn file(path: &Path) -> Result<Arc<Self>, NetError> {
+        let target = path.display().to_string();
+        match File::create(path) {
+            Ok(file) => Ok(Self::new(file, target)),
+            Err(source) => Err(NetError::OutputFailed { target, source }),
+        }
+    }
+
+    /// Standard output's own descriptor, bypassing the standard library's line buffer, which
+    /// would copy binary data looking for line ends.
+    fn stdout() -> Result<Arc<Self>, NetError> {
+        let target = "standard output".to_string();
+        match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => Ok(Self::new(File::from(fd), target)),
+            Err(source) => Err(NetError::OutputFailed { target, source }),
+        }
+    }
+
+    fn new(file: File, target: String) -> Arc<Self> {
+        Arc::new(DataOut {
+            file: Mutex::new(file),
+            target,
+            failure: Mutex::new(None),
+        })
+    }
+
+    fn failure(&self) -> MutexGuard<'_, Option<io::Error>> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The first failed write, as the command's error.
+    fn outcome(&self) -> Result<(), NetError> {
+        match self.failure().take() {
+            Some(source) => Err(NetError::OutputFailed {
+                target: self.target.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ReceivedSink for DataOut {
+    fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut failure = self.failure();
+        if let Some(first) = &*failure {
+            // Bytes after a gap would pass for a whole stream.
+            return Err(same_error(first));
+        }
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        file.write_all(bytes).inspect_err(|error| {
+            *failure = Some(same_error(error));
+        })
+    }
+}
+
+/// A copy of an I/O error (they are not `Clone`) with the same kind and words.
+fn same_error(error: &io::Error) -> io::Error {
+    match error.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(error.kind(), error.to_string()),
+    }
 }
 
 /// Bytes read from standard input at a time.
@@ -295,6 +358,8 @@ async fn feed_stdin(clients: Broadcaster<ServerEvent>) {
 /// The event lines, as chosen on the command line.
 struct Printer {
     out: Box<dyn Write>,
+    /// Where `out` goes, for the error when it cannot be written.
+    target: &'static str,
     /// Data as a hex dump.
     hex: bool,
     timestamps: bool,
@@ -307,7 +372,22 @@ struct Printer {
 }
 
 impl Printer {
-    fn print(&mut self, event: &ServerEvent) -> io::Result<()> {
+    fn print(&mut self, event: &ServerEvent) -> Result<(), NetError> {
+        self.write(event).map_err(|error| self.failed(error))
+    }
+
+    fn flush(&mut self) -> Result<(), NetError> {
+        self.out.flush().map_err(|error| self.failed(error))
+    }
+
+    fn failed(&self, source: io::Error) -> NetError {
+        NetError::OutputFailed {
+            target: self.target.into(),
+            source,
+        }
+    }
+
+    fn write(&mut self, event: &ServerEvent) -> io::Result<()> {
         let data = match event {
             ServerEvent::Received { id, peer, bytes } => Some((*id, *peer, bytes, true)),
             ServerEvent::Sent { id, peer, bytes } => Some((*id, *peer, bytes, false)),
@@ -344,9 +424,5 @@ impl Printer {
                 writeln!(self.out, "{stamp}{}", report::server_line(event, style))
             }
         }
-    }
-
-    fn flush(&mut self) {
-        let _ = self.out.flush();
     }
 }

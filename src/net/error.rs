@@ -334,6 +334,15 @@ pub enum NetError {
         source: io::Error,
     },
 
+    /// `serve` could not write what it received (`--raw`, `-o`) or its event lines.
+    #[error("{}", output_failure(target, source))]
+    OutputFailed {
+        /// A file's path, "standard output" or "standard error".
+        target: String,
+        #[source]
+        source: io::Error,
+    },
+
     /// A failure after part of the body had been written out.
     #[error("{cause}; {} of the body had arrived and {} written to {target}", bytes(*arrived), if *arrived == 1 { "was" } else { "were" })]
     Interrupted {
@@ -576,6 +585,12 @@ impl NetError {
             NetError::WriteFailed { .. } => {
                 "Check that the disk has room and the file can be written.".into()
             }
+            NetError::OutputFailed { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => {
+                "The program reading it has ended, so netdeck stopped too.".into()
+            }
+            NetError::OutputFailed { .. } => {
+                "Check that there is room and that it can be written.".into()
+            }
             NetError::BinaryToTerminal => format!(
                 "Save it to a file{}, or write it here anyway{}.",
                 named(Setting::SaveToFile, " (NAME)"),
@@ -620,7 +635,9 @@ impl NetError {
                 ProxyProblem::TimedOut(_) => exit::TIMED_OUT,
                 _ => exit::RECEIVE_FAILED,
             },
-            NetError::WriteFailed { .. } | NetError::BinaryToTerminal => exit::WRITE_FAILED,
+            NetError::WriteFailed { .. }
+            | NetError::OutputFailed { .. }
+            | NetError::BinaryToTerminal => exit::WRITE_FAILED,
             NetError::Silent { code } => *code,
             NetError::Interrupted { cause, .. } => cause.exit_code(),
             NetError::Io { .. } => exit::OTHER,
@@ -698,6 +715,15 @@ fn saved_names(kind: &str, saved: &[String]) -> String {
     }
     let names: Vec<String> = saved.iter().map(|name| format!("`{name}`")).collect();
     format!("the saved {kind} presets are {}", names.join(", "))
+}
+
+/// A closed pipe is not a failure to write but the reader's end, so it is told as such.
+fn output_failure(target: &str, source: &io::Error) -> String {
+    if source.kind() == io::ErrorKind::BrokenPipe {
+        format!("{target} was closed: {source}")
+    } else {
+        format!("cannot write to {target}: {source}")
+    }
 }
 
 fn bytes(n: u64) -> String {

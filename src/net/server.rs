@@ -16,7 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_net::{TcpListener, TcpStream};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
-use smol::{Executor, Task, Timer};
+use smol::lock::Semaphore;
+use smol::{Async, Executor, Task, Timer};
 
 use super::client::{Stream, write_all_and_flush};
 use super::http_echo::HttpEcho;
@@ -25,11 +26,15 @@ use super::tls_server::{
 };
 use super::{Counters, EventSink, NetError, SessionId};
 
-/// Bytes read per system call while a client is sending; allocated only while data flows,
-/// so idle clients cost no buffer. Bulk transfers read big; when every chunk becomes an event,
-/// chunks are smaller so the bounded event queue also bounds the bytes waiting in it.
-const BULK_READ_BUFFER: usize = 64 * 1024;
+/// Bytes read per system call while a client is sending; a plain client holds a buffer only
+/// while its socket has data, so idle clients cost no buffer. Bulk transfers (discarded, or
+/// written to a [`ReceivedSink`]) read big; when every chunk becomes an event, chunks are
+/// smaller so the bounded event queue also bounds the bytes waiting in it.
+const BULK_READ_BUFFER: usize = 128 * 1024;
 const REPORTED_READ_BUFFER: usize = 16 * 1024;
+/// Read buffers kept for the next client that has data, so a busy stream does not allocate
+/// (and zero) a buffer every time its socket runs dry for a moment.
+const SPARE_READ_BUFFERS: usize = 4;
 
 pub const DEFAULT_PORT: u16 = 1234;
 pub const DEFAULT_HTTP_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +79,18 @@ pub struct ServerConfig {
     /// Something is streamed to the clients (standard input) until [`Broadcaster::finish_sending`]:
     /// a client that closes its sending side still gets all of it.
     pub streams_to_clients: bool,
+    /// Where the bytes received go, written straight from the read buffer, in place of
+    /// `Received` events.
+    pub sink: Option<Arc<dyn ReceivedSink>>,
+}
+
+/// Takes the bytes a server receives as they are read (`serve --raw`, `serve -o FILE`): no
+/// event, no copy, and the client is read again only once its bytes are taken, so a slow
+/// output slows the senders rather than filling memory.
+pub trait ReceivedSink: Send + Sync + fmt::Debug {
+    /// Takes one read's bytes whole, so several clients' bytes are never interleaved within a
+    /// read. An error ends that client with [`DisconnectReason::NotWritten`].
+    fn write(&self, bytes: &[u8]) -> io::Result<()>;
 }
 
 impl Default for ServerConfig {
@@ -87,6 +104,7 @@ impl Default for ServerConfig {
             http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
             tls: None,
             streams_to_clients: false,
+            sink: None,
         }
     }
 }
@@ -107,6 +125,8 @@ pub enum DisconnectReason {
     IdleAfterAnswers(Duration),
     /// A TLS server's client whose handshake did not finish.
     TlsFailed(String),
+    /// What the client sent could not be written to the server's [`ReceivedSink`].
+    NotWritten(String),
 }
 
 impl fmt::Display for DisconnectReason {
@@ -127,6 +147,9 @@ impl fmt::Display for DisconnectReason {
                 limit.as_secs_f64()
             ),
             DisconnectReason::TlsFailed(detail) => write!(f, "TLS handshake failed: {detail}"),
+            DisconnectReason::NotWritten(error) => {
+                write!(f, "what it sent could not be written out: {error}")
+            }
         }
     }
 }
@@ -193,17 +216,113 @@ enum Outgoing {
     Finish,
 }
 
+/// The sending end of a client's queue of [`OUTGOING_QUEUE`] chunks. The queue itself is
+/// unbounded, since a bounded one takes memory for all its places at once even for a client
+/// that is never sent anything; the semaphore's permits are the free places.
+#[derive(Clone)]
+struct Outbox {
+    queue: async_channel::Sender<Outgoing>,
+    room: Arc<Semaphore>,
+}
+
+/// The client task's end of its [`Outbox`].
+struct Inbox {
+    queue: async_channel::Receiver<Outgoing>,
+    room: Arc<Semaphore>,
+}
+
+fn outbox() -> (Outbox, Inbox) {
+    let (sender, receiver) = async_channel::unbounded();
+    let room = Arc::new(Semaphore::new(OUTGOING_QUEUE));
+    (
+        Outbox {
+            queue: sender,
+            room: room.clone(),
+        },
+        Inbox {
+            queue: receiver,
+            room,
+        },
+    )
+}
+
+impl Outbox {
+    /// Queues without waiting; false if the client has gone or its queue is full.
+    fn try_send(&self, outgoing: Outgoing) -> bool {
+        let Some(place) = self.room.try_acquire() else {
+            return false;
+        };
+        place.forget();
+        self.queue.try_send(outgoing).is_ok()
+    }
+
+    /// Queues once there is room; false if the client has gone.
+    async fn send(&self, outgoing: Outgoing) -> bool {
+        self.room.acquire().await.forget();
+        self.queue.send(outgoing).await.is_ok()
+    }
+}
+
+impl Inbox {
+    async fn recv(&self) -> Option<Outgoing> {
+        let outgoing = self.queue.recv().await.ok()?;
+        self.room.add_permits(1);
+        Some(outgoing)
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        // A sender waiting for room wakes to find the client gone.
+        self.queue.close();
+        self.room.add_permits(OUTGOING_QUEUE);
+    }
+}
+
 struct Client {
     peer: SocketAddr,
-    outgoing: async_channel::Sender<Outgoing>,
+    outgoing: Outbox,
     counters: Arc<Counters>,
     task: Task<()>,
+}
+
+/// Read buffers that no client is using, for the next client that has data.
+struct SpareBuffers {
+    size: usize,
+    spares: Mutex<Vec<Box<[u8]>>>,
+}
+
+impl SpareBuffers {
+    fn take(&self) -> Box<[u8]> {
+        self.lock()
+            .pop()
+            .unwrap_or_else(|| vec![0; self.size].into_boxed_slice())
+    }
+
+    fn give_back(&self, buffer: Box<[u8]>) {
+        let mut spares = self.lock();
+        if spares.len() < SPARE_READ_BUFFERS {
+            spares.push(buffer);
+        }
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Box<[u8]>>> {
+        self.spares
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 struct Shared<E> {
     clients: Mutex<HashMap<ClientId, Client>>,
     mode: Mutex<ReplyMode>,
     report_data: bool,
+    sink: Option<Arc<dyn ReceivedSink>>,
+    read_buffers: SpareBuffers,
     http_head_timeout: Duration,
     tls: Option<TlsServer>,
     /// The stream to the clients goes on (see `ServerConfig::streams_to_clients`).
@@ -227,7 +346,7 @@ impl<E> Shared<E> {
             .clone()
     }
 
-    fn outgoing(&self) -> Vec<async_channel::Sender<Outgoing>> {
+    fn outgoing(&self) -> Vec<Outbox> {
         self.clients()
             .values()
             .map(|c| c.outgoing.clone())
@@ -283,6 +402,16 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
             clients: Mutex::new(HashMap::new()),
             mode: Mutex::new(config.mode),
             report_data: config.report_data,
+            read_buffers: SpareBuffers {
+                // Only events need small reads.
+                size: if config.report_data && config.sink.is_none() {
+                    REPORTED_READ_BUFFER
+                } else {
+                    BULK_READ_BUFFER
+                },
+                spares: Mutex::new(Vec::new()),
+            },
+            sink: config.sink,
             http_head_timeout: config.http_head_timeout,
             tls: config.tls,
             streaming: AtomicBool::new(config.streams_to_clients),
@@ -328,7 +457,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
     /// Queues bytes for one client; false if it is not connected (or has fallen far behind).
     pub fn send(&self, id: ClientId, bytes: Vec<u8>) -> bool {
         let outgoing = self.shared.clients().get(&id).map(|c| c.outgoing.clone());
-        outgoing.is_some_and(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes)).is_ok())
+        outgoing.is_some_and(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes)))
     }
 
     /// Queues bytes for every client; returns how many.
@@ -336,7 +465,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
         self.shared
             .outgoing()
             .iter()
-            .filter(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes.to_vec())).is_ok())
+            .filter(|outgoing| outgoing.try_send(Outgoing::Bytes(bytes.to_vec())))
             .count()
     }
 
@@ -352,7 +481,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
         };
         end_client(&self.shared, id, client, DisconnectReason::Kicked).await;
         if self.shared.clients().is_empty() {
-            release_free_memory();
+            release_free_memory(&self.shared.read_buffers);
         }
         true
     }
@@ -367,7 +496,7 @@ impl<E: From<(SessionId, ServerEvent)> + Send + 'static> Server<E> {
         for (id, client) in clients {
             end_client(&self.shared, id, client, DisconnectReason::ServerStopped).await;
         }
-        release_free_memory();
+        release_free_memory(&self.shared.read_buffers);
         self.shared.events.emit(ServerEvent::Stopped).await;
     }
 }
@@ -381,7 +510,7 @@ impl<E> Broadcaster<E> {
     pub async fn broadcast_waiting(&self, bytes: &[u8]) -> usize {
         let mut reached = 0;
         for outgoing in self.0.outgoing() {
-            if outgoing.send(Outgoing::Bytes(bytes.to_vec())).await.is_ok() {
+            if outgoing.send(Outgoing::Bytes(bytes.to_vec())).await {
                 reached += 1;
             }
         }
@@ -394,7 +523,7 @@ impl<E> Broadcaster<E> {
         self.0.streaming.store(false, Ordering::Relaxed);
         self.0.stream_finished.store(true, Ordering::Relaxed);
         for outgoing in self.0.outgoing() {
-            let _ = outgoing.send(Outgoing::Finish).await;
+            outgoing.send(Outgoing::Finish).await;
         }
     }
 }
@@ -444,11 +573,12 @@ fn lengthen_accept_queue(listener: &TcpListener) {
     }
 }
 
-/// Gives the memory the clients freed back to the system. glibc keeps freed memory for reuse,
-/// so after a burst (in HTTP mode each upload holds up to 64 KiB of body) a server with no
-/// client left would stay at the burst's peak; the moment the last client leaves is a cheap
-/// one to return it.
-fn release_free_memory() {
+/// Gives the memory the clients freed back to the system, spare read buffers too. glibc keeps
+/// freed memory for reuse, so after a burst (in HTTP mode each upload holds up to 64 KiB of
+/// body) a server with no client left would stay at the burst's peak; the moment the last
+/// client leaves is a cheap one to return it.
+fn release_free_memory(read_buffers: &SpareBuffers) {
+    read_buffers.clear();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the system; nothing in use moves.
     unsafe {
@@ -509,10 +639,10 @@ fn admit<E: From<(SessionId, ServerEvent)> + Send + 'static>(
     if let Some(max_clients) = max_clients.filter(|&max| clients.len() >= max) {
         return Some(max_clients);
     }
-    let (outgoing, queue) = async_channel::bounded(OUTGOING_QUEUE);
+    let (outgoing, inbox) = outbox();
     if shared.stream_finished.load(Ordering::Relaxed) {
         // Came after the stream ended: there is nothing more to send it.
-        let _ = outgoing.try_send(Outgoing::Finish);
+        outgoing.try_send(Outgoing::Finish);
     }
     let counters = Arc::new(Counters::default());
     // The table stays locked until the task is in it, so a client that ends at once still
@@ -522,7 +652,7 @@ fn admit<E: From<(SessionId, ServerEvent)> + Send + 'static>(
         id,
         peer,
         stream,
-        queue,
+        inbox,
         counters.clone(),
     ));
     clients.insert(
@@ -542,7 +672,7 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
     id: ClientId,
     peer: SocketAddr,
     stream: TcpStream,
-    queue: async_channel::Receiver<Outgoing>,
+    inbox: Inbox,
     counters: Arc<Counters>,
 ) {
     shared
@@ -555,27 +685,24 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
         .await;
     let reason = match &shared.tls {
         None => {
-            pump(
-                &shared,
-                id,
-                peer,
-                Stream::Plain(stream.clone()),
-                Some(stream),
-                &queue,
-                &counters,
-            )
-            .await
+            let plain = stream.clone().into();
+            let stream = Stream::Plain(stream);
+            pump(&shared, id, peer, stream, Some(plain), &inbox, &counters).await
         }
-        Some(tls) => match accept_tls(tls, stream, shared.mode() == ReplyMode::Http).await {
-            Ok((stream, tls)) => {
-                shared
-                    .events
-                    .emit(ServerEvent::Secured { id, peer, tls })
-                    .await;
-                pump(&shared, id, peer, stream, None, &queue, &counters).await
+        // Boxed: every client's task is as large as its largest state, and only a TLS client
+        // needs the handshake's.
+        Some(tls) => {
+            match Box::pin(accept_tls(tls, stream, shared.mode() == ReplyMode::Http)).await {
+                Ok((stream, tls)) => {
+                    shared
+                        .events
+                        .emit(ServerEvent::Secured { id, peer, tls })
+                        .await;
+                    pump(&shared, id, peer, stream, None, &inbox, &counters).await
+                }
+                Err(detail) => DisconnectReason::TlsFailed(detail),
             }
-            Err(detail) => DisconnectReason::TlsFailed(detail),
-        },
+        }
     };
     let (entry, no_clients_left) = {
         let mut clients = shared.clients();
@@ -586,7 +713,7 @@ async fn serve_client<E: From<(SessionId, ServerEvent)>>(
         client.task.detach();
         if no_clients_left {
             // Before the report: whoever sees the last end sees the memory given back.
-            release_free_memory();
+            release_free_memory(&shared.read_buffers);
         }
         shared.report_end(id, peer, &counters, reason).await;
     }
@@ -701,23 +828,20 @@ enum Step {
     HeadTimeout,
 }
 
-/// Moves bytes both ways until the connection ends, and says why it ended.
+/// Moves bytes both ways until the connection ends, and says why it ended. `plain` is the
+/// socket of a plain client, read directly; a TLS client is read through its `stream`.
 async fn pump<E: From<(SessionId, ServerEvent)>>(
     shared: &Shared<E>,
     id: ClientId,
     peer: SocketAddr,
     mut stream: Stream,
-    peekable: Option<TcpStream>,
-    queue: &async_channel::Receiver<Outgoing>,
+    plain: Option<Arc<Async<std::net::TcpStream>>>,
+    inbox: &Inbox,
     counters: &Counters,
 ) -> DisconnectReason {
-    let buffer_size = if shared.report_data {
-        REPORTED_READ_BUFFER
-    } else {
-        BULK_READ_BUFFER
-    };
     let mut buffer: Option<Box<[u8]>> = None;
-    let mut http: Option<HttpEcho> = None;
+    // Boxed, so that a client that is not an HTTP client does not carry its room.
+    let mut http: Option<Box<HttpEcho>> = None;
     let mut waiting_for_head_since = Instant::now();
     // HTTP mode has answered a request on this connection.
     let mut answered = false;
@@ -728,27 +852,22 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
     loop {
         let mode = shared.mode();
         let head_deadline = (mode == ReplyMode::Http
-            && http.as_ref().is_none_or(HttpEcho::awaiting_head))
+            && http.as_ref().is_none_or(|http| http.awaiting_head()))
         .then(|| waiting_for_head_since + shared.http_head_timeout);
-        let step = async { Step::Outgoing(queue.recv().await.ok()) }
+        let step = async { Step::Outgoing(inbox.recv().await) }
             .or(async {
                 if client_finished {
                     return std::future::pending().await;
                 }
-                let buffer = match &mut buffer {
-                    Some(buffer) => buffer,
+                Step::Read(match &plain {
+                    Some(socket) => read_plain(socket, &mut buffer, &shared.read_buffers).await,
+                    // TLS may hold decrypted data the socket no longer shows, so a TLS client
+                    // keeps its buffer.
                     None => {
-                        // Wait for data before taking memory for it. (TLS may hold decrypted
-                        // data already, so a TLS client keeps its buffer.)
-                        if let Some(raw) = &peekable
-                            && let Err(error) = raw.peek(&mut [0]).await
-                        {
-                            return Step::Read(Err(error));
-                        }
-                        buffer.insert(vec![0; buffer_size].into_boxed_slice())
+                        let buffer = buffer.get_or_insert_with(|| shared.read_buffers.take());
+                        stream.read(buffer).await
                     }
-                };
-                Step::Read(stream.read(buffer).await)
+                })
             })
             .or(async {
                 match head_deadline {
@@ -782,7 +901,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
             }
             Step::Read(Ok(0)) => return DisconnectReason::ClosedByPeer,
             Step::Read(Err(error)) => return disconnect_reason(error),
-            Step::HeadTimeout if answered && http.as_ref().is_some_and(HttpEcho::idle) => {
+            Step::HeadTimeout if answered && http.as_ref().is_some_and(|http| http.idle()) => {
                 return DisconnectReason::IdleAfterAnswers(shared.http_head_timeout);
             }
             Step::HeadTimeout => return DisconnectReason::HeadTimeout(shared.http_head_timeout),
@@ -790,7 +909,7 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let received = &buffer.as_ref().expect("a read fills the buffer")[..n];
                 if first_read
-                    && peekable.is_some()
+                    && plain.is_some()
                     && super::tls::begins_record(received, &[super::tls::HANDSHAKE_RECORD])
                 {
                     shared
@@ -799,7 +918,11 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         .await;
                 }
                 first_read = false;
-                if shared.report_data {
+                if let Some(sink) = &shared.sink {
+                    if let Err(error) = sink.write(received) {
+                        return DisconnectReason::NotWritten(error.to_string());
+                    }
+                } else if shared.report_data {
                     shared
                         .events
                         .emit(ServerEvent::Received {
@@ -824,10 +947,6 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
                         answer.bytes
                     }
                 };
-                if n < buffer_size && peekable.is_some() {
-                    // The socket is drained: give the memory back until data flows again.
-                    buffer = None;
-                }
                 if reply.is_empty() {
                     continue;
                 }
@@ -857,6 +976,29 @@ async fn pump<E: From<(SessionId, ServerEvent)>>(
         if close_after_reply {
             return DisconnectReason::ClosedAfterAnswer;
         }
+    }
+}
+
+/// Reads a plain client's socket into `buffer`, which it holds only while the socket has data:
+/// once a read finds nothing, the buffer goes back to the spares, and the client waits for its
+/// next bytes without one.
+async fn read_plain(
+    socket: &Async<std::net::TcpStream>,
+    buffer: &mut Option<Box<[u8]>>,
+    spares: &SpareBuffers,
+) -> io::Result<usize> {
+    loop {
+        if let Some(bytes) = buffer {
+            match io::Read::read(&mut socket.get_ref(), bytes) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    spares.give_back(buffer.take().expect("held above"));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
+            }
+        }
+        socket.readable().await?;
+        buffer.get_or_insert_with(|| spares.take());
     }
 }
 

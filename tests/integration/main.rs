@@ -24,6 +24,7 @@ mod http_pool;
 mod log;
 mod payload;
 mod screen_reader;
+mod serve_output;
 mod server;
 mod sessions;
 mod soak;
